@@ -1,0 +1,13 @@
+import type { ActivityDeps } from './deps';
+import { systemCheckActivities } from './system-check';
+
+export type { ActivityDeps } from './deps';
+
+/** Every activity, bound to the dependencies the worker injects. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...systemCheckActivities(deps),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

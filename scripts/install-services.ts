@@ -1,0 +1,20 @@
+/**
+ * Finds or installs every binary of the local stack ahead of time (CI runs it before the
+ * tests so that installing does not count against the tests' start-up). Honours
+ * TEMPORAL_ADDRESS, REDIS_URL and MONGODB_URI: a server given by address is not installed.
+ */
+import { resolveBinaries } from '../src/devstack/binaries';
+
+try {
+  const bins = resolveBinaries({
+    temporal: !process.env.TEMPORAL_ADDRESS,
+    redis: !process.env.REDIS_URL,
+    mongo: !process.env.MONGODB_URI,
+  });
+  for (const [name, value] of Object.entries(bins)) {
+    if (value) console.log(`${name}: ${typeof value === 'string' ? value : `${value.kind} ${value.path}`}`);
+  }
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(1);
+}

@@ -1,0 +1,98 @@
+/**
+ * The only module that reads process.env. The environment is validated once at start-up;
+ * a bad value stops the process with one line per problem.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../errors';
+import { parseDuration } from './duration';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration such as 30s, 15m, 12h or 7d` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const optionalSecret = z.string().min(1).optional();
+const url = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+    HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+    HTTP_PORT: port(3000),
+    /** Base of links sent to people (invitation accept links). */
+    PUBLIC_BASE_URL: url(['http:', 'https:']).default('http://localhost:3000'),
+    HTTP_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(1024 * 1024),
+
+    MONGODB_URI: url(['mongodb:', 'mongodb+srv:']),
+    MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ and - only').default('tenure'),
+
+    REDIS_URL: url(['redis:', 'rediss:']),
+    REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . and - only').default('tenure'),
+
+    TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'must be host:port'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('tenure'),
+    /** A prebuilt workflow bundle (npm run build:workflows); without it the worker bundles at start. */
+    TEMPORAL_WORKFLOW_BUNDLE: z.string().min(1).optional(),
+
+    SMTP_URL: url(['smtp:', 'smtps:']).default('smtp://127.0.0.1:1025'),
+    MAIL_FROM: z.string().min(3).default('tenure <no-reply@localhost>'),
+
+    SLACK_BOT_TOKEN: optionalSecret,
+    SLACK_SIGNING_SECRET: optionalSecret,
+    SLACK_APP_TOKEN: optionalSecret,
+    /** Where the Slack Web API is reached; overridden only by tests. */
+    SLACK_API_URL: url(['http:', 'https:']).default('https://slack.com/api/'),
+
+    /** Where `npm start` keeps the local servers' data (default: .tenure/data in the checkout). */
+    TENURE_DATA_DIR: z.string().min(1).optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
+      ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for Socket Mode)' });
+    }
+    if (!env.SLACK_BOT_TOKEN && (env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN)) {
+      ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'is required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set' });
+    }
+  });
+
+export type Config = z.output<typeof envSchema>;
+
+/** Parses the environment; throws ConfigError listing every bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings count as unset, so `FOO=` in a .env file falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => {
+        const key = issue.path.join('.') || '(environment)';
+        const message = issue.code === 'invalid_type' && cleaned[key] === undefined ? 'is required' : issue.message;
+        return `${key} ${message}`;
+      }),
+    );
+  }
+  return result.data;
+}
+
+export function slackEnabled(config: Config): boolean {
+  return !!config.SLACK_BOT_TOKEN;
+}

@@ -1,0 +1,53 @@
+import swagger from '@fastify/swagger';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import type { Connection } from 'mongoose';
+import type { Config } from '../config/env';
+import type { Models } from '../db/models';
+import type { Logger } from '../logger';
+import { registerErrorHandler } from './error-handler';
+import { healthRoutes } from './routes/health';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  conn: Connection;
+  models: Models;
+  redis: Redis;
+  temporal: Client;
+}
+
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+/** Builds the HTTP API (not listening): routes, validation, error handling and the OpenAPI document. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    bodyLimit: deps.config.HTTP_BODY_LIMIT_BYTES,
+    disableRequestLogging: deps.config.NODE_ENV === 'test',
+    // Behind a load balancer the client address comes from X-Forwarded-For (audit "from where").
+    trustProxy: deps.config.NODE_ENV === 'production',
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandler(app);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'tenure', version: '0.1.0', description: 'User-account lifecycle automation: users, onboarding and offboarding processes.' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearerAuth: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  await app.register(healthRoutes(deps));
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}

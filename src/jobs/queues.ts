@@ -1,0 +1,32 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** Every BullMQ queue tenure uses. */
+export const QUEUE_NAMES = {
+  systemCheck: 'system-check',
+} as const;
+
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+
+/**
+ * A Redis connection suitable for BullMQ workers (which block) and queues: commands wait for
+ * reconnection instead of failing after a fixed number of retries.
+ */
+export function createRedisConnection(url: string, options: RedisOptions = {}): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+}
+
+export interface QueueContext {
+  connection: ConnectionOptions;
+  /** Redis key prefix, so several deployments (or test files) share one Redis. */
+  prefix: string;
+}
+
+export function createQueue<T = unknown>(name: QueueName, ctx: QueueContext): Queue<T> {
+  return new Queue<T>(name, { connection: ctx.connection, prefix: ctx.prefix });
+}
+
+/** BullMQ job ids may not contain ':'; business keys do, so they are encoded. */
+export function jobIdFor(key: string): string {
+  return key.replace(/:/g, '_');
+}

@@ -1,0 +1,32 @@
+/** The HTTP API process (and, when configured, the Slack bot). */
+import { loadConfig } from '../config/env';
+import { connectMongo } from '../db/connection';
+import { createModels, ensureIndexes } from '../db/models';
+import { buildApp } from '../http/app';
+import { createRedisConnection } from '../jobs/queues';
+import { createLogger } from '../logger';
+import { createTemporalClient } from '../temporal/client';
+import { exitOnStartupError, onShutdown } from './lifecycle';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'tenure-api', production: config.NODE_ENV === 'production' });
+  const conn = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
+  const models = createModels(conn);
+  await ensureIndexes(models);
+  const redis = createRedisConnection(config.REDIS_URL);
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const temporal = await createTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+
+  const app = await buildApp({ config, logger, conn, models, redis, temporal });
+  await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+
+  onShutdown(logger, async () => {
+    await app.close();
+    await temporal.connection.close();
+    redis.disconnect();
+    await conn.close();
+  });
+}
+
+main().catch(exitOnStartupError);

@@ -1,0 +1,99 @@
+/**
+ * `npm start`: the whole system on one machine without Docker. Starts (or finds, through
+ * TEMPORAL_ADDRESS / REDIS_URL / MONGODB_URI) Temporal with its web UI, Redis and a
+ * MongoDB-wire server on loopback, then the API and the worker as child processes, prints the
+ * addresses, and on Ctrl-C stops the children first and the servers last.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { loadConfig } from '../config/env';
+import { startStack, terminate, type RunningStack } from '../devstack/stack';
+import { exitOnStartupError } from './lifecycle';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+async function main(): Promise<void> {
+  // Validate everything but the addresses the stack is about to provide, before starting anything.
+  const placeholders = { MONGODB_URI: 'mongodb://127.0.0.1:1', REDIS_URL: 'redis://127.0.0.1:1', TEMPORAL_ADDRESS: '127.0.0.1:1' };
+  const precheck = loadConfig({ ...placeholders, ...process.env });
+
+  const dataDir = precheck.TENURE_DATA_DIR ?? join(ROOT, '.tenure', 'data');
+  const stack: RunningStack = await startStack({ dataDir, withUi: true, persistRedis: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MONGODB_URI: stack.mongoUri,
+    REDIS_URL: stack.redisUrl,
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+  };
+  const config = loadConfig(env);
+
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write('tenure: stopping…\n');
+    await Promise.all(children.map((child) => terminate(child, 15_000)));
+    await stack.stop();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  for (const entry of ['api', 'worker']) {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main', `${entry}.ts`)], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      // Own process group: terminate() signals the child and anything it started.
+      detached: true,
+    });
+    child.on('exit', (code, signal) => {
+      if (!stopping) {
+        process.stderr.write(`tenure: the ${entry} process exited (${code ?? signal}); stopping everything.\n`);
+        void stopAll(1);
+      }
+    });
+    children.push(child);
+  }
+
+  const apiUrl = `http://${config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST}:${config.HTTP_PORT}`;
+  try {
+    await waitForHealth(`${apiUrl}/healthz`, 90_000);
+  } catch (err) {
+    process.stderr.write(`tenure: ${(err as Error).message}\n`);
+    await stopAll(1);
+  }
+  process.stdout.write(
+    [
+      '',
+      'tenure is running',
+      `  API          ${apiUrl}   (health ${apiUrl}/healthz, OpenAPI ${apiUrl}/openapi.json)`,
+      `  Temporal UI  ${stack.temporalUiUrl ?? '(external server)'}`,
+      `  Temporal     ${stack.temporalAddress}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}`,
+      `  MongoDB      ${stack.mongoUri}/${config.MONGODB_DB}`,
+      `  Redis        ${stack.redisUrl}`,
+      `  Slack bot    ${config.SLACK_BOT_TOKEN ? 'enabled' : 'disabled (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)'}`,
+      `  Data         ${stack.dataDir}`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.status === 200) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`the API did not become healthy at ${url} within ${timeoutMs / 1000}s`);
+}
+
+main().catch(exitOnStartupError);

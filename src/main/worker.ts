@@ -1,0 +1,52 @@
+/** The worker process: the Temporal worker (workflows and activities) and the BullMQ workers. */
+import { createActivities } from '../../activities';
+import { loadConfig } from '../config/env';
+import { connectMongo } from '../db/connection';
+import { createModels, ensureIndexes } from '../db/models';
+import { createQueue, createRedisConnection, QUEUE_NAMES } from '../jobs/queues';
+import { startJobWorkers } from '../jobs/workers';
+import { createLogger } from '../logger';
+import { installTemporalRuntime } from '../temporal/runtime';
+import { createTemporalWorker } from '../temporal/worker';
+import { exitOnStartupError, onShutdown } from './lifecycle';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.LOG_LEVEL, name: 'tenure-worker', production: config.NODE_ENV === 'production' });
+  installTemporalRuntime(logger);
+  const conn = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
+  const models = createModels(conn);
+  await ensureIndexes(models);
+
+  const redis = createRedisConnection(config.REDIS_URL);
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const queueContext = { connection: redis, prefix: config.REDIS_PREFIX };
+  const queues = { systemCheck: createQueue(QUEUE_NAMES.systemCheck, queueContext) };
+  const jobWorkers = startJobWorkers({ models, queue: queueContext, logger });
+
+  const { worker, connection } = await createTemporalWorker({
+    address: config.TEMPORAL_ADDRESS,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    activities: createActivities({ models, queues, logger }),
+    workflowBundlePath: config.TEMPORAL_WORKFLOW_BUNDLE,
+  });
+  const running = worker.run();
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker started');
+
+  onShutdown(logger, async () => {
+    worker.shutdown();
+    await running;
+    await connection.close();
+    await Promise.all(jobWorkers.map((w) => w.close()));
+    await Promise.all(Object.values(queues).map((q) => q.close()));
+    redis.disconnect();
+    await conn.close();
+  });
+  await running.catch((err) => {
+    logger.fatal({ err }, 'temporal worker stopped');
+    process.exit(1);
+  });
+}
+
+main().catch(exitOnStartupError);

@@ -1,0 +1,16 @@
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { writeFileSync } from 'node:fs';
+import { WORKFLOWS_PATH } from './paths';
+
+/**
+ * Bundles the workflows once (webpack) and writes the code to `outPath`. Production workers and
+ * the test suite load this bundle instead of bundling at each worker start.
+ */
+export async function buildWorkflowBundle(outPath: string): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  writeFileSync(outPath, code);
+  return outPath;
+}
+
+const noop = () => undefined;
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (message: string) => process.stderr.write(`${message}\n`), log: noop };

@@ -1,0 +1,2 @@
+// The single entry of the workflow bundle: every workflow type the worker registers.
+export { systemCheckWorkflow } from './system-check';
