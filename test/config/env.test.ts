@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/env';
+import { parseDuration } from '../../src/config/duration';
+import { ConfigError } from '../../src/errors';
+
+const base = { MONGODB_URI: 'mongodb://127.0.0.1:27017', REDIS_URL: 'redis://127.0.0.1:6379', TEMPORAL_ADDRESS: '127.0.0.1:7233' };
+
+function problems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('configuration', () => {
+  it('fills defaults around the three required addresses', () => {
+    const config = loadConfig(base);
+    expect(config.HTTP_PORT).toBe(3000);
+    expect(config.MONGODB_DB).toBe('tenure');
+    expect(config.TEMPORAL_TASK_QUEUE).toBe('tenure');
+    expect(config.SLACK_BOT_TOKEN).toBeUndefined();
+  });
+
+  it('names every missing required value on its own line', () => {
+    expect(problems({})).toEqual(['MONGODB_URI is required', 'REDIS_URL is required', 'TEMPORAL_ADDRESS is required']);
+  });
+
+  it('refuses bad values with one message each', () => {
+    const found = problems({ ...base, HTTP_PORT: '70000', REDIS_URL: 'http://x', TEMPORAL_ADDRESS: 'nohost', LOG_LEVEL: 'loud' });
+    expect(found).toHaveLength(4);
+    expect(found.find((p) => p.startsWith('HTTP_PORT'))).toMatch(/65535/);
+    expect(found.find((p) => p.startsWith('REDIS_URL'))).toMatch(/redis:\/\//);
+    expect(found.find((p) => p.startsWith('TEMPORAL_ADDRESS'))).toMatch(/host:port/);
+    expect(found.find((p) => p.startsWith('LOG_LEVEL'))).toBeDefined();
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(loadConfig({ ...base, HTTP_PORT: '' }).HTTP_PORT).toBe(3000);
+  });
+
+  it('requires the Slack secrets together', () => {
+    expect(problems({ ...base, SLACK_BOT_TOKEN: 'xoxb-1' })).toEqual([expect.stringMatching(/^SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN/)]);
+    expect(problems({ ...base, SLACK_SIGNING_SECRET: 's' })).toEqual([expect.stringMatching(/^SLACK_BOT_TOKEN is required/)]);
+    expect(loadConfig({ ...base, SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' }).SLACK_BOT_TOKEN).toBe('xoxb-1');
+  });
+
+  it('parses durations', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('30s')).toBe(30_000);
+    expect(parseDuration('7d')).toBe(7 * 86_400_000);
+    expect(parseDuration('1.5h')).toBe(5_400_000);
+    expect(parseDuration('250')).toBe(250);
+    expect(parseDuration('soon')).toBeUndefined();
+    expect(parseDuration('-1s')).toBeUndefined();
+  });
+});

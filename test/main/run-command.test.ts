@@ -1,0 +1,105 @@
+/**
+ * `npm start` end to end: it starts its own servers, the API and the worker, answers on its
+ * health endpoint, and leaves no process behind after SIGINT.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/devstack/ports';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'tenure-run-'));
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+/** Environment of a newcomer: no server addresses, so the run command starts its own. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  for (const key of ['MONGODB_URI', 'REDIS_URL', 'TEMPORAL_ADDRESS', 'NODE_ENV', 'VITEST', 'VITEST_POOL_ID', 'VITEST_WORKER_ID']) delete env[key];
+  return env;
+}
+
+function descendants(rootPid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(entry), Number(fields[1]));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const found: number[] = [];
+  const walk = (pid: number) => {
+    for (const [child, parent] of parents) if (parent === pid) (found.push(child), walk(child));
+  };
+  walk(rootPid);
+  return found;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('npm start', () => {
+  it('refuses a bad configuration with one clear line and starts nothing', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/dev.ts'], {
+      cwd: ROOT,
+      env: cleanEnv({ HTTP_PORT: 'eighty', TENURE_DATA_DIR: join(dataDir, 'refused') }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/Invalid configuration:\n\s+- HTTP_PORT /);
+    expect(stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+  });
+
+  it('starts everything, answers on /healthz, and stops every child on SIGINT', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/dev.ts'], {
+      cwd: ROOT,
+      env: cleanEnv({ HTTP_PORT: String(port), TENURE_DATA_DIR: join(dataDir, 'run'), LOG_LEVEL: 'warn' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+
+    const deadline = Date.now() + 150_000;
+    while (!stdout.includes('tenure is running')) {
+      if (child.exitCode !== null) throw new Error(`npm start exited early:\n${stderr}`);
+      if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(stdout).toContain(`API          http://127.0.0.1:${port}`);
+    expect(stdout).toMatch(/Temporal UI  http:\/\/127\.0\.0\.1:\d+/);
+
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok', checks: { mongodb: { ok: true }, redis: { ok: true }, temporal: { ok: true } } });
+
+    const pids = descendants(child.pid!);
+    // api, worker, temporal, redis and the MongoDB-wire server at least
+    expect(pids.length).toBeGreaterThanOrEqual(5);
+
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const deadlineGone = Date.now() + 10_000;
+    while (pids.some(alive) && Date.now() < deadlineGone) await new Promise((r) => setTimeout(r, 100));
+    expect(pids.filter(alive)).toEqual([]);
+  }, 240_000);
+});
