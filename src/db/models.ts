@@ -1,9 +1,24 @@
 import type { Connection } from 'mongoose';
+import { accessTokenModel, tokenUsageModel } from './models/access-token';
+import { auditEventModel } from './models/audit-event';
+import { groupModel } from './models/group';
+import { orgSettingsModel } from './models/org-settings';
+import { resourceModel } from './models/resource';
+import { sessionModel } from './models/session';
 import { systemCheckModel } from './models/system-check';
+import { userModel } from './models/user';
 
 /** Every model, bound to one connection. */
 export function createModels(conn: Connection) {
   return {
+    User: userModel(conn),
+    Group: groupModel(conn),
+    Resource: resourceModel(conn),
+    Session: sessionModel(conn),
+    AccessToken: accessTokenModel(conn),
+    TokenUsage: tokenUsageModel(conn),
+    AuditEvent: auditEventModel(conn),
+    OrgSettings: orgSettingsModel(conn),
     SystemCheck: systemCheckModel(conn),
   };
 }

@@ -1,0 +1,90 @@
+import { Schema, Types, type Connection, type HydratedDocument, type InferSchemaType, type Model } from 'mongoose';
+import { SITE_ROLES } from '../../domain/roles';
+import { USER_STATUSES } from '../../domain/user-state';
+import { domainOf, normalizeEmail } from '../../domain/email';
+
+const invitationSchema = new Schema(
+  {
+    /** SHA-256 of the current invitation token; the token itself is never stored. */
+    tokenHash: { type: String },
+    sentAt: { type: Date },
+    expiresAt: { type: Date },
+    /** How many times an invitation has been sent (first send included). */
+    sendCount: { type: Number, default: 0 },
+    acceptedAt: { type: Date },
+    expiredAt: { type: Date },
+    invitedBy: { type: Schema.Types.ObjectId },
+    /** The onboarding workflow that owns this invitation. */
+    workflowId: { type: String },
+  },
+  { _id: false },
+);
+
+/**
+ * A user account: the fields of seed 001's user object plus lifecycle state. Email is stored
+ * lower-cased (so uniqueness is case-insensitive) with its domain in an indexed field of its own,
+ * so `email=*@example.com` is an index lookup, never a collection scan.
+ */
+export const userSchema = new Schema(
+  {
+    email: { type: String, required: true, set: normalizeEmail },
+    emailDomain: { type: String, required: true },
+    firstName: { type: String, default: '' },
+    lastName: { type: String, default: '' },
+    preferredName: { type: String },
+    title: { type: String },
+    site: { type: String },
+    division: { type: String },
+    organization: { type: String },
+    domain: { type: String },
+    sso: { type: String },
+    groups: { type: [Schema.Types.ObjectId], default: [] },
+    applications: { type: [String], default: [] },
+    tools: { type: [String], default: [] },
+    siteRole: { type: String, enum: SITE_ROLES, required: true, default: 'Users' },
+    status: { type: String, enum: USER_STATUSES, required: true, default: 'pending' },
+    managerId: { type: Schema.Types.ObjectId },
+    hrEmployeeId: { type: String },
+    /** What the HR system last said of this person (reconciliation compares it with status). */
+    hrStatus: { type: String, enum: ['employed', 'terminated'] },
+    lastLoginAt: { type: Date },
+    deactivatedAt: { type: Date },
+    /** Session that is currently valid; a new login replaces it (one active session per account). */
+    activeSessionId: { type: Schema.Types.ObjectId },
+    invitation: { type: invitationSchema },
+    /** Lower-cased words of name and email, for prefix text search through a multikey index. */
+    searchTokens: { type: [String], default: [] },
+    createdBy: { type: Schema.Types.ObjectId },
+  },
+  { collection: 'users', timestamps: true, versionKey: false },
+);
+
+userSchema.index({ email: 1 }, { unique: true });
+userSchema.index({ emailDomain: 1, email: 1 });
+userSchema.index({ status: 1, siteRole: 1, createdAt: -1 });
+userSchema.index({ status: 1, 'invitation.expiresAt': 1 });
+userSchema.index({ searchTokens: 1 });
+userSchema.index({ hrEmployeeId: 1 });
+userSchema.index({ managerId: 1 });
+
+userSchema.pre('validate', function () {
+  if (this.email) this.emailDomain = domainOf(this.email);
+  this.searchTokens = searchTokensFor(this);
+});
+
+export function searchTokensFor(user: { email?: string; firstName?: string | null; lastName?: string | null; preferredName?: string | null }): string[] {
+  const words = [user.firstName, user.lastName, user.preferredName, user.email?.split('@')[0], user.email]
+    .filter((w): w is string => !!w)
+    .flatMap((w) => w.toLowerCase().split(/[\s._+-]+/).concat(w.toLowerCase()))
+    .filter(Boolean);
+  return [...new Set(words)];
+}
+
+export type User = InferSchemaType<typeof userSchema>;
+export type UserDocument = HydratedDocument<User>;
+export type UserModel = Model<User>;
+export type UserId = Types.ObjectId;
+
+export function userModel(conn: Connection): UserModel {
+  return (conn.models.User as UserModel | undefined) ?? conn.model<User>('User', userSchema);
+}

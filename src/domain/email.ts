@@ -1,0 +1,55 @@
+/** Email normalisation and the `email=` patterns of seed 001. Pure: no I/O. */
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function domainOf(email: string): string {
+  return normalizeEmail(email).split('@')[1] ?? '';
+}
+
+/** Escapes every regular-expression metacharacter, so user input is matched literally. */
+export function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+}
+
+export const MAX_PATTERN_LENGTH = 254;
+export const MAX_WILDCARDS = 4;
+
+/**
+ * A parsed `email=` pattern. `*` is the only wildcard; everything else is literal.
+ * - exact: no wildcard
+ * - domain: the domain part is literal, so the query narrows on the indexed emailDomain field
+ * - prefix: the pattern starts with a literal, so an anchored regex can use the email index
+ */
+export interface EmailPattern {
+  raw: string;
+  exact?: string;
+  domain?: string;
+  /** Anchored, RE2-compatible, case-insensitive-safe (input is lower-cased) regular expression. */
+  regex?: string;
+  /** Literal prefix before the first wildcard (may be empty). */
+  prefix: string;
+}
+
+export class PatternError extends Error {
+  override readonly name = 'PatternError';
+}
+
+export function parseEmailPattern(input: string): EmailPattern {
+  const raw = normalizeEmail(input);
+  if (!raw) throw new PatternError('The email pattern is empty.');
+  if (raw.length > MAX_PATTERN_LENGTH) throw new PatternError(`The email pattern is longer than ${MAX_PATTERN_LENGTH} characters.`);
+  if (/\s/.test(raw)) throw new PatternError('The email pattern may not contain spaces.');
+  const wildcards = (raw.match(/\*/g) ?? []).length;
+  if (wildcards === 0) {
+    return { raw, exact: raw, domain: domainOf(raw) || undefined, prefix: raw };
+  }
+  if (wildcards > MAX_WILDCARDS) throw new PatternError(`The email pattern may contain at most ${MAX_WILDCARDS} "*" wildcards.`);
+  if ((raw.match(/@/g) ?? []).length > 1) throw new PatternError('The email pattern may contain at most one "@".');
+  const at = raw.lastIndexOf('@');
+  const domain = at >= 0 && !raw.slice(at + 1).includes('*') && raw.slice(at + 1) ? raw.slice(at + 1) : undefined;
+  // Collapse runs of "*" so "**" cannot build a pathological expression.
+  const collapsed = raw.replace(/\*+/g, '*');
+  const regex = `^${collapsed.split('*').map(escapeRegex).join('.*')}$`;
+  return { raw, domain, regex, prefix: collapsed.slice(0, collapsed.indexOf('*')) };
+}

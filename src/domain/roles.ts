@@ -1,0 +1,47 @@
+/**
+ * The role matrix of seed 000. Administrators do everything; Security Managers and Auditors
+ * read active and pending users and token activity; PowerUsers and Users manage no one.
+ * Pure: no I/O.
+ */
+export const SITE_ROLES = ['Administrators', 'PowerUsers', 'Users', 'Auditors', 'SecurityManagers'] as const;
+export type SiteRole = (typeof SITE_ROLES)[number];
+
+export const PERMISSIONS = [
+  'users:read-active',
+  'users:read-pending',
+  'users:read-deactivated',
+  'users:create',
+  'users:update',
+  'users:deactivate',
+  'users:reactivate',
+  'users:delete',
+  'users:export',
+  'users:change-role',
+  'users:read-activity',
+  'tokens:read-activity',
+  'sessions:manage',
+  'resources:transfer',
+  'processes:start',
+  'processes:read',
+  'processes:act',
+  'settings:manage',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const READ_ONLY: readonly Permission[] = ['users:read-active', 'users:read-pending', 'tokens:read-activity'];
+
+export const ROLE_PERMISSIONS: Readonly<Record<SiteRole, ReadonlySet<Permission>>> = {
+  Administrators: new Set(PERMISSIONS),
+  SecurityManagers: new Set(READ_ONLY),
+  Auditors: new Set(READ_ONLY),
+  PowerUsers: new Set(),
+  Users: new Set(),
+};
+
+export function can(role: SiteRole, permission: Permission): boolean {
+  return ROLE_PERMISSIONS[role]?.has(permission) ?? false;
+}
+
+export function isSiteRole(value: unknown): value is SiteRole {
+  return typeof value === 'string' && (SITE_ROLES as readonly string[]).includes(value);
+}

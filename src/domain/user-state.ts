@@ -1,0 +1,32 @@
+/** The account state machine (seed 000 "User states"). Pure: no I/O. */
+export const USER_STATUSES = ['pending', 'active', 'deactivated'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+/** Why an account moves; each names the one transition it may make. */
+export type Transition =
+  | 'accept-invitation' // pending → active: the invitee accepted
+  | 'complete-registration' // pending → active: an admin completed it
+  | 'deactivate' // active|pending → deactivated
+  | 'reactivate' // deactivated → active
+  | 'reinvite'; // deactivated → pending: access returns on acceptance
+
+const MOVES: Record<Transition, { from: readonly UserStatus[]; to: UserStatus }> = {
+  'accept-invitation': { from: ['pending'], to: 'active' },
+  'complete-registration': { from: ['pending'], to: 'active' },
+  deactivate: { from: ['active', 'pending'], to: 'deactivated' },
+  reactivate: { from: ['deactivated'], to: 'active' },
+  reinvite: { from: ['deactivated'], to: 'pending' },
+};
+
+export function nextStatus(current: UserStatus, transition: Transition): UserStatus | undefined {
+  const move = MOVES[transition];
+  return move.from.includes(current) ? move.to : undefined;
+}
+
+export function allowedFrom(transition: Transition): readonly UserStatus[] {
+  return MOVES[transition].from;
+}
+
+export function targetOf(transition: Transition): UserStatus {
+  return MOVES[transition].to;
+}

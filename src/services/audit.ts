@@ -1,0 +1,45 @@
+import type { Types } from 'mongoose';
+import type { Models } from '../db/models';
+
+export interface Actor {
+  type: 'user' | 'system' | 'hr' | 'scim' | 'slack';
+  id?: Types.ObjectId | string;
+  email?: string;
+  ip?: string;
+}
+
+export const SYSTEM_ACTOR: Actor = { type: 'system' };
+
+export interface AuditInput {
+  action: string;
+  actor: Actor;
+  target?: { id?: Types.ObjectId | string; email?: string };
+  processId?: string;
+  details?: Record<string, unknown>;
+  /** When set, the event is written once however often this is called (retried activities). */
+  eventKey?: string;
+}
+
+/** Appends one event to the audit log. */
+export async function recordAudit(models: Models, input: AuditInput): Promise<void> {
+  const doc = {
+    at: new Date(),
+    action: input.action,
+    actorType: input.actor.type,
+    actorId: input.actor.id,
+    actorEmail: input.actor.email,
+    ip: input.actor.ip,
+    targetUserId: input.target?.id,
+    targetEmail: input.target?.email,
+    processId: input.processId,
+    details: input.details,
+    eventKey: input.eventKey,
+  };
+  if (input.eventKey) {
+    // An upsert keyed on eventKey inserts once; the append-only guard allows inserts only,
+    // so use the driver's collection directly for this insert-if-absent.
+    await models.AuditEvent.collection.updateOne({ eventKey: input.eventKey }, { $setOnInsert: doc }, { upsert: true });
+    return;
+  }
+  await models.AuditEvent.create(doc);
+}
