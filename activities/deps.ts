@@ -1,10 +1,14 @@
 import type { Queue } from 'bullmq';
 import type { Models } from '../src/db/models';
 import type { Logger } from '../src/logger';
+import type { Mailer } from '../src/mail/mailer';
 
 /** What the worker injects into the activities. */
 export interface ActivityDeps {
   models: Models;
   queues: { systemCheck: Queue };
   logger: Logger;
+  mailer: Mailer;
+  /** Base of links sent to people (PUBLIC_BASE_URL). */
+  publicBaseUrl: string;
 }

@@ -1,4 +1,6 @@
 import type { ActivityDeps } from './deps';
+import { offboardingActivities } from './offboarding';
+import { onboardingActivities } from './onboarding';
 import { systemCheckActivities } from './system-check';
 
 export type { ActivityDeps } from './deps';
@@ -7,6 +9,8 @@ export type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...systemCheckActivities(deps),
+    ...onboardingActivities(deps),
+    ...offboardingActivities(deps),
   };
 }
 

@@ -9,6 +9,9 @@ import type { Models } from '../db/models';
 import type { Logger } from '../logger';
 import { registerErrorHandler } from './error-handler';
 import { healthRoutes } from './routes/health';
+import { offboardingRoutes } from './routes/offboarding';
+import { onboardingRoutes } from './routes/onboarding';
+import { usersRoutes } from './routes/users';
 
 export interface AppDeps {
   config: Config;
@@ -46,6 +49,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   await app.register(healthRoutes(deps));
+  await app.register(usersRoutes(deps));
+  await app.register(onboardingRoutes(deps));
+  await app.register(offboardingRoutes(deps));
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

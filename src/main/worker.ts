@@ -6,6 +6,7 @@ import { createModels, ensureIndexes } from '../db/models';
 import { createQueue, createRedisConnection, QUEUE_NAMES } from '../jobs/queues';
 import { startJobWorkers } from '../jobs/workers';
 import { createLogger } from '../logger';
+import { createMailer } from '../mail/mailer';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { createTemporalWorker } from '../temporal/worker';
 import { exitOnStartupError, onShutdown } from './lifecycle';
@@ -23,12 +24,13 @@ async function main(): Promise<void> {
   const queueContext = { connection: redis, prefix: config.REDIS_PREFIX };
   const queues = { systemCheck: createQueue(QUEUE_NAMES.systemCheck, queueContext) };
   const jobWorkers = startJobWorkers({ models, queue: queueContext, logger });
+  const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM });
 
   const { worker, connection } = await createTemporalWorker({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    activities: createActivities({ models, queues, logger }),
+    activities: createActivities({ models, queues, logger, mailer, publicBaseUrl: config.PUBLIC_BASE_URL }),
     workflowBundlePath: config.TEMPORAL_WORKFLOW_BUNDLE,
   });
   const running = worker.run();
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
     await running;
     await connection.close();
     await Promise.all(jobWorkers.map((w) => w.close()));
+    mailer.close();
     await Promise.all(Object.values(queues).map((q) => q.close()));
     redis.disconnect();
     await conn.close();

@@ -1,0 +1,6 @@
+import type { ActivityDeps } from './deps';
+
+/** Onboarding activities (issue: onboarding). */
+export function onboardingActivities(_deps: ActivityDeps) {
+  return {};
+}

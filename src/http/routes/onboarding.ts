@@ -1,0 +1,7 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppDeps } from '../app';
+
+/** onboarding routes. */
+export function onboardingRoutes(_deps: AppDeps): FastifyPluginAsyncZod {
+  return async () => {};
+}

@@ -1,0 +1,24 @@
+import type { Client } from '@temporalio/client';
+import { buildApp, type App } from '../../src/http/app';
+import { loadConfig, type Config } from '../../src/config/env';
+import type { TestContext } from './context';
+
+/** The real fastify app on the file's database, Redis and Temporal; drive it with app.inject(). */
+export async function createTestApp(ctx: TestContext, temporal: Client, overrides: Partial<Config> = {}): Promise<App> {
+  const config = {
+    ...loadConfig({
+      MONGODB_URI: ctx.stack.mongoUri,
+      REDIS_URL: ctx.stack.redisUrl,
+      TEMPORAL_ADDRESS: ctx.stack.temporalAddress,
+      TEMPORAL_TASK_QUEUE: ctx.taskQueue,
+      MONGODB_DB: ctx.dbName,
+      REDIS_PREFIX: ctx.queue.prefix,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+    }),
+    ...overrides,
+  };
+  const app = await buildApp({ config, logger: ctx.logger, conn: ctx.conn, models: ctx.models, redis: ctx.redis, temporal });
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,2 @@
+// Offboarding workflows (issue: offboarding).
+export {};

@@ -1,0 +1,2 @@
+// Onboarding workflow (issue: onboarding).
+export {};
