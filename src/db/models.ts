@@ -5,8 +5,11 @@ import { groupModel } from './models/group';
 import { orgSettingsModel } from './models/org-settings';
 import { resourceModel } from './models/resource';
 import { sessionModel } from './models/session';
+import { slackMessageModel } from './models/slack-message';
 import { systemCheckModel } from './models/system-check';
 import { userModel } from './models/user';
+import { hrDeadLetterModel } from '../hr/dead-letter-model';
+import { scimExternalIdModel } from '../scim/external-id-model';
 
 /** Every model, bound to one connection. */
 export function createModels(conn: Connection) {
@@ -20,6 +23,9 @@ export function createModels(conn: Connection) {
     AuditEvent: auditEventModel(conn),
     OrgSettings: orgSettingsModel(conn),
     SystemCheck: systemCheckModel(conn),
+    HrDeadLetter: hrDeadLetterModel(conn),
+    ScimExternalId: scimExternalIdModel(conn),
+    SlackMessage: slackMessageModel(conn),
   };
 }
 

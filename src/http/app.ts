@@ -8,6 +8,8 @@ import type { Config } from '../config/env';
 import type { Models } from '../db/models';
 import type { Logger } from '../logger';
 import { registerErrorHandler } from './error-handler';
+import { createSlackBot, SLACK_EVENTS_PATH, type SlackBot } from '../slack/bot';
+import { slackEnabled } from '../config/env';
 import { healthRoutes } from './routes/health';
 import { offboardingRoutes } from './routes/offboarding';
 import { onboardingRoutes } from './routes/onboarding';
@@ -22,6 +24,13 @@ export interface AppDeps {
   temporal: Client;
 }
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The Slack bot, when Slack credentials are configured. */
+    slack: SlackBot | undefined;
+  }
+}
+
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
 /** Builds the HTTP API (not listening): routes, validation, error handling and the OpenAPI document. */
@@ -29,10 +38,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     bodyLimit: deps.config.HTTP_BODY_LIMIT_BYTES,
-    disableRequestLogging: deps.config.NODE_ENV === 'test',
     // Behind a load balancer the client address comes from X-Forwarded-For (audit "from where").
     trustProxy: deps.config.NODE_ENV === 'production',
   }).withTypeProvider<ZodTypeProvider>();
+
+  // The Slack bot (HTTP mode) reads and verifies its own raw body, so its requests are handed to
+  // Bolt's receiver before fastify parses anything.
+  const slack = slackEnabled(deps.config) ? createSlackBot(deps) : undefined;
+  const slackListener = slack?.requestListener;
+  if (slackListener) {
+    app.addHook('onRequest', (request, reply, done) => {
+      if (request.url.split('?')[0] !== SLACK_EVENTS_PATH) return done();
+      reply.hijack();
+      slackListener(request.raw, reply.raw);
+    });
+  }
+  app.decorate('slack', slack);
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -35,7 +35,7 @@ export function toApiUser(user: StoredUser) {
           sentAt: inv.sentAt.toISOString(),
           expiresAt: inv.expiresAt?.toISOString(),
           sendCount: inv.sendCount ?? 0,
-          state: inv.acceptedAt ? 'accepted' : inv.expiredAt ? 'expired' : 'sent',
+          state: (inv.acceptedAt ? 'accepted' : inv.expiredAt ? 'expired' : 'sent') as 'accepted' | 'expired' | 'sent',
         }
       : undefined,
   };

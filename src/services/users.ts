@@ -151,7 +151,7 @@ export async function transition(models: Models, userId: Types.ObjectId, move: T
   }
   const update: Record<string, unknown> = { $set: { ...set, status: to } };
   if (Object.keys(unset).length) update.$unset = unset;
-  const updated = await models.User.findOneAndUpdate({ _id: userId, status: user.status }, update, { new: true }).lean<StoredUser>();
+  const updated = await models.User.findOneAndUpdate({ _id: userId, status: user.status }, update, { returnDocument: 'after' }).lean<StoredUser>();
   if (!updated) throw new ConflictError('The user changed while this request ran; try again.', 'concurrent_change');
   return updated;
 }
@@ -220,7 +220,7 @@ export async function reactivateUser(models: Models, userId: Types.ObjectId, act
 /** Role changes count from the next request: the auth layer reads the role on every request. */
 export async function changeSiteRole(models: Models, userId: Types.ObjectId, siteRole: SiteRole, actor: Actor): Promise<StoredUser> {
   const before = await getUserById(models, userId);
-  const updated = await models.User.findOneAndUpdate({ _id: userId }, { $set: { siteRole } }, { new: true }).lean<StoredUser>();
+  const updated = await models.User.findOneAndUpdate({ _id: userId }, { $set: { siteRole } }, { returnDocument: 'after' }).lean<StoredUser>();
   if (!updated) throw new NotFoundError(`No user with id ${String(userId)}.`, 'user_not_found');
   if (before.siteRole !== siteRole) {
     await recordAudit(models, { action: 'user.role_changed', actor, target: { id: userId, email: before.email }, details: { from: before.siteRole, to: siteRole } });

@@ -1,0 +1,31 @@
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+
+/**
+ * A Slack message tenure keeps up to date: a process's progress message in the requester's
+ * conversation, or an approval request in an approver's DM.
+ */
+export const slackMessageSchema = new Schema(
+  {
+    kind: { type: String, enum: ['progress', 'approval'], required: true },
+    workflowId: { type: String, required: true },
+    /** For approvals: the plan version asked about and the approver's Slack id. */
+    key: { type: String, required: true },
+    channel: { type: String },
+    ts: { type: String },
+    title: { type: String },
+    /** Hash of what was last rendered, so an unchanged message is not updated again. */
+    rendered: { type: String },
+    finishedAt: { type: Date },
+  },
+  { collection: 'slack_messages', timestamps: true, versionKey: false },
+);
+slackMessageSchema.index({ key: 1 }, { unique: true });
+slackMessageSchema.index({ finishedAt: 1, kind: 1 });
+slackMessageSchema.index({ workflowId: 1 });
+
+export type SlackMessage = InferSchemaType<typeof slackMessageSchema>;
+export type SlackMessageModel = Model<SlackMessage>;
+
+export function slackMessageModel(conn: Connection): SlackMessageModel {
+  return (conn.models.SlackMessage as SlackMessageModel | undefined) ?? conn.model<SlackMessage>('SlackMessage', slackMessageSchema);
+}

@@ -1,0 +1,47 @@
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { startOnboarding } from '../../../services/onboarding-process';
+import { parseOnboard } from '../../commands';
+import { auditRefusal, type SlackContext } from '../../context';
+import { tenureUserOf } from '../../identity';
+import { postProgressMessage } from '../../progress';
+import { ephemeral, respondWithError } from './respond';
+
+/** `/onboard email [role] [group…]`: Administrators only. Groups are named. */
+export function onboardCallback(ctx: SlackContext) {
+  return async ({ command, ack, respond, client }: SlackCommandMiddlewareArgs & AllMiddlewareArgs) => {
+    const parsed = parseOnboard(command.text);
+    if (!parsed.ok) {
+      await ack({ response_type: 'ephemeral', text: parsed.error });
+      return;
+    }
+    await ack();
+    try {
+      const actor = await tenureUserOf(client, ctx.models, command.user_id);
+      const refusal = !actor.ok ? actor.reason : actor.user.siteRole !== 'Administrators' ? 'Only administrators may invite users.' : undefined;
+      if (refusal) {
+        await auditRefusal(ctx, { slackUserId: command.user_id, actor: actor.ok ? actor.user : undefined, action: 'onboard', reason: refusal });
+        return ephemeral(respond, `:no_entry: ${refusal}`);
+      }
+      if (!actor.ok) return;
+      const groups = await ctx.models.Group.find({ name: { $in: parsed.value.groups } }, { name: 1 }).lean();
+      const unknown = parsed.value.groups.filter((g) => !groups.some((found) => found.name === g));
+      if (unknown.length) return ephemeral(respond, `:warning: Unknown group${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}.`);
+      const started = await startOnboarding(ctx.temporal, ctx.config.TEMPORAL_TASK_QUEUE, {
+        email: parsed.value.email,
+        siteRole: parsed.value.siteRole,
+        groups: groups.map((g) => String(g._id)),
+        requestedBy: { type: 'user', id: String(actor.user._id), email: actor.user.email },
+        source: 'slack',
+      });
+      await ephemeral(
+        respond,
+        started.started
+          ? `:email: Invitation to ${parsed.value.email} is on its way${parsed.value.siteRole ? ` (role ${parsed.value.siteRole})` : ''}.`
+          : `:information_source: ${parsed.value.email} already has an onboarding running; you joined it.`,
+      );
+      await postProgressMessage(ctx, client, { channel: command.channel_id, workflowId: started.workflowId, title: `Onboarding of ${parsed.value.email}` });
+    } catch (err) {
+      await respondWithError(ctx, respond, err, 'onboard');
+    }
+  };
+}
