@@ -60,6 +60,35 @@ const envObject = z.object({
     SLACK_APP_TOKEN: optionalSecret,
     /** Where the Slack Web API is reached; overridden only by tests. */
     SLACK_API_URL: url(['http:', 'https:']).default('https://slack.com/api/'),
+    /** How often Slack approval requests and progress messages are brought up to date. */
+    SLACK_SYNC_INTERVAL: duration('5s'),
+
+    /** HR webhooks: HMAC secret of the generic provider (unset: the provider answers 503 hr_provider_not_configured). */
+    HR_GENERIC_SECRET: optionalSecret,
+    /** HR webhooks: the private key BambooHR shows when the webhook is created. */
+    HR_BAMBOOHR_SECRET: optionalSecret,
+    /** HR webhooks: the bearer token an HR system that cannot sign (Personio) sends. */
+    HR_PERSONIO_TOKEN: optionalSecret,
+    /** Whether an HR termination locks the leaver out at once (before the last day). */
+    HR_TERMINATION_LOCKOUT: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),
+    /** Attempts of an HR intake job before it fails for good (exponential backoff between them). */
+    HR_INTAKE_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+    HR_INTAKE_BACKOFF: duration('2s'),
+    /** How often the HR reconciliation sweep looks for terminated-but-active users. */
+    RECONCILIATION_INTERVAL: duration('1h'),
+    /** SCIM: the bearer token identity providers send (an Administrator's API token works too). */
+    SCIM_BEARER_TOKEN: z.string().min(16).optional(),
+
+    /** Offboarding: remind the approver after this long without an answer. */
+    OFFBOARDING_APPROVAL_REMINDER: duration('1d'),
+    /** Offboarding: escalate to Administrators after this long without an answer. */
+    OFFBOARDING_APPROVAL_ESCALATION: duration('3d'),
+    /** Offboarding: how long after deactivation an undo is still accepted. */
+    OFFBOARDING_UNDO_GRACE: duration('7d'),
+    /** Offboarding: the length of one "retention day" (org setting retentionDays); shortened only by tests. */
+    OFFBOARDING_RETENTION_DAY: duration('1d'),
+    /** Bulk offboarding: how many leavers are processed at once. */
+    BULK_OFFBOARDING_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
 
     /** Where `npm start` keeps the local servers' data (default: .tenure/data in the checkout). */
     TENURE_DATA_DIR: z.string().min(1).optional(),

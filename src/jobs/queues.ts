@@ -4,6 +4,9 @@ import { Redis, type RedisOptions } from 'ioredis';
 /** Every BullMQ queue tenure uses. */
 export const QUEUE_NAMES = {
   systemCheck: 'system-check',
+  slackSync: 'slack-sync',
+  hrIntake: 'hr-intake',
+  hrReconciliation: 'hr-reconciliation',
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];

@@ -6,6 +6,7 @@ import { buildApp } from '../http/app';
 import { createRedisConnection } from '../jobs/queues';
 import { createLogger } from '../logger';
 import { createTemporalClient } from '../temporal/client';
+import { startSlackSync } from '../slack/sync-scheduler';
 import { exitOnStartupError, onShutdown } from './lifecycle';
 
 async function main(): Promise<void> {
@@ -20,8 +21,14 @@ async function main(): Promise<void> {
 
   const app = await buildApp({ config, logger, conn, models, redis, temporal });
   await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+  // The Slack bot joins when credentials are configured: Socket Mode connects out; the sync job
+  // keeps approval requests and progress messages up to date.
+  await app.slack?.start();
+  const slackSync = app.slack ? await startSlackSync(app.slack, { connection: redis, prefix: config.REDIS_PREFIX }, config.SLACK_SYNC_INTERVAL) : undefined;
 
   onShutdown(logger, async () => {
+    await slackSync?.close();
+    await app.slack?.stop();
     await app.close();
     await temporal.connection.close();
     redis.disconnect();

@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import { ChannelThrottle } from './throttle';
 import type { SlackContext, SlackDeps } from './context';
 import { register as registerCommands } from './listeners/commands';
+import { register as registerInteractive } from './listeners/interactive';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
 
@@ -22,7 +23,7 @@ export interface SlackBot {
 
 export type ListenerRegistrar = (app: App, ctx: SlackContext) => void;
 
-const registrars: ListenerRegistrar[] = [registerCommands];
+const registrars: ListenerRegistrar[] = [registerCommands, registerInteractive];
 
 /** Adds listener kinds (actions, views, events) without editing this file. */
 export function addListeners(registrar: ListenerRegistrar): void {

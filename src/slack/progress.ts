@@ -43,14 +43,14 @@ export function renderProgress(title: string, workflowId: string, progress: Prog
   return { text, blocks, hash: createHash('sha256').update(JSON.stringify(blocks)).digest('hex') };
 }
 
-export async function postProgressMessage(ctx: SlackContext, client: WebClient, input: { channel: string; workflowId: string; title: string }): Promise<void> {
+export async function postProgressMessage(ctx: SlackContext, client: WebClient, input: { channel: string; workflowId: string; title: string; requesterSlackId?: string }): Promise<void> {
   const key = `progress:${input.workflowId}:${input.channel}`;
   if (await ctx.models.SlackMessage.exists({ key })) return;
   const rendered = renderProgress(input.title, input.workflowId, undefined);
   const posted = await ctx.throttle.run(input.channel, () => client.chat.postMessage({ channel: input.channel, text: rendered.text, blocks: rendered.blocks }));
   await ctx.models.SlackMessage.updateOne(
     { key },
-    { $setOnInsert: { kind: 'progress', key, workflowId: input.workflowId, channel: posted.channel ?? input.channel, ts: posted.ts, title: input.title, rendered: rendered.hash } },
+    { $setOnInsert: { kind: 'progress', key, workflowId: input.workflowId, channel: posted.channel ?? input.channel, ts: posted.ts, title: input.title, rendered: rendered.hash, slackUserId: input.requesterSlackId } },
     { upsert: true },
   );
 }

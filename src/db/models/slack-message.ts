@@ -13,6 +13,9 @@ export const slackMessageSchema = new Schema(
     channel: { type: String },
     ts: { type: String },
     title: { type: String },
+    /** Approver (approval) or requester (progress), for the App Home. */
+    slackUserId: { type: String },
+    planVersion: { type: String },
     /** Hash of what was last rendered, so an unchanged message is not updated again. */
     rendered: { type: String },
     finishedAt: { type: Date },
@@ -22,6 +25,7 @@ export const slackMessageSchema = new Schema(
 slackMessageSchema.index({ key: 1 }, { unique: true });
 slackMessageSchema.index({ finishedAt: 1, kind: 1 });
 slackMessageSchema.index({ workflowId: 1 });
+slackMessageSchema.index({ slackUserId: 1, kind: 1, finishedAt: 1 });
 
 export type SlackMessage = InferSchemaType<typeof slackMessageSchema>;
 export type SlackMessageModel = Model<SlackMessage>;

@@ -48,7 +48,7 @@ export function offboardCallback(ctx: SlackContext) {
           ? `:white_check_mark: Offboarding of ${displayName(leaver)} (${leaver.email}) started${parsed.value.effectiveDate ? `, effective ${parsed.value.effectiveDate}` : ''}. I will keep a progress message up to date.`
           : `:information_source: An offboarding of ${leaver.email} is already running; you joined it.`,
       );
-      await postProgressMessage(ctx, client, { channel: command.channel_id, workflowId: started.workflowId, title: `Offboarding of ${displayName(leaver)}` });
+      await postProgressMessage(ctx, client, { channel: command.channel_id, workflowId: started.workflowId, title: `Offboarding of ${displayName(leaver)}`, requesterSlackId: command.user_id });
     } catch (err) {
       await respondWithError(ctx, respond, err, 'offboard');
     }

@@ -39,7 +39,7 @@ export function onboardCallback(ctx: SlackContext) {
           ? `:email: Invitation to ${parsed.value.email} is on its way${parsed.value.siteRole ? ` (role ${parsed.value.siteRole})` : ''}.`
           : `:information_source: ${parsed.value.email} already has an onboarding running; you joined it.`,
       );
-      await postProgressMessage(ctx, client, { channel: command.channel_id, workflowId: started.workflowId, title: `Onboarding of ${parsed.value.email}` });
+      await postProgressMessage(ctx, client, { channel: command.channel_id, workflowId: started.workflowId, title: `Onboarding of ${parsed.value.email}`, requesterSlackId: command.user_id });
     } catch (err) {
       await respondWithError(ctx, respond, err, 'onboard');
     }

@@ -1,0 +1,149 @@
+/**
+ * Keeps Slack in step with the workflows, from their `progress` queries: posts approval requests
+ * to the approvers of offboardings that wait for one, closes them once decided (who and when,
+ * buttons gone), and updates progress messages as steps complete. Every write is keyed in
+ * slack_messages, so a pass can run any number of times (BullMQ job scheduler) without repeats.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { OffboardingProgress } from '../../workflows/offboarding-messages';
+import { progressQuery, SETTLED_STATUSES, type OffboardingStatus } from '../../workflows/offboarding-messages';
+import type { StoredUser } from '../services/users';
+import { displayName } from '../services/user-view';
+import { approvalBlocks, decidedBlocks } from './blocks/approval';
+import type { SlackContext } from './context';
+import { slackIdOf } from './identity';
+import { renderProgress, type ProgressView } from './progress';
+
+export interface SyncReport {
+  approvalsPosted: number;
+  approvalsClosed: number;
+  progressUpdated: number;
+}
+
+export async function runSlackSync(ctx: SlackContext, client: WebClient): Promise<SyncReport> {
+  const report: SyncReport = { approvalsPosted: 0, approvalsClosed: 0, progressUpdated: 0 };
+  const awaiting = new Map<string, OffboardingProgress>();
+  const query = `WorkflowType = 'offboardingWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${ctx.config.TEMPORAL_TASK_QUEUE.replace(/'/g, '')}'`;
+  for await (const execution of ctx.temporal.workflow.list({ query })) {
+    const progress = await ctx.temporal.workflow
+      .getHandle(execution.workflowId)
+      .query(progressQuery)
+      .catch(() => undefined);
+    if (progress?.status === 'awaiting_approval' && progress.plan) {
+      awaiting.set(execution.workflowId, progress);
+      report.approvalsPosted += await postApprovals(ctx, client, progress);
+    }
+  }
+  report.approvalsClosed += await closeDecidedApprovals(ctx, client, awaiting);
+  report.progressUpdated += await updateProgressMessages(ctx, client);
+  return report;
+}
+
+/** The leaver's manager when active, else (or once escalated) the active Administrators; never the leaver. */
+async function approversFor(ctx: SlackContext, leaver: StoredUser, progress: OffboardingProgress): Promise<StoredUser[]> {
+  const manager = leaver.managerId ? await ctx.models.User.findOne({ _id: leaver.managerId, status: 'active' }).lean<StoredUser>() : null;
+  const escalated = progress.steps.some((s) => s.name === 'approval' && /escalat/i.test(s.detail ?? ''));
+  const approvers: StoredUser[] = manager && !manager._id.equals(leaver._id) ? [manager] : [];
+  if (!approvers.length || escalated) {
+    const admins = await ctx.models.User.find({ siteRole: 'Administrators', status: 'active', _id: { $ne: leaver._id } }).limit(20).lean<StoredUser[]>();
+    for (const admin of admins) if (!approvers.some((a) => a._id.equals(admin._id))) approvers.push(admin);
+  }
+  return approvers;
+}
+
+async function postApprovals(ctx: SlackContext, client: WebClient, progress: OffboardingProgress): Promise<number> {
+  const leaver = await ctx.models.User.findById(progress.userId).lean<StoredUser>();
+  if (!leaver) return 0;
+  const approvers = await approversFor(ctx, leaver, progress);
+  const owners = await ownerLabels(ctx, progress);
+  let posted = 0;
+  for (const approver of approvers) {
+    const slackUserId = await slackIdOf(client, approver.email);
+    if (!slackUserId) continue;
+    const key = `approval:${progress.workflowId}:${progress.plan!.version}:${slackUserId}`;
+    if (await ctx.models.SlackMessage.exists({ key })) continue;
+    const dm = await client.conversations.open({ users: slackUserId });
+    const channel = dm.channel?.id ?? slackUserId;
+    const message = approvalBlocks({ leaver: displayName(leaver), leaverEmail: leaver.email, progress, ownerLabel: owners });
+    const sent = await ctx.throttle.run(channel, () => client.chat.postMessage({ channel, text: message.text, blocks: message.blocks }));
+    await ctx.models.SlackMessage.updateOne(
+      { key },
+      { $setOnInsert: { kind: 'approval', key, workflowId: progress.workflowId, channel, ts: sent.ts, title: displayName(leaver), slackUserId, planVersion: progress.plan!.version } },
+      { upsert: true },
+    );
+    posted += 1;
+  }
+  return posted;
+}
+
+async function ownerLabels(ctx: SlackContext, progress: OffboardingProgress): Promise<(id: string | null) => string> {
+  const ids = new Set<string>([...Object.values(progress.plan?.assignments ?? {}), ...(progress.plan?.newOwner ? [progress.plan.newOwner.id] : [])]);
+  const users = await ctx.models.User.find({ _id: { $in: [...ids] } }, { email: 1, firstName: 1, lastName: 1, preferredName: 1 }).lean();
+  const names = new Map(users.map((u) => [String(u._id), `${displayName(u)} (${u.email})`]));
+  return (id) => (id ? (names.get(id) ?? id) : '_to be chosen_');
+}
+
+/** Approval messages whose question is settled: decided, or superseded by a newer plan. */
+async function closeDecidedApprovals(ctx: SlackContext, client: WebClient, awaiting: Map<string, OffboardingProgress>): Promise<number> {
+  let closed = 0;
+  const open = await ctx.models.SlackMessage.find({ kind: 'approval', finishedAt: null }).limit(500).lean();
+  for (const message of open) {
+    const current = awaiting.get(message.workflowId);
+    if (current && current.plan?.version === message.planVersion) continue;
+    let outcome = 'superseded by a newer plan';
+    let by: string | undefined;
+    let at: string | undefined;
+    if (!current) {
+      const progress = await ctx.temporal.workflow
+        .getHandle(message.workflowId)
+        .query(progressQuery)
+        .catch(() => undefined);
+      if (progress?.decision) {
+        outcome = progress.decision.action;
+        at = progress.decision.at;
+        by = await nameOf(ctx, progress.decision.by);
+      } else {
+        outcome = progress ? `no longer waiting (${progress.status.replace(/_/g, ' ')})` : 'closed';
+      }
+    }
+    await finishApprovalMessage(ctx, client, message, { outcome, by, at });
+    closed += 1;
+  }
+  return closed;
+}
+
+export async function finishApprovalMessage(ctx: SlackContext, client: WebClient, message: { key: string; channel?: string | null; ts?: string | null; title?: string | null; workflowId: string }, result: { outcome: string; by?: string; at?: string }): Promise<void> {
+  const claimed = await ctx.models.SlackMessage.updateOne({ key: message.key, finishedAt: null }, { $set: { finishedAt: new Date() } });
+  if (!claimed.modifiedCount || !message.channel || !message.ts) return;
+  const blocks = decidedBlocks({ leaver: message.title ?? 'user', workflowId: message.workflowId, ...result });
+  await ctx.throttle.run(message.channel, () => client.chat.update({ channel: message.channel!, ts: message.ts!, text: blocks.text, blocks: blocks.blocks }));
+}
+
+async function nameOf(ctx: SlackContext, userId: string | undefined): Promise<string | undefined> {
+  if (!userId) return undefined;
+  const user = await ctx.models.User.findById(userId, { email: 1, firstName: 1, lastName: 1 })
+    .lean()
+    .catch(() => null);
+  return user ? displayName(user) : userId;
+}
+
+async function updateProgressMessages(ctx: SlackContext, client: WebClient): Promise<number> {
+  let updated = 0;
+  const open = await ctx.models.SlackMessage.find({ kind: 'progress', finishedAt: null }).limit(500).lean();
+  for (const message of open) {
+    const handle = ctx.temporal.workflow.getHandle(message.workflowId);
+    const description = await handle.describe().catch(() => undefined);
+    if (!description) continue;
+    const progress = await handle.query<ProgressView>('progress').catch(() => undefined);
+    // An offboarding stays open through its undo window and retention; its message is final once settled.
+    const settled = SETTLED_STATUSES.includes(progress?.status as OffboardingStatus) && !(typeof progress?.undoUntil === 'string' && Date.parse(progress.undoUntil) > Date.now());
+    const closed = description.status.name !== 'RUNNING' || settled;
+    const rendered = renderProgress(message.title ?? 'Process', message.workflowId, progress, description.status.name !== 'RUNNING' ? description.status.name.toLowerCase() : undefined);
+    if (rendered.hash !== message.rendered && message.channel && message.ts) {
+      await ctx.throttle.run(message.channel, () => client.chat.update({ channel: message.channel!, ts: message.ts!, text: rendered.text, blocks: rendered.blocks }));
+      updated += 1;
+    }
+    await ctx.models.SlackMessage.updateOne({ key: message.key }, { $set: { rendered: rendered.hash, ...(closed ? { finishedAt: new Date() } : {}) } });
+  }
+  return updated;
+}
