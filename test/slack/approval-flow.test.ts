@@ -1,0 +1,143 @@
+/**
+ * The whole Slack path against the real workflow: a manager's /offboard → approval DM to the
+ * right person → the leaver's and a stranger's clicks refused and nothing changes → the
+ * manager's Approve → the real workflow completes → the progress message shows the final state.
+ */
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { progressQuery } from '../../workflows/offboarding-messages';
+import type { SiteRole } from '../../src/domain/roles';
+import { runSlackSync } from '../../src/slack/sync';
+import { startSlackSync } from '../../src/slack/sync-scheduler';
+import { ACTIONS } from '../../src/slack/blocks/approval';
+import { createTestContext, eventually, type TestContext } from '../helpers/context';
+import { startSlackHarness, type SlackHarness } from '../helpers/slack-app';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
+import { createClient, withWorker } from '../helpers/temporal';
+import { seedResource, seedUser, type SeededUser } from '../helpers/users';
+import type { RecordedCall } from '../helpers/slack-api';
+
+let ctx: TestContext;
+let temporal: Client;
+let slack: SlackHarness;
+let smtp: TestSmtpServer;
+const people: Record<string, SeededUser & { slackId: string }> = {};
+
+async function person(name: string, siteRole: SiteRole, extra: Parameters<typeof seedUser>[1] = {}) {
+  const seeded = await seedUser(ctx.models, { email: `${name}@example.com`, siteRole, firstName: name, ...extra });
+  const slackId = `U${name.toUpperCase()}`;
+  slack.recorder.addUser({ id: slackId, email: seeded.user.email });
+  people[name] = { ...seeded, slackId };
+  return people[name]!;
+}
+
+const sync = () => runSlackSync(slack.app.slack!.context, slack.app.slack!.app.client);
+const timings = { approvalReminderMs: 60_000, approvalEscalationMs: 120_000, undoGraceMs: 60_000, retentionDayMs: 86_400_000 };
+
+function click(who: string, actionId: string, message: RecordedCall) {
+  const button = (message.args.blocks as any[]).find((b) => b.type === 'actions').elements.find((e: any) => e.action_id === actionId);
+  return slack.interaction({
+    type: 'block_actions',
+    user: { id: people[who]!.slackId, username: who, team_id: 'T1' },
+    trigger_id: `trigger-${who}-${Date.now()}`,
+    response_url: slack.recorder.responseUrl,
+    container: { type: 'message', message_ts: '1', channel_id: message.args.channel },
+    channel: { id: message.args.channel },
+    actions: [{ type: 'button', action_id: actionId, block_id: 'approval', value: button.value, action_ts: String(Date.now() / 1000) }],
+  });
+}
+
+beforeAll(async () => {
+  ctx = await createTestContext('slackflow');
+  temporal = await createClient(ctx);
+  slack = await startSlackHarness(ctx, temporal);
+  smtp = await startSmtpServer();
+  await person('admin', 'Administrators');
+  const manager = await person('manager', 'Users');
+  await person('leaver', 'Users', { managerId: manager.user._id });
+  await person('stranger', 'PowerUsers');
+});
+
+afterAll(async () => {
+  await slack?.close();
+  await smtp?.close();
+  await temporal?.connection.close();
+  await ctx?.close();
+});
+
+describe('offboarding from Slack', () => {
+  it('asks the manager, refuses the leaver and a stranger, and completes on the manager’s approval', async () => {
+    const leaver = people.leaver!;
+    await seedResource(ctx.models, leaver.user._id, { kind: 'pipeline', name: 'deploy-prod' });
+    await seedResource(ctx.models, leaver.user._id, { kind: 'tool', name: 'grafana' });
+    const workflowId = `offboarding:${String(leaver.user._id)}`;
+
+    await withWorker(
+      ctx,
+      async () => {
+        const res = await slack.command('/offboard', 'leaver@example.com last day friday', people.manager!.slackId, 'C0REQUEST');
+        expect(res.status).toBe(200);
+        const progressPost = await eventually('the progress message', async () => slack.recorder.callsTo('chat.postMessage').find((c) => c.args.channel === 'C0REQUEST'));
+        expect(slack.responses().join('\n')).toMatch(/Offboarding of leaver User \(leaver@example\.com\) started/);
+
+        // The approval request goes to the manager's DM, with the plan and the three buttons.
+        const dm = await eventually('the approval DM', async () => {
+          await sync();
+          return slack.recorder.callsTo('chat.postMessage').find((c) => c.args.channel === `D${people.manager!.slackId}`);
+        });
+        const blocksText = JSON.stringify(dm.args.blocks);
+        expect(blocksText).toContain('deploy-prod');
+        expect(blocksText).toContain('grafana');
+        expect(blocksText).toContain('manager User (manager@example.com)');
+        const actions = (dm.args.blocks as any[]).find((b) => b.type === 'actions').elements.map((e: any) => e.action_id);
+        expect(actions).toEqual([ACTIONS.approve, ACTIONS.reject, ACTIONS.changeOwner]);
+        expect(slack.recorder.callsTo('chat.postMessage').filter((c) => c.args.channel === `D${people.leaver!.slackId}`)).toHaveLength(0);
+
+        // A second sync pass sends nothing twice.
+        const posted = slack.recorder.callsTo('chat.postMessage').length;
+        await sync();
+        expect(slack.recorder.callsTo('chat.postMessage').length).toBe(posted);
+
+        // The leaver's and a stranger's clicks are refused by the workflow's validator.
+        for (const who of ['leaver', 'stranger']) {
+          slack.responses();
+          expect((await click(who, ACTIONS.approve, dm)).status).toBe(200);
+          const [answer] = await eventually(`${who}'s refusal`, async () => {
+            const fresh = slack.responses();
+            return fresh.length ? fresh : undefined;
+          });
+          expect(answer).toMatch(/^:no_entry: /);
+          expect((await temporal.workflow.getHandle(workflowId).query(progressQuery)).status).toBe('awaiting_approval');
+        }
+        expect(await ctx.models.User.countDocuments({ _id: leaver.user._id, status: 'active' })).toBe(1);
+        expect(slack.recorder.callsTo('chat.update').filter((c) => c.args.channel === dm.args.channel)).toHaveLength(0);
+
+        // The manager approves: the DM shows who decided and loses its buttons.
+        expect((await click('manager', ACTIONS.approve, dm)).status).toBe(200);
+        const decided = await eventually('the decided approval message', async () => slack.recorder.callsTo('chat.update').find((c) => c.args.channel === dm.args.channel));
+        expect(decided.args.text).toMatch(/approved by manager User at /);
+        expect((decided.args.blocks as any[]).some((b) => b.type === 'actions')).toBe(false);
+
+        // The real workflow completes, and the progress message ends on the final state.
+        const final = await eventually('the offboarding to complete', async () => {
+          const progress = await temporal.workflow.getHandle(workflowId).query(progressQuery);
+          return progress.status === 'completed' ? progress : undefined;
+        }, 30_000);
+        expect(final.verification?.clean).toBe(true);
+        expect(await ctx.models.Resource.countDocuments({ ownerId: leaver.user._id })).toBe(0);
+        expect(await ctx.models.Resource.countDocuments({ ownerId: people.manager!.user._id })).toBe(2);
+
+        const scheduler = await startSlackSync(slack.app.slack!, ctx.queue, 200);
+        try {
+          const update = await eventually('the progress message to show completion', async () =>
+            slack.recorder.callsTo('chat.update').find((c) => c.args.channel === progressPost.args.channel && /completed/.test(String(c.args.text))),
+          );
+          expect(update.args.text).toMatch(/Offboarding of leaver User: completed/);
+        } finally {
+          await scheduler.close();
+        }
+      },
+      { smtpUrl: smtp.url, deps: { offboarding: timings } },
+    );
+  }, 90_000);
+});
