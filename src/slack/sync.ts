@@ -77,7 +77,11 @@ async function postApprovals(ctx: SlackContext, client: WebClient, progress: Off
 }
 
 async function ownerLabels(ctx: SlackContext, progress: OffboardingProgress): Promise<(id: string | null) => string> {
-  const ids = new Set<string>([...Object.values(progress.plan?.assignments ?? {}), ...(progress.plan?.newOwner ? [progress.plan.newOwner.id] : [])]);
+  const ids = new Set<string>([
+    ...Object.values(progress.plan?.assignments ?? {}),
+    ...(progress.plan?.resources ?? []).map((r) => r.newOwnerId).filter((id): id is string => !!id),
+    ...(progress.plan?.newOwner ? [progress.plan.newOwner.id] : []),
+  ]);
   const users = await ctx.models.User.find({ _id: { $in: [...ids] } }, { email: 1, firstName: 1, lastName: 1, preferredName: 1 }).lean();
   const names = new Map(users.map((u) => [String(u._id), `${displayName(u)} (${u.email})`]));
   return (id) => (id ? (names.get(id) ?? id) : '_to be chosen_');

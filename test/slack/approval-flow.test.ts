@@ -140,4 +140,65 @@ describe('offboarding from Slack', () => {
       { smtpUrl: smtp.url, deps: { offboarding: timings } },
     );
   }, 90_000);
+
+  it('changes the owner from a modal, supersedes the old request, and lists pending approvals on the App Home', async () => {
+    const leaver = await person('leaver2', 'Users', { managerId: people.manager!.user._id });
+    await seedResource(ctx.models, leaver.user._id, { kind: 'task', name: 'nightly-report' });
+    const workflowId = `offboarding:${String(leaver.user._id)}`;
+
+    await withWorker(
+      ctx,
+      async () => {
+        await slack.command('/offboard', 'leaver2@example.com', people.admin!.slackId, 'C0ADMIN');
+        const dm = await eventually('the approval DM', async () => {
+          await sync();
+          return slack.recorder.callsTo('chat.postMessage').find((c) => c.args.channel === `D${people.manager!.slackId}` && JSON.stringify(c.args.blocks).includes('nightly-report'));
+        });
+
+        // App Home: the manager sees the pending approval.
+        await slack.event({ type: 'app_home_opened', user: people.manager!.slackId, channel: 'DHOME', tab: 'home' });
+        const home = await eventually('the App Home view', async () => slack.recorder.callsTo('views.publish').find((c) => c.args.user_id === people.manager!.slackId));
+        expect(JSON.stringify(home.args.view)).toContain('Offboarding of *leaver2 User*');
+
+        // Change owner opens a modal with a user picker.
+        await click('manager', ACTIONS.changeOwner, dm);
+        const opened = await eventually('the Change owner modal', async () => slack.recorder.callsTo('views.open').at(-1));
+        expect(opened.args.view.callback_id).toBe('offboarding_change_owner_view');
+        const submit = (selected: string) =>
+          slack.interaction({
+            type: 'view_submission',
+            user: { id: people.manager!.slackId, username: 'manager', team_id: 'T1' },
+            trigger_id: 'trigger-submit',
+            view: { id: 'V1', callback_id: opened.args.view.callback_id, private_metadata: opened.args.view.private_metadata, state: { values: { owner: { user: { type: 'users_select', selected_user: selected } } } } },
+          });
+
+        // The leaver cannot receive their own resources: the modal shows the workflow's refusal.
+        const refused = await submit(leaver.slackId);
+        expect(refused.status).toBe(200);
+        expect(refused.body).toMatchObject({ response_action: 'errors', errors: { owner: expect.any(String) } });
+
+        const accepted = await submit(people.admin!.slackId);
+        expect(accepted.status).toBe(200);
+        expect(accepted.body?.response_action).toBeUndefined();
+
+        // The next pass asks again about the new plan and closes the superseded request.
+        const second = await eventually('a request for the new plan', async () => {
+          await sync();
+          return slack.recorder
+            .callsTo('chat.postMessage')
+            .find((c) => c !== dm && c.args.channel === dm.args.channel && JSON.stringify(c.args.blocks).includes('nightly-report') && JSON.stringify(c.args.blocks).includes('admin User (admin@example.com)'));
+        });
+        const superseded = slack.recorder.callsTo('chat.update').find((c) => c.args.channel === dm.args.channel && /superseded by a newer plan/.test(String(c.args.text)));
+        expect(superseded).toBeDefined();
+
+        await click('manager', ACTIONS.approve, second);
+        await eventually('the offboarding to complete', async () => {
+          const progress = await temporal.workflow.getHandle(workflowId).query(progressQuery);
+          return progress.status === 'completed' ? progress : undefined;
+        }, 30_000);
+        expect(await ctx.models.Resource.countDocuments({ ownerId: people.admin!.user._id, name: 'nightly-report' })).toBe(1);
+      },
+      { smtpUrl: smtp.url, deps: { offboarding: timings } },
+    );
+  }, 90_000);
 });
