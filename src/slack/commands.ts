@@ -6,7 +6,7 @@ import { isSiteRole, SITE_ROLES, type SiteRole } from '../domain/roles';
 
 export const USAGE = {
   offboard: '/offboard @user|email [on YYYY-MM-DD] [reason]',
-  onboard: `/onboard email [role] [group…]   (role: ${SITE_ROLES.join(', ')})`,
+  onboard: `/onboard email [role] [group…] [--outside-domain]   (role: ${SITE_ROLES.join(', ')})`,
   reactivate: '/reactivate email',
   lifecycle: '/lifecycle email',
 } as const;
@@ -73,10 +73,18 @@ export interface OnboardArgs {
   email: string;
   siteRole?: SiteRole;
   groups: string[];
+  /** Confirms an invitee outside the organization's email domain (seed 003). */
+  confirmDomainMismatch: boolean;
 }
 
+export const OUTSIDE_DOMAIN_FLAG = '--outside-domain';
+
 export function parseOnboard(text: string): Parsed<OnboardArgs> {
-  const [first, second, ...rest] = tokens(text);
+  const all = tokens(text);
+  const confirmDomainMismatch = all.includes(OUTSIDE_DOMAIN_FLAG);
+  const unknownFlag = all.find((t) => t.startsWith('--') && t !== OUTSIDE_DOMAIN_FLAG);
+  if (unknownFlag) return usage('onboard', `"${unknownFlag}" is not an option.`);
+  const [first, second, ...rest] = all.filter((t) => t !== OUTSIDE_DOMAIN_FLAG);
   if (!first) return usage('onboard', 'Say whom to invite.');
   const email = parseEmail(first);
   if (!email) return usage('onboard', `"${first}" is not an email address.`);
@@ -89,7 +97,7 @@ export function parseOnboard(text: string): Parsed<OnboardArgs> {
     else groups = [second, ...rest];
   }
   if (groups.length > 20) return usage('onboard', 'At most 20 groups at once.');
-  return { ok: true, value: { email, siteRole, groups } };
+  return { ok: true, value: { email, siteRole, groups, confirmDomainMismatch } };
 }
 
 export function parseSingleEmail(command: 'reactivate' | 'lifecycle', text: string): Parsed<{ email: string }> {

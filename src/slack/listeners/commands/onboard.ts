@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { startOnboarding } from '../../../services/onboarding-process';
-import { parseOnboard } from '../../commands';
+import { inviteUser } from '../../../services/invite-user';
+import { UnprocessableError } from '../../../errors';
+import { OUTSIDE_DOMAIN_FLAG, parseOnboard } from '../../commands';
 import { auditRefusal, type SlackContext } from '../../context';
 import { tenureUserOf } from '../../identity';
 import { postProgressMessage } from '../../progress';
@@ -26,13 +27,21 @@ export function onboardCallback(ctx: SlackContext) {
       const groups = await ctx.models.Group.find({ name: { $in: parsed.value.groups } }, { name: 1 }).lean();
       const unknown = parsed.value.groups.filter((g) => !groups.some((found) => found.name === g));
       if (unknown.length) return ephemeral(respond, `:warning: Unknown group${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}.`);
-      const started = await startOnboarding(ctx.temporal, ctx.config.TEMPORAL_TASK_QUEUE, {
-        email: parsed.value.email,
-        siteRole: parsed.value.siteRole,
-        groups: groups.map((g) => String(g._id)),
-        requestedBy: { type: 'user', id: String(actor.user._id), email: actor.user.email },
-        source: 'slack',
-      });
+      const actorRef = { type: 'slack' as const, id: actor.user._id, email: actor.user.email };
+      let started;
+      try {
+        ({ process: started } = await inviteUser(
+          { models: ctx.models, temporal: ctx.temporal, taskQueue: ctx.config.TEMPORAL_TASK_QUEUE, logger: ctx.logger },
+          { email: parsed.value.email, siteRole: parsed.value.siteRole, groups: groups.map((g) => String(g._id)), confirmDomainMismatch: parsed.value.confirmDomainMismatch },
+          actorRef,
+          { requestedBy: { type: 'user', id: String(actor.user._id), email: actor.user.email }, source: 'slack' },
+        ));
+      } catch (err) {
+        if (err instanceof UnprocessableError && err.code === 'domain_mismatch') {
+          return ephemeral(respond, `:warning: ${parsed.value.email} is outside the organization's email domain. Add \`${OUTSIDE_DOMAIN_FLAG}\` to invite them anyway.`);
+        }
+        throw err;
+      }
       await ephemeral(
         respond,
         started.started
