@@ -11,4 +11,13 @@ export interface ActivityDeps {
   mailer: Mailer;
   /** Base of links sent to people (PUBLIC_BASE_URL). */
   publicBaseUrl: string;
+  /** Offboarding timings (OFFBOARDING_* settings); defaults apply when omitted. */
+  offboarding?: OffboardingTimings;
+}
+
+export interface OffboardingTimings {
+  approvalReminderMs: number;
+  approvalEscalationMs: number;
+  undoGraceMs: number;
+  retentionDayMs: number;
 }

@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps';
+import { benchBaselineActivities } from './bench-baseline';
 import { offboardingActivities } from './offboarding';
 import { onboardingActivities } from './onboarding';
 import { systemCheckActivities } from './system-check';
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
     ...systemCheckActivities(deps),
     ...onboardingActivities(deps),
     ...offboardingActivities(deps),
+    ...benchBaselineActivities(),
   };
 }
 

@@ -7,6 +7,16 @@ export const ErrorType = {
   InvalidInput: 'InvalidInput',
   Unauthorized: 'Unauthorized',
   Conflict: 'Conflict',
+  /** Offboarding: the caller may not act on this process (not the manager or an Administrator, or the leaver). */
+  NotAllowed: 'NotAllowed',
+  /** Offboarding: the process is not in a state that accepts this action. */
+  InvalidState: 'InvalidState',
+  /** Offboarding: an approval names a plan version that is no longer current. */
+  StalePlan: 'StalePlan',
+  /** Offboarding: the leaver no longer exists. */
+  UserGone: 'UserGone',
+  /** Offboarding: the chosen new owner is unknown, inactive or the leaver. */
+  NewOwnerInactive: 'NewOwnerInactive',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

@@ -2,3 +2,6 @@
 export { systemCheckWorkflow } from './system-check';
 export * from './onboarding';
 export * from './offboarding';
+export { reactivationWorkflow } from './reactivation';
+export { bulkOffboardingWorkflow } from './bulk-offboarding';
+export { baselineWorkflow } from './bench-baseline';

@@ -1,2 +1,531 @@
-// Offboarding workflows (issue: offboarding).
-export {};
+/**
+ * Offboarding (PRODUCT.md §2): lockout if asked → plan → effective date → approval → transfer
+ * every resource → revoke access → deactivate → verify → notify → undo window → retention.
+ * Id `offboarding:<userId>`; a second start joins the running one.
+ *
+ * Versioning: the steps are separate functions so that a future change of behaviour can be
+ * wrapped in `patched('<change-id>')` inside the one step it touches, keeping recorded
+ * histories (test/replay/histories/offboarding-*.json) replayable. Nothing is patched yet.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
+import type { Activities } from '../activities';
+import type { TransferBatchResult } from '../activities/offboarding';
+import type { OffboardingMailKind } from '../src/mail/templates/offboarding';
+import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from './errors';
+import {
+  approveUpdate,
+  cancelUpdate,
+  changeOwnerUpdate,
+  childSettledSignal,
+  planVersion,
+  progressQuery,
+  reactivatedSignal,
+  rejectUpdate,
+  undoUpdate,
+  type Caller,
+  type OffboardingInput,
+  type OffboardingPlan,
+  type OffboardingPolicy,
+  type OffboardingProgress,
+  type OffboardingStatus,
+  type StepName,
+  type StepProgress,
+  type VerificationResult,
+} from './offboarding-messages';
+import { TENURE_PROCESS, TENURE_SUBJECT } from './search-attributes';
+
+const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES };
+
+const store = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { ...retry, maximumAttempts: 10 } });
+/** Long loops heartbeat: a killed worker's batch is retried elsewhere after the heartbeat timeout. */
+const transfers = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '10 seconds', retry: { ...retry, maximumAttempts: 20 } });
+/** Two attempts at most, so nobody gets the same email many times. */
+const mail = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { ...retry, initialInterval: '500 milliseconds', maximumAttempts: 2 } });
+
+/** Checks made while a person waits for the answer of an update: few attempts. */
+const checks = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { ...retry, maximumAttempts: 3 } });
+
+const TRANSFER_BATCH = 25;
+/** A resource still owned after this many rounds is left behind (and reported). */
+const MAX_TRANSFER_ROUNDS = 3;
+const PRE_EXECUTION: readonly OffboardingStatus[] = ['starting', 'locking_out', 'planning', 'waiting_effective_date', 'awaiting_approval'];
+const STEP_NAMES: StepName[] = ['lockout', 'plan', 'effective_date', 'approval', 'transfer', 'revoke_access', 'deactivate', 'verify', 'notify', 'undo_window', 'retention'];
+
+type Answer = { action: 'approved' | 'rejected' | 'cancelled'; by: Caller; at: string; reason?: string };
+
+/** Everything the queries report and the handlers change. */
+class OffboardingState {
+  status: OffboardingStatus = 'starting';
+  steps: StepProgress[] = STEP_NAMES.map((name) => ({ name, state: 'pending' }));
+  plan: OffboardingPlan | null = null;
+  managerId: string | null = null;
+  defaultOwnerId: string | null = null;
+  assignments: Record<string, string> = {};
+  version = '';
+  ownerNeeded = false;
+  ownerChangesInFlight = 0;
+  executionStarted = false;
+  answer: Answer | undefined;
+  awaiting: string | undefined;
+  done = new Set<string>();
+  leftBehind = new Set<string>();
+  total = 0;
+  verification: VerificationResult | undefined;
+  undoOpen = false;
+  undoRequest: { caller: Caller; reason?: string } | undefined;
+  undoUntil: string | undefined;
+  deleteAt: string | undefined;
+  reactivated = false;
+  error: string | undefined;
+  activityCount = 0;
+  decision: OffboardingProgress['decision'];
+
+  constructor(readonly workflowId: string, readonly userId: string) {}
+
+  step(name: StepName): StepProgress {
+    return this.steps.find((s) => s.name === name)!;
+  }
+
+  setOwners(defaultOwnerId: string | null, assignments: Record<string, string>): void {
+    this.defaultOwnerId = defaultOwnerId;
+    this.assignments = assignments;
+    this.version = planVersion(defaultOwnerId, assignments);
+  }
+
+  progress(): OffboardingProgress {
+    return {
+      workflowId: this.workflowId,
+      userId: this.userId,
+      status: this.status,
+      steps: this.steps.map((s) => ({ ...s })),
+      resources: { done: this.done.size, total: Math.max(this.total, this.plan?.resourcesTotal ?? 0, this.done.size), failed: [...this.leftBehind] },
+      plan: this.plan
+        ? {
+            ...this.plan,
+            resources: this.plan.resources.map((r) => ({ ...r, newOwnerId: this.assignments[r.id] ?? this.defaultOwnerId })),
+            version: this.version,
+            assignments: { ...this.assignments },
+          }
+        : null,
+      awaiting: this.awaiting,
+      decision: this.decision,
+      verification: this.verification,
+      undoUntil: this.undoUntil,
+      deleteAt: this.deleteAt,
+      error: this.error,
+      activityCount: this.activityCount,
+    };
+  }
+}
+
+const now = () => new Date().toISOString();
+
+function refuse(type: string, message: string): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+/** The permanent failure type behind an activity failure, if it is one. */
+function failureType(err: unknown): string | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
+  if (err instanceof ApplicationFailure) return err.type ?? undefined;
+  return undefined;
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return (err as Error)?.message ?? String(err);
+}
+
+export async function offboardingWorkflow(input: OffboardingInput): Promise<OffboardingProgress> {
+  const info = workflowInfo();
+  const ref = { userId: input.userId, workflowId: info.workflowId, runId: info.runId };
+  const s = new OffboardingState(info.workflowId, input.userId);
+  registerHandlers(s, input);
+  upsertSearchAttributes([
+    { key: TENURE_PROCESS, value: 'offboarding' },
+    { key: TENURE_SUBJECT, value: input.userId },
+  ]);
+
+  /** Runs one activity as a step: its state and times land in the progress query. */
+  async function step<T>(name: StepName, fn: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T> {
+    const st = s.step(name);
+    st.state = 'running';
+    st.startedAt = now();
+    try {
+      const result = await fn();
+      st.state = 'done';
+      st.detail = detail?.(result);
+      return result;
+    } catch (err) {
+      st.state = 'failed';
+      st.detail = failureMessage(err);
+      throw err;
+    } finally {
+      st.finishedAt = now();
+    }
+  }
+  function skip(name: StepName, detail?: string): void {
+    const st = s.step(name);
+    st.state = 'skipped';
+    st.detail = detail;
+    st.finishedAt = now();
+  }
+  const count = <T>(p: Promise<T>): Promise<T> => {
+    s.activityCount++;
+    return p;
+  };
+  async function notify(kind: OffboardingMailKind, to: 'approvers' | 'admins' | 'requester_and_manager', detail?: string, key?: string): Promise<void> {
+    try {
+      await count(mail.sendOffboardingMail({ ...ref, kind, to, requesterId: input.requestedBy.id, reason: input.reason, detail, key }));
+    } catch {
+      // A lost email never stops the process; the audit log and the progress query still tell.
+    }
+  }
+
+  async function undoLockoutIfAny(): Promise<void> {
+    if (input.immediateLockout) await count(store.undoLockout(ref));
+  }
+
+  /** Waits for an approver: reminder after a while, escalation to Administrators after longer. */
+  async function awaitAnswer(policy: OffboardingPolicy, why: string, mailKind: OffboardingMailKind, round: number): Promise<Answer> {
+    s.status = 'awaiting_approval';
+    s.awaiting = why;
+    s.answer = undefined;
+    const st = s.step('approval');
+    st.state = 'running';
+    st.startedAt ??= now();
+    await notify(mailKind, 'approvers', why, `r${round}`);
+    const answered = () => s.answer !== undefined;
+    if (!(await condition(answered, Math.max(1, policy.approvalReminderMs)))) {
+      await notify('approval_reminder', 'approvers', why, `r${round}`);
+      if (!(await condition(answered, Math.max(1, policy.approvalEscalationMs - policy.approvalReminderMs)))) {
+        await notify('approval_escalation', 'admins', why, `r${round}`);
+        await condition(answered);
+      }
+    }
+    s.awaiting = undefined;
+    st.finishedAt = now();
+    st.state = s.answer!.action === 'approved' ? 'done' : 'failed';
+    st.detail = `${s.answer!.action} by ${s.answer!.by.email ?? s.answer!.by.userId}`;
+    s.decision = { action: s.answer!.action, by: s.answer!.by.userId, at: s.answer!.at, reason: s.answer!.reason };
+    return s.answer!;
+  }
+
+  async function settle(status: OffboardingStatus): Promise<OffboardingStatus> {
+    s.status = status;
+    const parent = workflowInfo().parent;
+    if (parent) {
+      try {
+        await getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(childSettledSignal, { userId: input.userId, status });
+      } catch {
+        // The bulk request may be gone; the child's own result still stands.
+      }
+    }
+    return status;
+  }
+
+  async function finish(status?: OffboardingStatus): Promise<OffboardingProgress> {
+    if (status) s.status = status;
+    for (const st of s.steps) if (st.state === 'pending') st.state = 'skipped';
+    await condition(allHandlersFinished);
+    return s.progress();
+  }
+
+  try {
+    // 1. Immediate lockout comes before anything else.
+    if (input.immediateLockout) {
+      s.status = 'locking_out';
+      await step('lockout', () => count(store.lockOutUser(ref)), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked`);
+    } else skip('lockout', 'not requested');
+
+    // 2. Plan.
+    s.status = 'planning';
+    const { plan, policy: configured } = await step('plan', () => count(store.planOffboarding({ userId: input.userId, newOwnerId: input.newOwnerId, workflowId: ref.workflowId })), (r) => `${r.plan.resourcesTotal} resources`);
+    const overrides = Object.fromEntries(Object.entries(input.timings ?? {}).filter(([, v]) => v !== undefined));
+    const policy: OffboardingPolicy = { ...configured, ...overrides };
+    s.plan = plan;
+    s.managerId = plan.managerId;
+    s.setOwners(plan.newOwner?.id ?? null, {});
+    s.ownerNeeded = !plan.newOwner;
+    if (s.answer?.action === 'cancelled') return await cancelled();
+
+    // 3. Effective date: a durable timer, cancellable.
+    const waitMs = input.effectiveDate ? Date.parse(input.effectiveDate) - Date.now() : 0;
+    if (waitMs > 0) {
+      s.status = 'waiting_effective_date';
+      const st = s.step('effective_date');
+      st.state = 'running';
+      st.startedAt = now();
+      st.detail = `until ${new Date(Date.parse(input.effectiveDate!)).toISOString()}`;
+      const interrupted = await condition(() => s.answer?.action === 'cancelled', waitMs);
+      st.finishedAt = now();
+      st.state = interrupted ? 'failed' : 'done';
+      if (interrupted) return await cancelled();
+    } else skip('effective_date', 'effective now');
+
+    // 4. Approval when policy requires it, or when nobody could be proposed as new owner.
+    if (policy.approvalRequired || s.ownerNeeded) {
+      const answer = await awaitAnswer(policy, s.ownerNeeded ? 'a new owner must be chosen, then the plan approved' : 'approval of the plan', s.ownerNeeded ? 'owner_needed' : 'approval_request', 0);
+      if (answer.action === 'rejected') {
+        await undoLockoutIfAny();
+        return await finish(await settle('rejected'));
+      }
+      if (answer.action === 'cancelled') return await cancelled();
+    } else skip('approval', 'not required by policy');
+
+    // 5. Execute.
+    s.status = 'executing';
+    s.executionStarted = true;
+    await transferAll(policy);
+    await step('revoke_access', () => count(store.revokeAccess(ref)), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked, ${r.groupsLeft.length} groups left`);
+    const deactivation = await step('deactivate', () => count(store.deactivateLeaver(ref)), (r) => (r.deactivated ? 'deactivated' : `not deactivated: ${r.reason}`));
+
+    // 6. Verify against the store; anything left is an alert, never a clean success.
+    s.status = 'verifying';
+    const verification = await step('verify', () => count(store.verifyOffboarding({ userId: input.userId })), (v) => (v.clean ? 'clean' : 'access left behind'));
+    s.verification = verification;
+    if (verification.clean) {
+      await step('notify', () => notify('completed', 'requester_and_manager'));
+      await settle('completed');
+    } else {
+      const detail = `Still there: status ${verification.status}, ${verification.activeSessions} active sessions, ${verification.liveTokens} live tokens, ${verification.owned} owned resources, ${verification.groups} groups.`;
+      await count(store.raiseAccessLeftBehind({ ...ref, verification, failed: [...s.leftBehind] }));
+      await step('notify', async () => {
+        await notify('access_left_behind', 'admins', detail);
+        await notify('access_left_behind', 'requester_and_manager', detail);
+      });
+      await settle('completed_with_access_left_behind');
+    }
+
+    // 7. Undo window.
+    if (policy.undoGraceMs > 0) {
+      const st = s.step('undo_window');
+      st.state = 'running';
+      st.startedAt = now();
+      s.undoOpen = true;
+      s.undoUntil = new Date(Date.now() + policy.undoGraceMs).toISOString();
+      await condition(() => !!s.undoRequest || s.reactivated, policy.undoGraceMs);
+      s.undoOpen = false;
+      st.finishedAt = now();
+      if (s.undoRequest) {
+        const by = s.undoRequest.caller;
+        const result = await count(store.undoOffboardingChanges({ ...ref, groups: plan.groups, actor: { id: by.userId, email: by.email } }));
+        st.state = 'done';
+        st.detail = `undone by ${by.email ?? by.userId}: ${result.handedBack} resources handed back`;
+        s.decision = { action: 'undone', by: by.userId, at: now(), reason: s.undoRequest.reason };
+        await notify('undone', 'requester_and_manager');
+        return await finish('undone');
+      }
+      st.state = 'done';
+      st.detail = s.reactivated ? 'account reactivated' : 'closed';
+      if (s.reactivated) return await finish('reactivated');
+    } else skip('undo_window', 'no undo window');
+
+    // 8. Retention: permanent delete unless reactivated meanwhile.
+    if (policy.retentionMs !== null && deactivation.deactivated) {
+      const remaining = Math.max(1, policy.retentionMs - policy.undoGraceMs);
+      const st = s.step('retention');
+      st.state = 'running';
+      st.startedAt = now();
+      s.deleteAt = new Date(Date.now() + remaining).toISOString();
+      if (await condition(() => s.reactivated, remaining)) {
+        st.state = 'skipped';
+        st.detail = 'account reactivated';
+        st.finishedAt = now();
+        return await finish('reactivated');
+      }
+      const deleted = await count(store.deleteAfterRetention(ref));
+      st.state = deleted.deleted ? 'done' : 'skipped';
+      st.detail = deleted.deleted ? 'permanently deleted' : `kept: ${deleted.reason}`;
+      st.finishedAt = now();
+      return await finish(deleted.deleted ? 'deleted' : deleted.reason?.includes('active') ? 'reactivated' : s.status);
+    }
+    skip('retention', policy.retentionMs === null ? 'accounts are kept' : 'account not deactivated');
+    return await finish();
+  } catch (err) {
+    const type = failureType(err);
+    if (type === ErrorType.UserGone || type === ErrorType.InvalidState) {
+      s.error = failureMessage(err);
+      return await finish(await settle('failed'));
+    }
+    throw err;
+  }
+
+  async function cancelled(): Promise<OffboardingProgress> {
+    if (s.answer) s.decision = { action: 'cancelled', by: s.answer.by.userId, at: s.answer.at, reason: s.answer.reason };
+    await undoLockoutIfAny();
+    return await finish(await settle('cancelled'));
+  }
+
+  /**
+   * Transfers everything the leaver owns, re-reading ownership each round so resources created
+   * since the plan are included. An inactive new owner sends the process back to the approver.
+   */
+  async function transferAll(policy: OffboardingPolicy): Promise<void> {
+    const st = s.step('transfer');
+    st.state = 'running';
+    st.startedAt = now();
+    const seen = new Map<string, number>();
+    for (let round = 1; ; round++) {
+      const owned = await count(store.listOwnedResourceIds({ userId: input.userId }));
+      const pending: string[] = [];
+      for (const id of owned) {
+        if (s.leftBehind.has(id)) continue;
+        const times = (seen.get(id) ?? 0) + 1;
+        seen.set(id, times);
+        if (times > MAX_TRANSFER_ROUNDS) s.leftBehind.add(id);
+        else pending.push(id);
+      }
+      s.total = s.done.size + pending.length + s.leftBehind.size;
+      if (!pending.length) break;
+      let failures = 0;
+      for (let i = 0; i < pending.length; i += TRANSFER_BATCH) {
+        const items = pending.slice(i, i + TRANSFER_BATCH).map((id) => ({ resourceId: id, toUserId: s.assignments[id] ?? s.defaultOwnerId! }));
+        let result: TransferBatchResult;
+        try {
+          result = await count(transfers.transferResources({ ...ref, items }));
+        } catch (err) {
+          if (failureType(err) !== ErrorType.NewOwnerInactive) throw err;
+          s.ownerNeeded = true;
+          s.status = 'awaiting_approval';
+          await awaitAnswer(policy, `the new owner can no longer receive resources (${failureMessage(err)}); choose another owner and approve`, 'owner_needed', round);
+          s.status = 'executing';
+          break; // re-read ownership with the new owner
+        }
+        for (const id of [...result.transferred, ...result.skipped]) s.done.add(id);
+        failures += result.failed.length;
+      }
+      st.detail = `${s.done.size} of ${s.total} transferred`;
+      // Give a failing resource a moment before the next round (a transient problem may pass).
+      if (failures) await sleep(1000 * round);
+    }
+    st.finishedAt = now();
+    st.state = s.leftBehind.size ? 'failed' : 'done';
+    st.detail = s.leftBehind.size ? `${s.done.size} transferred, ${s.leftBehind.size} could not be transferred` : `${s.done.size} transferred`;
+  }
+}
+
+/** Update validators refuse synchronously: nothing changes and the workflow never sees the call. */
+function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
+  function assertApprover(caller: Caller | undefined): void {
+    if (!caller?.userId) refuse(ErrorType.NotAllowed, 'The caller is not identified.');
+    if (caller.userId === input.userId) refuse(ErrorType.NotAllowed, 'A leaver cannot act on their own offboarding.');
+    if (caller.role === 'Administrators') return;
+    if (s.managerId && caller.userId === s.managerId) return;
+    refuse(ErrorType.NotAllowed, "Only the leaver's manager or an Administrator may act on this offboarding.");
+  }
+  function assertAwaiting(): void {
+    if (s.status !== 'awaiting_approval' || s.answer) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}, not waiting for an approval.`);
+  }
+  const answer = (action: Answer['action'], by: Caller, reason?: string) => {
+    s.answer = { action, by, at: now(), reason };
+  };
+
+  setHandler(progressQuery, () => s.progress());
+  setHandler(reactivatedSignal, () => {
+    s.reactivated = true;
+  });
+
+  setHandler(
+    approveUpdate,
+    ({ caller }) => {
+      answer('approved', caller);
+      s.status = 'executing';
+      return { status: s.status, planVersion: s.version };
+    },
+    {
+      validator: ({ caller, planVersion: version }) => {
+        assertApprover(caller);
+        assertAwaiting();
+        if (s.ownerChangesInFlight > 0) refuse(ErrorType.InvalidState, 'An owner change is in progress; approve once it has finished.');
+        if (s.ownerNeeded || !s.defaultOwnerId) refuse(ErrorType.InvalidState, 'Choose a new owner (change-owner) before approving.');
+        if (version !== s.version) refuse(ErrorType.StalePlan, `The plan changed: approve version ${s.version}, not ${String(version)}.`);
+      },
+    },
+  );
+
+  setHandler(
+    rejectUpdate,
+    ({ caller, reason }) => {
+      answer('rejected', caller, reason);
+      return { status: 'rejected' };
+    },
+    {
+      validator: ({ caller }) => {
+        assertApprover(caller);
+        assertAwaiting();
+        if (s.executionStarted) refuse(ErrorType.InvalidState, 'Transfers have started; choose another owner instead of rejecting.');
+      },
+    },
+  );
+
+  setHandler(
+    cancelUpdate,
+    ({ caller, reason }) => {
+      answer('cancelled', caller, reason);
+      return { status: 'cancelled' };
+    },
+    {
+      validator: ({ caller }) => {
+        assertApprover(caller);
+        if (!PRE_EXECUTION.includes(s.status) || s.executionStarted || s.answer) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}; it can be cancelled only before execution starts.`);
+      },
+    },
+  );
+
+  setHandler(
+    changeOwnerUpdate,
+    async ({ newOwnerId, resourceId }) => {
+      s.ownerChangesInFlight++;
+      try {
+        await checks.checkNewOwner({ candidateId: newOwnerId, leaverId: input.userId });
+        s.activityCount++;
+      } catch (err) {
+        refuse(failureType(err) ?? ErrorType.NewOwnerInactive, failureMessage(err));
+      } finally {
+        s.ownerChangesInFlight--;
+      }
+      if (s.answer || !['awaiting_approval', 'waiting_effective_date'].includes(s.status)) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}; the owner can no longer be changed.`);
+      if (resourceId) {
+        s.setOwners(s.defaultOwnerId, { ...s.assignments, [resourceId]: newOwnerId });
+      } else {
+        s.setOwners(newOwnerId, {});
+        s.ownerNeeded = false;
+      }
+      return { status: s.status, planVersion: s.version };
+    },
+    {
+      validator: ({ caller, newOwnerId }) => {
+        assertApprover(caller);
+        if (!['awaiting_approval', 'waiting_effective_date'].includes(s.status) || s.answer) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}; the owner can no longer be changed.`);
+        if (newOwnerId === input.userId) refuse(ErrorType.NewOwnerInactive, 'The leaver cannot receive their own resources.');
+      },
+    },
+  );
+
+  setHandler(
+    undoUpdate,
+    ({ caller, reason }) => {
+      s.undoRequest = { caller, reason };
+      return { status: s.status };
+    },
+    {
+      validator: ({ caller }) => {
+        assertApprover(caller);
+        if (!s.undoOpen || s.undoRequest) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}; undo is possible only during the grace period after it completed.`);
+      },
+    },
+  );
+}

@@ -90,6 +90,9 @@ const envObject = z.object({
     /** Bulk offboarding: how many leavers are processed at once. */
     BULK_OFFBOARDING_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
 
+    /** How often the invitation-expiry sweep looks for expired invitations no onboarding process covers. */
+    INVITATION_SWEEP_INTERVAL: duration('5m'),
+
     /** Where `npm start` keeps the local servers' data (default: .tenure/data in the checkout). */
     TENURE_DATA_DIR: z.string().min(1).optional(),
 });

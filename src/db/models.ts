@@ -9,7 +9,7 @@ import { slackMessageModel } from './models/slack-message';
 import { systemCheckModel } from './models/system-check';
 import { userModel } from './models/user';
 import { hrDeadLetterModel } from '../hr/dead-letter-model';
-import { scimExternalIdModel } from '../scim/external-id-model';
+import { scimLinkModel } from '../scim/scim-link-model';
 
 /** Every model, bound to one connection. */
 export function createModels(conn: Connection) {
@@ -24,7 +24,7 @@ export function createModels(conn: Connection) {
     OrgSettings: orgSettingsModel(conn),
     SystemCheck: systemCheckModel(conn),
     HrDeadLetter: hrDeadLetterModel(conn),
-    ScimExternalId: scimExternalIdModel(conn),
+    ScimLink: scimLinkModel(conn),
     SlackMessage: slackMessageModel(conn),
   };
 }

@@ -14,6 +14,8 @@ export function escapeRegex(text: string): string {
 
 export const MAX_PATTERN_LENGTH = 254;
 export const MAX_WILDCARDS = 4;
+export const MIN_LITERAL_ALNUM = 2;
+const PATTERN_CHARS = /^[a-z0-9._%+'@*-]+$/;
 
 /**
  * A parsed `email=` pattern. `*` is the only wildcard; everything else is literal.
@@ -40,7 +42,13 @@ export function parseEmailPattern(input: string): EmailPattern {
   if (!raw) throw new PatternError('The email pattern is empty.');
   if (raw.length > MAX_PATTERN_LENGTH) throw new PatternError(`The email pattern is longer than ${MAX_PATTERN_LENGTH} characters.`);
   if (/\s/.test(raw)) throw new PatternError('The email pattern may not contain spaces.');
+  // Only characters an unquoted address can hold: "(a+)+$"-style input is refused, not matched.
+  if (!PATTERN_CHARS.test(raw)) throw new PatternError('The email pattern may contain only letters, digits, "*" and the characters . _ % + \' - @.');
   const wildcards = (raw.match(/\*/g) ?? []).length;
+  // ".*.*.*" names nothing: a wildcard pattern needs at least two literal letters or digits.
+  if (wildcards > 0 && (raw.match(/[a-z0-9]/g) ?? []).length < MIN_LITERAL_ALNUM) {
+    throw new PatternError(`A wildcard pattern needs at least ${MIN_LITERAL_ALNUM} letters or digits besides "*".`);
+  }
   if (wildcards === 0) {
     return { raw, exact: raw, domain: domainOf(raw) || undefined, prefix: raw };
   }

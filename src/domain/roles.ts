@@ -21,6 +21,10 @@ export const PERMISSIONS = [
   'tokens:read-activity',
   'sessions:manage',
   'resources:transfer',
+  'resources:read',
+  'tokens:issue',
+  'groups:read',
+  'groups:manage',
   'processes:start',
   'processes:read',
   'processes:act',
@@ -44,4 +48,13 @@ export function can(role: SiteRole, permission: Permission): boolean {
 
 export function isSiteRole(value: unknown): value is SiteRole {
   return typeof value === 'string' && (SITE_ROLES as readonly string[]).includes(value);
+}
+
+/** The account states a role may read (seed 000: readers see active and pending users only). */
+export function readableStatuses(role: SiteRole): Array<'active' | 'pending' | 'deactivated'> {
+  const statuses: Array<'active' | 'pending' | 'deactivated'> = [];
+  if (can(role, 'users:read-active')) statuses.push('active');
+  if (can(role, 'users:read-pending')) statuses.push('pending');
+  if (can(role, 'users:read-deactivated')) statuses.push('deactivated');
+  return statuses;
 }

@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
@@ -11,6 +11,8 @@ import { registerErrorHandler } from './error-handler';
 import { createSlackBot, SLACK_EVENTS_PATH, type SlackBot } from '../slack/bot';
 import { slackEnabled } from '../config/env';
 import { healthRoutes } from './routes/health';
+import { hrWebhookRoutes } from './routes/hr-webhooks';
+import { scimRoutes } from './routes/scim';
 import { offboardingRoutes } from './routes/offboarding';
 import { onboardingRoutes } from './routes/onboarding';
 import { usersRoutes } from './routes/users';
@@ -40,6 +42,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bodyLimit: deps.config.HTTP_BODY_LIMIT_BYTES,
     // Behind a load balancer the client address comes from X-Forwarded-For (audit "from where").
     trustProxy: deps.config.NODE_ENV === 'production',
+    // Path parameters hold whole email addresses (up to 254 characters, more once %-encoded).
+    routerOptions: { maxParamLength: 1024 },
+    // Router-level refusals (bad URL encoding, overlong parameter) get the API's error body too.
+    frameworkErrors: (err, _request, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      (reply as FastifyReply).status(tooLong ? 414 : 400).send({ error: { code: tooLong ? 'uri_too_long' : 'bad_url', message: tooLong ? 'A path parameter is longer than this server accepts.' : 'The URL is not validly encoded.' } });
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   // The Slack bot (HTTP mode) reads and verifies its own raw body, so its requests are handed to
@@ -70,6 +79,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   await app.register(healthRoutes(deps));
+  await app.register(hrWebhookRoutes(deps));
+  await app.register(scimRoutes(deps), { prefix: '/scim/v2' });
   await app.register(usersRoutes(deps));
   await app.register(onboardingRoutes(deps));
   await app.register(offboardingRoutes(deps));

@@ -4,6 +4,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 /** Every BullMQ queue tenure uses. */
 export const QUEUE_NAMES = {
   systemCheck: 'system-check',
+  invitationSweep: 'invitation-sweep',
   slackSync: 'slack-sync',
   hrIntake: 'hr-intake',
   hrReconciliation: 'hr-reconciliation',

@@ -3,16 +3,38 @@ import type { Logger } from '../logger';
 import type { Models } from '../db/models';
 import { QUEUE_NAMES, type QueueContext } from './queues';
 import { systemCheckProcessor } from './processors/system-check';
+import { invitationSweepProcessor } from './processors/invitation-sweep';
+import { hrIntakeProcessor } from './processors/hr-intake';
+import { hrReconciliationProcessor } from './processors/hr-reconciliation';
+
+/** What the HR intake and reconciliation workers need to start processes (optional: without it they do not run). */
+export interface HrJobDeps {
+  temporal: import('@temporalio/client').Client;
+  taskQueue: string;
+  terminationLockout: boolean;
+}
 
 /** Starts every BullMQ worker of the process; close them with `Promise.all(workers.map(w => w.close()))`. */
-export function startJobWorkers(deps: { models: Models; queue: QueueContext; logger: Logger }): Worker[] {
-  const workers = [
+export function startJobWorkers(deps: { models: Models; queue: QueueContext; logger: Logger; hr?: HrJobDeps; invitationSweep?: { temporal: import('@temporalio/client').Client; taskQueue: string } }): Worker[] {
+  const workers: Worker[] = [
     new Worker(QUEUE_NAMES.systemCheck, systemCheckProcessor(deps.models), {
       connection: deps.queue.connection,
       prefix: deps.queue.prefix,
       concurrency: 4,
     }),
   ];
+  if (deps.hr) {
+    const hrDeps = { ...deps.hr, models: deps.models, logger: deps.logger.child({ component: 'hr-intake' }) };
+    workers.push(
+      new Worker(QUEUE_NAMES.hrIntake, hrIntakeProcessor(hrDeps), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 8 }),
+      new Worker(QUEUE_NAMES.hrReconciliation, hrReconciliationProcessor(hrDeps), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 1 }),
+    );
+  }
+  if (deps.invitationSweep) {
+    const sweepDeps = { ...deps.invitationSweep, models: deps.models, logger: deps.logger.child({ component: 'invitation-sweep' }) };
+    // One sweep at a time: a slow run is never overlapped by the next tick.
+    workers.push(new Worker(QUEUE_NAMES.invitationSweep, invitationSweepProcessor(sweepDeps), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 1 }));
+  }
   for (const worker of workers) {
     worker.on('failed', (job, err) => deps.logger.warn({ queue: worker.name, jobId: job?.id, err }, 'job failed'));
     worker.on('error', (err) => deps.logger.error({ queue: worker.name, err }, 'job worker error'));

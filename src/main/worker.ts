@@ -5,11 +5,15 @@ import { connectMongo } from '../db/connection';
 import { createModels, ensureIndexes } from '../db/models';
 import { createQueue, createRedisConnection, QUEUE_NAMES } from '../jobs/queues';
 import { startJobWorkers } from '../jobs/workers';
+import { scheduleHrReconciliation } from '../jobs/hr-reconciliation-schedule';
+import { keepInvitationSweepScheduled } from '../jobs/invitation-sweep';
+import { createTemporalClient } from '../temporal/client';
 import { createLogger } from '../logger';
 import { createMailer } from '../mail/mailer';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { createTemporalWorker } from '../temporal/worker';
 import { exitOnStartupError, onShutdown } from './lifecycle';
+import { offboardingTimings } from '../services/offboarding-process';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -23,14 +27,26 @@ async function main(): Promise<void> {
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const queueContext = { connection: redis, prefix: config.REDIS_PREFIX };
   const queues = { systemCheck: createQueue(QUEUE_NAMES.systemCheck, queueContext) };
-  const jobWorkers = startJobWorkers({ models, queue: queueContext, logger });
+  // HR intake and reconciliation start processes through a Temporal client of their own.
+  const temporalClient = await createTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+  const hrReconciliationQueue = createQueue(QUEUE_NAMES.hrReconciliation, queueContext);
+  await scheduleHrReconciliation(hrReconciliationQueue, config.RECONCILIATION_INTERVAL);
+  const invitationSweepQueue = createQueue(QUEUE_NAMES.invitationSweep, queueContext);
+  await keepInvitationSweepScheduled(invitationSweepQueue, config.INVITATION_SWEEP_INTERVAL, redis, logger);
+  const jobWorkers = startJobWorkers({
+    models,
+    queue: queueContext,
+    logger,
+    hr: { temporal: temporalClient, taskQueue: config.TEMPORAL_TASK_QUEUE, terminationLockout: config.HR_TERMINATION_LOCKOUT },
+    invitationSweep: { temporal: temporalClient, taskQueue: config.TEMPORAL_TASK_QUEUE },
+  });
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM });
 
   const { worker, connection } = await createTemporalWorker({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    activities: createActivities({ models, queues, logger, mailer, publicBaseUrl: config.PUBLIC_BASE_URL }),
+    activities: createActivities({ models, queues, logger, mailer, publicBaseUrl: config.PUBLIC_BASE_URL, offboarding: offboardingTimings(config) }),
     workflowBundlePath: config.TEMPORAL_WORKFLOW_BUNDLE,
   });
   const running = worker.run();
@@ -43,7 +59,10 @@ async function main(): Promise<void> {
     await Promise.all(jobWorkers.map((w) => w.close()));
     mailer.close();
     await Promise.all(Object.values(queues).map((q) => q.close()));
+    await hrReconciliationQueue.close();
+    await invitationSweepQueue.close();
     redis.disconnect();
+    await temporalClient.connection.close();
     await conn.close();
   });
   await running.catch((err) => {

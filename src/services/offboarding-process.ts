@@ -1,8 +1,33 @@
 /**
  * Starting and driving offboarding processes from any way in (API, Slack, HR intake, SCIM).
  * Contract shared by those callers; the workflow lives in workflows/offboarding.ts.
+ * Failures of the process's updates come back as typed AppErrors (403, 404, 409, 422).
  */
-import type { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { OffboardingTimings } from '../../activities/deps';
+import type { bulkOffboardingWorkflow } from '../../workflows/bulk-offboarding';
+import { ErrorType } from '../../workflows/errors';
+import type { offboardingWorkflow } from '../../workflows/offboarding';
+import {
+  approveUpdate,
+  bulkProgressQuery,
+  cancelUpdate,
+  changeOwnerUpdate,
+  progressQuery,
+  rejectUpdate,
+  undoUpdate,
+  type ActionResult,
+  type BulkOffboardingInput,
+  type BulkOffboardingProgress,
+  type Caller,
+  type OffboardingInput,
+  type OffboardingProgress,
+} from '../../workflows/offboarding-messages';
+import type { reactivationWorkflow } from '../../workflows/reactivation';
+import { TENURE_PROCESS, TENURE_SUBJECT } from '../../workflows/search-attributes';
+import type { Config } from '../config/env';
+import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from '../errors';
 
 export type ProcessSource = 'slack' | 'hr' | 'api' | 'scim';
 
@@ -29,7 +54,153 @@ export function offboardingWorkflowId(userId: string): string {
   return `offboarding:${userId}`;
 }
 
+export function reactivationWorkflowId(userId: string): string {
+  return `reactivation:${userId}`;
+}
+
+export function bulkOffboardingWorkflowId(id: string = randomUUID()): string {
+  return id.startsWith('bulk-offboarding:') ? id : `bulk-offboarding:${id}`;
+}
+
+/** The worker's offboarding timings from the configuration. */
+export function offboardingTimings(config: Config): OffboardingTimings {
+  return {
+    approvalReminderMs: config.OFFBOARDING_APPROVAL_REMINDER,
+    approvalEscalationMs: config.OFFBOARDING_APPROVAL_ESCALATION,
+    undoGraceMs: config.OFFBOARDING_UNDO_GRACE,
+    retentionDayMs: config.OFFBOARDING_RETENTION_DAY,
+  };
+}
+
+/**
+ * Starts a workflow with `USE_EXISTING`: a second start joins the running one. A one-off
+ * request id in the memo tells whether this call started it.
+ */
+async function startOrJoin(
+  client: Client,
+  workflowType: string,
+  options: { workflowId: string; taskQueue: string; args: unknown[]; process: string; subject: string },
+): Promise<StartedProcess> {
+  const requestId = randomUUID();
+  const handle = await client.workflow.start(workflowType, {
+    workflowId: options.workflowId,
+    taskQueue: options.taskQueue,
+    args: options.args,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    memo: { requestId },
+    typedSearchAttributes: [
+      { key: TENURE_PROCESS, value: options.process },
+      { key: TENURE_SUBJECT, value: options.subject },
+    ],
+  });
+  const description = await handle.describe();
+  return { workflowId: options.workflowId, runId: description.runId, started: description.memo?.requestId === requestId };
+}
+
 /** Starts `offboarding:<userId>`, or joins the running one. */
-export async function startOffboarding(_client: Client, _taskQueue: string, _request: OffboardingRequest): Promise<StartedProcess> {
-  throw new Error('startOffboarding is not implemented yet');
+export async function startOffboarding(client: Client, taskQueue: string, request: OffboardingRequest, extra: Pick<OffboardingInput, 'timings'> = {}): Promise<StartedProcess> {
+  const input: OffboardingInput = { ...request, ...extra };
+  return startOrJoin(client, 'offboardingWorkflow' satisfies typeof offboardingWorkflow.name, {
+    workflowId: offboardingWorkflowId(request.userId),
+    taskQueue,
+    args: [input],
+    process: 'offboarding',
+    subject: request.userId,
+  });
+}
+
+/** Starts `reactivation:<userId>`, or joins the running one. */
+export async function startReactivation(client: Client, taskQueue: string, request: { userId: string; requestedBy: OffboardingRequest['requestedBy']; reason?: string }): Promise<StartedProcess> {
+  return startOrJoin(client, 'reactivationWorkflow' satisfies typeof reactivationWorkflow.name, {
+    workflowId: reactivationWorkflowId(request.userId),
+    taskQueue,
+    args: [request],
+    process: 'reactivation',
+    subject: request.userId,
+  });
+}
+
+/** Starts a bulk offboarding under a fresh id (or the caller's idempotency key). */
+export async function startBulkOffboarding(client: Client, taskQueue: string, input: BulkOffboardingInput, requestKey?: string): Promise<StartedProcess> {
+  return startOrJoin(client, 'bulkOffboardingWorkflow' satisfies typeof bulkOffboardingWorkflow.name, {
+    workflowId: bulkOffboardingWorkflowId(requestKey),
+    taskQueue,
+    args: [input],
+    process: 'bulk-offboarding',
+    subject: input.requestedBy.email ?? input.requestedBy.id ?? input.requestedBy.type,
+  });
+}
+
+/** Maps a refused or failed update/query to the API's typed errors. */
+export async function asAppError(client: Client, workflowId: string, err: unknown): Promise<unknown> {
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const { type, message } = err.cause;
+    switch (type) {
+      case ErrorType.NotAllowed:
+        return new ForbiddenError(message, 'not_an_approver');
+      case ErrorType.StalePlan:
+        return new ConflictError(message, 'stale_plan');
+      case ErrorType.InvalidState:
+        return new ConflictError(message, 'invalid_process_state');
+      case ErrorType.NewOwnerInactive:
+        return new UnprocessableError(message, 'new_owner_inactive');
+      default:
+        return new ConflictError(message, 'process_refused');
+    }
+  }
+  if (err instanceof WorkflowNotFoundError || (err as { name?: string })?.name === 'WorkflowNotFoundError' || /already completed|not found/i.test((err as Error)?.message ?? '')) {
+    const exists = await client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .then((d) => d.status.name)
+      .catch(() => undefined);
+    if (exists && exists !== 'RUNNING') return new ConflictError(`The process ${workflowId} has already finished.`, 'process_closed');
+    return new NotFoundError(`No process ${workflowId}.`, 'process_not_found');
+  }
+  return err;
+}
+
+async function mapped<T>(client: Client, workflowId: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw await asAppError(client, workflowId, err);
+  }
+}
+
+export type OffboardingAction =
+  | { action: 'approve'; planVersion: string }
+  | { action: 'reject'; reason?: string }
+  | { action: 'change-owner'; newOwnerId: string; resourceId?: string }
+  | { action: 'cancel'; reason?: string }
+  | { action: 'undo'; reason?: string };
+
+/** Sends one action to the running offboarding; the update's validator decides who may. */
+export async function actOnOffboarding(client: Client, userId: string, caller: Caller, command: OffboardingAction): Promise<ActionResult> {
+  const workflowId = offboardingWorkflowId(userId);
+  const handle = client.workflow.getHandle(workflowId);
+  return mapped(client, workflowId, () => {
+    switch (command.action) {
+      case 'approve':
+        return handle.executeUpdate(approveUpdate, { args: [{ caller, planVersion: command.planVersion }] });
+      case 'reject':
+        return handle.executeUpdate(rejectUpdate, { args: [{ caller, reason: command.reason }] });
+      case 'change-owner':
+        return handle.executeUpdate(changeOwnerUpdate, { args: [{ caller, newOwnerId: command.newOwnerId, resourceId: command.resourceId }] });
+      case 'cancel':
+        return handle.executeUpdate(cancelUpdate, { args: [{ caller, reason: command.reason }] });
+      case 'undo':
+        return handle.executeUpdate(undoUpdate, { args: [{ caller, reason: command.reason }] });
+    }
+  });
+}
+
+export async function getOffboardingProgress(client: Client, userId: string): Promise<OffboardingProgress> {
+  const workflowId = offboardingWorkflowId(userId);
+  return mapped(client, workflowId, () => client.workflow.getHandle(workflowId).query(progressQuery));
+}
+
+export async function getBulkOffboardingProgress(client: Client, id: string): Promise<BulkOffboardingProgress> {
+  const workflowId = bulkOffboardingWorkflowId(id);
+  return mapped(client, workflowId, () => client.workflow.getHandle(workflowId).query(bulkProgressQuery));
 }

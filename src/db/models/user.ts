@@ -66,6 +66,7 @@ userSchema.index({ status: 1, 'invitation.expiresAt': 1 });
 userSchema.index({ searchTokens: 1 });
 userSchema.index({ hrEmployeeId: 1 });
 userSchema.index({ managerId: 1 });
+userSchema.index({ groups: 1 });
 
 userSchema.pre('validate', function () {
   if (this.email) this.emailDomain = domainOf(this.email);

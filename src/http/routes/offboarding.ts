@@ -1,7 +1,296 @@
+/**
+ * Offboarding, reactivation and bulk offboarding over HTTP. Starting and reading are for
+ * Administrators and the leaver's manager; approvals and other actions go to the running
+ * workflow, whose update validators decide who may act (refusals come back as 403).
+ * Every action lands in the audit log with the process id.
+ */
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { can, type Permission } from '../../domain/roles';
+import { AppError, ConflictError, ForbiddenError, UnprocessableError, ValidationError } from '../../errors';
+import { recordAudit } from '../../services/audit';
+import { buildOffboardingPlan, newOwnerProblem } from '../../services/offboarding-plan';
+import {
+  actOnOffboarding,
+  getBulkOffboardingProgress,
+  getOffboardingProgress,
+  offboardingWorkflowId,
+  startBulkOffboarding,
+  startOffboarding,
+  startReactivation,
+  type OffboardingAction,
+} from '../../services/offboarding-process';
+import { assertSeatAvailable, getUserByIdOrEmail, type StoredUser } from '../../services/users';
+import { planVersion } from '../../../workflows/offboarding-messages';
 import type { AppDeps } from '../app';
+import { actorOf, createAuthenticate, principalOf, requirePermission } from '../auth';
 
-/** offboarding routes. */
-export function offboardingRoutes(_deps: AppDeps): FastifyPluginAsyncZod {
-  return async () => {};
+/** Bulk requests are bounded: at most this many leavers, CSV bodies at most this many bytes. */
+export const BULK_MAX_USERS = 1000;
+export const BULK_CSV_MAX_BYTES = 256 * 1024;
+
+const idOrEmailParams = z.object({ idOrEmail: z.string().min(1).max(254) });
+const reasonText = z.string().trim().min(1).max(1000);
+const userIdText = z.string().regex(/^[0-9a-fA-F]{24}$/, 'must be a user id (24 hexadecimal characters)');
+const dateText = z
+  .string()
+  .max(40)
+  .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO date (YYYY-MM-DD) or date-time');
+
+const startBody = z.object({
+  reason: reasonText,
+  effectiveDate: dateText.optional(),
+  newOwnerId: userIdText.optional(),
+  immediateLockout: z.boolean().optional(),
+});
+
+const processAccepted = z.object({ processId: z.string(), started: z.boolean() });
+
+const bulkBody = z.object({
+  users: z
+    .array(z.union([z.string().min(1).max(254), z.object({ user: z.string().min(1).max(254), reason: reasonText.optional() })]))
+    .min(1)
+    .max(BULK_MAX_USERS),
+  reason: reasonText,
+  newOwnerId: userIdText.optional(),
+  immediateLockout: z.boolean().optional(),
+  concurrency: z.number().int().min(1).max(100).optional(),
+});
+
+/** A small RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (quoted) throw new ValidationError('The CSV body has an unterminated quoted field.', undefined, 'invalid_csv');
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows.filter((r) => r.some((f) => f.trim() !== ''));
+}
+
+/** CSV with an `email` column (and an optional `reason` column) → the bulk request's users. */
+export function bulkUsersFromCsv(text: string): Array<{ user: string; reason?: string }> {
+  const [header, ...rows] = parseCsv(text);
+  if (!header) throw new ValidationError('The CSV body is empty; send a header line with an "email" column.', undefined, 'invalid_csv');
+  const columns = header.map((h) => h.trim().toLowerCase());
+  const emailAt = columns.indexOf('email');
+  const reasonAt = columns.indexOf('reason');
+  if (emailAt < 0) throw new ValidationError('The CSV header has no "email" column.', undefined, 'invalid_csv');
+  if (rows.length > BULK_MAX_USERS) throw new ValidationError(`A bulk offboarding takes at most ${BULK_MAX_USERS} users; the CSV has ${rows.length}.`, undefined, 'too_many_users');
+  return rows.map((r, i) => {
+    const email = r[emailAt]?.trim();
+    if (!email) throw new ValidationError(`CSV line ${i + 2} has no email.`, undefined, 'invalid_csv');
+    const reason = reasonAt >= 0 ? r[reasonAt]?.trim() : undefined;
+    return { user: email, reason: reason || undefined };
+  });
+}
+
+export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  const { models, temporal, config } = deps;
+  const taskQueue = config.TEMPORAL_TASK_QUEUE;
+
+  /** Administrators (by the role matrix) or the leaver's manager. */
+  function assertAdminOrManager(request: FastifyRequest, leaver: StoredUser, permission: Permission): void {
+    const { user } = principalOf(request);
+    if (can(user.siteRole, permission)) return;
+    if (leaver.managerId && leaver.managerId.equals(user._id) && !user._id.equals(leaver._id)) return;
+    throw new ForbiddenError(`Only an Administrator or ${leaver.email}'s manager may do this.`, 'forbidden');
+  }
+
+  async function assertNewOwner(newOwnerId: string | undefined, leaver: StoredUser): Promise<void> {
+    if (!newOwnerId) return;
+    const problem = await newOwnerProblem(models, newOwnerId.toLowerCase(), String(leaver._id));
+    if (problem) throw new UnprocessableError(`The new owner cannot receive the resources: ${problem}.`, 'invalid_new_owner');
+  }
+
+  return async (app) => {
+    app.addHook('preHandler', createAuthenticate(models, deps.logger));
+    app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: BULK_CSV_MAX_BYTES }, (request, body, done) => {
+      try {
+        const query = (request.query ?? {}) as Record<string, string | undefined>;
+        done(null, {
+          users: bulkUsersFromCsv(String(body)),
+          reason: query.reason?.trim() || 'bulk offboarding (CSV)',
+          ...(query.immediateLockout ? { immediateLockout: query.immediateLockout === 'true' } : {}),
+          ...(query.newOwnerId ? { newOwnerId: query.newOwnerId } : {}),
+        });
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    });
+
+    app.post(
+      '/v1/users/:idOrEmail/offboarding',
+      { schema: { tags: ['offboarding'], summary: 'Start (or join) the offboarding of a user', params: idOrEmailParams, body: startBody, response: { 202: processAccepted } } },
+      async (request, reply) => {
+        const leaver = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        assertAdminOrManager(request, leaver, 'processes:start');
+        if (leaver.status === 'deactivated') throw new ConflictError(`${leaver.email} is already deactivated.`, 'invalid_state');
+        await assertNewOwner(request.body.newOwnerId, leaver);
+        const actor = actorOf(request);
+        const userId = String(leaver._id);
+        const started = await startOffboarding(temporal, taskQueue, {
+          userId,
+          reason: request.body.reason,
+          requestedBy: { type: 'user', id: String(actor.id), email: actor.email },
+          source: 'api',
+          effectiveDate: request.body.effectiveDate,
+          newOwnerId: request.body.newOwnerId?.toLowerCase(),
+          immediateLockout: request.body.immediateLockout,
+        });
+        await recordAudit(models, {
+          action: started.started ? 'offboarding.requested' : 'offboarding.request_joined',
+          actor,
+          target: { id: leaver._id, email: leaver.email },
+          processId: started.workflowId,
+          details: { reason: request.body.reason, source: 'api', effectiveDate: request.body.effectiveDate, immediateLockout: !!request.body.immediateLockout },
+        });
+        return reply.status(202).send({ processId: started.workflowId, started: started.started });
+      },
+    );
+
+    app.get(
+      '/v1/users/:idOrEmail/offboarding',
+      { schema: { tags: ['offboarding'], summary: 'Progress of the offboarding of a user', params: idOrEmailParams } },
+      async (request) => {
+        const leaver = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        assertAdminOrManager(request, leaver, 'processes:read');
+        return getOffboardingProgress(temporal, String(leaver._id));
+      },
+    );
+
+    app.get(
+      '/v1/users/:idOrEmail/offboarding-plan',
+      { schema: { tags: ['offboarding'], summary: 'What an offboarding would do (dry run, changes nothing)', params: idOrEmailParams, querystring: z.object({ newOwnerId: userIdText.optional() }) } },
+      async (request) => {
+        const leaver = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        assertAdminOrManager(request, leaver, 'processes:read');
+        const plan = await buildOffboardingPlan(models, { userId: leaver._id, newOwnerId: request.query.newOwnerId?.toLowerCase() });
+        return { ...plan, version: planVersion(plan.newOwner?.id ?? null, {}) };
+      },
+    );
+
+    const actions: Array<{ path: string; body: z.ZodType; toCommand: (body: never) => OffboardingAction }> = [
+      { path: 'approve', body: z.object({ planVersion: z.string().min(1).max(64) }), toCommand: (b: { planVersion: string }) => ({ action: 'approve', planVersion: b.planVersion }) },
+      { path: 'reject', body: z.object({ reason: reasonText.optional() }), toCommand: (b: { reason?: string }) => ({ action: 'reject', reason: b.reason }) },
+      {
+        path: 'change-owner',
+        body: z.object({ newOwnerId: userIdText, resourceId: userIdText.optional() }),
+        toCommand: (b: { newOwnerId: string; resourceId?: string }) => ({ action: 'change-owner', newOwnerId: b.newOwnerId.toLowerCase(), resourceId: b.resourceId?.toLowerCase() }),
+      },
+      { path: 'cancel', body: z.object({ reason: reasonText.optional() }), toCommand: (b: { reason?: string }) => ({ action: 'cancel', reason: b.reason }) },
+      { path: 'undo', body: z.object({ reason: reasonText.optional() }), toCommand: (b: { reason?: string }) => ({ action: 'undo', reason: b.reason }) },
+    ];
+    for (const action of actions) {
+      app.post(
+        `/v1/users/:idOrEmail/offboarding/${action.path}`,
+        { schema: { tags: ['offboarding'], summary: `${action.path} the running offboarding (manager or Administrator; never the leaver)`, params: idOrEmailParams, body: action.body.default({}) } },
+        async (request) => {
+          const leaver = await getUserByIdOrEmail(models, request.params.idOrEmail);
+          const actor = actorOf(request);
+          const { user } = principalOf(request);
+          const command = action.toCommand(request.body as never);
+          const processId = offboardingWorkflowId(String(leaver._id));
+          const event = `offboarding.${action.path.replace('-', '_')}`;
+          try {
+            const result = await actOnOffboarding(temporal, String(leaver._id), { userId: String(user._id), role: user.siteRole, email: user.email }, command);
+            await recordAudit(models, { action: event, actor, target: { id: leaver._id, email: leaver.email }, processId, details: { ...command, result } });
+            return { processId, ...result };
+          } catch (err) {
+            if (err instanceof AppError && (err.status === 403 || err.status === 409 || err.status === 422)) {
+              await recordAudit(models, { action: `${event}_refused`, actor, target: { id: leaver._id, email: leaver.email }, processId, details: { code: err.code, message: err.message } });
+            }
+            throw err;
+          }
+        },
+      );
+    }
+
+    app.post(
+      '/v1/users/:idOrEmail/reactivation',
+      { preHandler: requirePermission('users:reactivate'), schema: { tags: ['offboarding'], summary: 'Reactivate a deactivated user', params: idOrEmailParams, body: z.object({ reason: reasonText.optional() }).default({}), response: { 202: processAccepted } } },
+      async (request, reply) => {
+        const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        if (user.status !== 'deactivated') throw new ConflictError(`${user.email} is ${user.status}; only deactivated users can be reactivated.`, 'invalid_state');
+        await assertSeatAvailable(models);
+        const actor = actorOf(request);
+        const started = await startReactivation(temporal, taskQueue, { userId: String(user._id), requestedBy: { type: 'user', id: String(actor.id), email: actor.email }, reason: request.body.reason });
+        await recordAudit(models, { action: 'reactivation.requested', actor, target: { id: user._id, email: user.email }, processId: started.workflowId, details: { reason: request.body.reason } });
+        return reply.status(202).send({ processId: started.workflowId, started: started.started });
+      },
+    );
+
+    app.post(
+      '/v1/offboardings/bulk',
+      { preHandler: requirePermission('processes:start'), schema: { tags: ['offboarding'], summary: 'Offboard many users (JSON, or text/csv with an email column)', body: bulkBody, response: { 202: processAccepted.extend({ users: z.number() }) } } },
+      async (request, reply) => {
+        const body = request.body;
+        const entries = body.users.map((u) => (typeof u === 'string' ? { user: u } : u));
+        const problems: Array<{ user: string; problem: string }> = [];
+        const users: Array<{ userId: string; reason?: string }> = [];
+        const seen = new Set<string>();
+        for (const entry of entries) {
+          try {
+            const user = await getUserByIdOrEmail(models, entry.user);
+            if (user.status === 'deactivated') problems.push({ user: entry.user, problem: 'already deactivated' });
+            else if (!seen.has(String(user._id))) {
+              seen.add(String(user._id));
+              users.push({ userId: String(user._id), reason: entry.reason });
+            }
+          } catch (err) {
+            if (err instanceof AppError && err.status < 500) problems.push({ user: entry.user, problem: err.message });
+            else throw err;
+          }
+        }
+        if (problems.length) throw new UnprocessableError(`${problems.length} of the ${entries.length} users cannot be offboarded; nothing was started.`, 'invalid_users', { problems: problems.slice(0, 100) });
+        if (body.newOwnerId && seen.has(body.newOwnerId.toLowerCase())) throw new UnprocessableError('The new owner is one of the leavers.', 'invalid_new_owner');
+        if (body.newOwnerId) {
+          const problem = await newOwnerProblem(models, body.newOwnerId.toLowerCase(), '');
+          if (problem) throw new UnprocessableError(`The new owner cannot receive the resources: ${problem}.`, 'invalid_new_owner');
+        }
+        const actor = actorOf(request);
+        const started = await startBulkOffboarding(temporal, taskQueue, {
+          users,
+          reason: body.reason,
+          requestedBy: { type: 'user', id: String(actor.id), email: actor.email },
+          source: 'api',
+          newOwnerId: body.newOwnerId?.toLowerCase(),
+          immediateLockout: body.immediateLockout,
+          concurrency: body.concurrency ?? config.BULK_OFFBOARDING_CONCURRENCY,
+        });
+        await recordAudit(models, { action: 'offboarding.bulk_requested', actor, processId: started.workflowId, details: { users: users.length, reason: body.reason } });
+        return reply.status(202).send({ processId: started.workflowId, started: started.started, users: users.length });
+      },
+    );
+
+    app.get(
+      '/v1/offboardings/bulk/:id',
+      { preHandler: requirePermission('processes:read'), schema: { tags: ['offboarding'], summary: 'Progress of a bulk offboarding', params: z.object({ id: z.string().min(1).max(80).regex(/^[A-Za-z0-9:-]+$/) }) } },
+      async (request) => getBulkOffboardingProgress(temporal, request.params.id),
+    );
+  };
 }

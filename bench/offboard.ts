@@ -1,0 +1,220 @@
+/**
+ * Offboarding throughput and latency, beside a baseline workflow that runs the same number of
+ * no-op activities on the same servers in the same run; plus the time from an immediate-lockout
+ * start to the leaver's sessions being ended.
+ *
+ *   npm run bench:offboard                         # 500 offboardings, 5 resources each
+ *   BENCH_OFFBOARDINGS=100 BENCH_LOCKOUTS=20 BENCH_IN_FLIGHT=10 npm run bench:offboard
+ *
+ * Starts its own servers (startStack) unless TEMPORAL_ADDRESS / REDIS_URL / MONGODB_URI name
+ * running ones. Bounded: BENCH_TIME_LIMIT_S (default 600) stops waiting and reports what finished.
+ */
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Types } from 'mongoose';
+import { createActivities } from '../activities';
+import { connectMongo } from '../src/db/connection';
+import { createModels, ensureIndexes, type Models } from '../src/db/models';
+import { startStack } from '../src/devstack/stack';
+import { createQueue, createRedisConnection, QUEUE_NAMES } from '../src/jobs/queues';
+import { createLogger } from '../src/logger';
+import { createMailer } from '../src/mail/mailer';
+import { startOffboarding } from '../src/services/offboarding-process';
+import { buildWorkflowBundle } from '../src/temporal/bundle';
+import { installTemporalRuntime } from '../src/temporal/runtime';
+import { createTemporalWorker } from '../src/temporal/worker';
+import { startSmtpServer } from '../test/helpers/smtp';
+import { progressQuery, type OffboardingProgress } from '../workflows/offboarding-messages';
+
+const COUNT = Number(process.env.BENCH_OFFBOARDINGS ?? 500);
+const RESOURCES = Number(process.env.BENCH_RESOURCES ?? 5);
+const LOCKOUTS = Number(process.env.BENCH_LOCKOUTS ?? 50);
+const TIME_LIMIT_MS = Number(process.env.BENCH_TIME_LIMIT_S ?? 600) * 1000;
+/** Processes running at once (closed loop), the same for the offboardings and the baseline. */
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 20);
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+interface RunFigures {
+  label: string;
+  completed: number;
+  wallMs: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * Runs `count` processes with IN_FLIGHT of them running at any time (a closed loop: a lane starts
+ * the next one when its previous one has finished), timing each from start to result.
+ */
+async function runMany(label: string, count: number, start: (i: number) => Promise<WorkflowHandle>, deadline: number): Promise<RunFigures & { results: unknown[] }> {
+  const latencies: number[] = [];
+  const results: unknown[] = [];
+  const began = Date.now();
+  let next = 0;
+  let stopped = false;
+  const lane = async () => {
+    while (!stopped && next < count && Date.now() < deadline) {
+      const i = next++;
+      const t0 = Date.now();
+      try {
+        const handle = await start(i);
+        const result = await handle.result();
+        if (stopped) return;
+        results.push(result);
+        latencies.push(Date.now() - t0);
+      } catch (err) {
+        if (!stopped) throw err;
+      }
+    }
+  };
+  const timeout = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref());
+  await Promise.race([Promise.all(Array.from({ length: IN_FLIGHT }, lane)), timeout]);
+  // Past the time limit: what finished is reported; lanes still waiting are abandoned quietly.
+  stopped = true;
+  const wallMs = Date.now() - began;
+  latencies.sort((a, b) => a - b);
+  return { label, completed: latencies.length, wallMs, perSecond: (latencies.length / wallMs) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99), results };
+}
+
+async function seedLeavers(models: Models, prefix: string, count: number, resources: number, managerId: Types.ObjectId): Promise<Types.ObjectId[]> {
+  const users = Array.from({ length: count }, (_, i) => ({ _id: new Types.ObjectId(), email: `${prefix}-${i}@bench.example.com`, emailDomain: 'bench.example.com', status: 'active', siteRole: 'Users', managerId, groups: [], searchTokens: [] }));
+  for (let i = 0; i < users.length; i += 500) await models.User.collection.insertMany(users.slice(i, i + 500));
+  const docs = users.flatMap((u) => Array.from({ length: resources }, (_, k) => ({ kind: 'pipeline', name: `${u.email}-${k}`, ownerId: u._id, createdBy: u._id, transfers: [], createdAt: new Date(), updatedAt: new Date() })));
+  for (let i = 0; i < docs.length; i += 1000) await models.Resource.collection.insertMany(docs.slice(i, i + 1000));
+  return users.map((u) => u._id);
+}
+
+async function main(): Promise<void> {
+  const stack = await startStack();
+  const scratch = mkdtempSync(join(tmpdir(), 'tenure-bench-'));
+  const logger = createLogger({ level: 'warn', name: 'bench-offboard' });
+  installTemporalRuntime(logger);
+  const run = `bench${Date.now().toString(36)}`;
+  const conn = await connectMongo(stack.mongoUri, `bench_${run}`);
+  const models = createModels(conn);
+  await ensureIndexes(models);
+  const redis = createRedisConnection(stack.redisUrl);
+  const smtp = await startSmtpServer();
+  const mailer = createMailer({ smtpUrl: smtp.url, from: 'tenure <no-reply@tenure.test>' });
+  const queues = { systemCheck: createQueue(QUEUE_NAMES.systemCheck, { connection: redis, prefix: run }) };
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection, namespace: 'default' });
+  const taskQueue = `bench-${run}`;
+  // Each phase gets its share of the time limit, so a slow run still reports all three figures.
+  const phaseDeadline = (share: number) => Date.now() + TIME_LIMIT_MS * share;
+  // Interrupted: stop the servers this run started rather than leave them behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      void stack.stop().finally(() => process.exit(130));
+    });
+  }
+  try {
+    const bundle = await buildWorkflowBundle(join(scratch, 'workflows.js'));
+    const { worker, connection: workerConnection } = await createTemporalWorker({
+      address: stack.temporalAddress,
+      namespace: 'default',
+      taskQueue,
+      activities: createActivities({ models, queues, logger, mailer, publicBaseUrl: 'http://tenure.test' }),
+      workflowBundlePath: bundle,
+    });
+    await worker.runUntil(async () => {
+      await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': false, 'offboarding.retentionDays': null } }, { upsert: true });
+      const manager = await models.User.create({ email: 'manager@bench.example.com', status: 'active', siteRole: 'Users' });
+      const requester = await models.User.create({ email: 'admin@bench.example.com', status: 'active', siteRole: 'Administrators' });
+      const requestedBy = { type: 'user' as const, id: String(requester._id), email: requester.email };
+      const leavers = await seedLeavers(models, 'leaver', COUNT, RESOURCES, manager._id);
+      process.stdout.write(`seeded ${COUNT} leavers with ${RESOURCES} resources each; running ${COUNT} offboardings, ${IN_FLIGHT} at a time...\n`);
+
+      // No undo window: each workflow closes right after verify + notify, so result() is end to end.
+      const offboardings = await runMany(
+        'offboarding',
+        COUNT,
+        async (i) => client.workflow.getHandle((await startOffboarding(client, taskQueue, { userId: String(leavers[i]), reason: 'bench', requestedBy, source: 'api' }, { timings: { undoGraceMs: 0 } })).workflowId),
+        phaseDeadline(0.6),
+      );
+      const counts = (offboardings.results as OffboardingProgress[]).map((r) => r.activityCount).sort((a, b) => a - b);
+      const activities = counts[Math.floor(counts.length / 2)] ?? 8;
+      const clean = (offboardings.results as OffboardingProgress[]).filter((r) => r.status === 'completed').length;
+      const moved = await models.Resource.countDocuments({ ownerId: manager._id });
+
+      process.stdout.write(`running ${COUNT} baseline workflows of ${activities} no-op activities...\n`);
+      const baseline = await runMany(
+        `baseline (${activities} no-op activities)`,
+        COUNT,
+        async (i) => client.workflow.start('baselineWorkflow', { taskQueue, workflowId: `bench-baseline:${run}:${i}`, args: [{ activities }] }),
+        phaseDeadline(0.25),
+      );
+
+      // Lockout latency: start → the leaver's session ended (its endedAt, written by the lockout activity).
+      const lockoutLeavers = await seedLeavers(models, 'lockout', LOCKOUTS, 1, manager._id);
+      await models.Session.collection.insertMany(lockoutLeavers.map((userId, i) => ({ userId, tokenHash: `bench-${run}-${i}`, createdAt: new Date() })));
+      const lockoutLatencies: number[] = [];
+      const deadline = phaseDeadline(0.15);
+      const later = new Date(Date.now() + 86_400_000).toISOString();
+      const lockoutHandles: WorkflowHandle[] = [];
+      for (let i = 0; i < lockoutLeavers.length && Date.now() < deadline; i += 10) {
+        await Promise.all(
+          lockoutLeavers.slice(i, i + 10).map(async (userId) => {
+            const t0 = Date.now();
+            const started = await startOffboarding(client, taskQueue, { userId: String(userId), reason: 'bench lockout', requestedBy, source: 'hr', immediateLockout: true, effectiveDate: later });
+            lockoutHandles.push(client.workflow.getHandle(started.workflowId));
+            for (;;) {
+              const session = await models.Session.findOne({ userId, endedAt: { $ne: null } }, { endedAt: 1 }).lean();
+              if (session?.endedAt) {
+                lockoutLatencies.push(session.endedAt.getTime() - t0);
+                return;
+              }
+              if (Date.now() > deadline) return;
+              await new Promise((r) => setTimeout(r, 5));
+            }
+          }),
+        );
+      }
+      // Let each lockout activity finish its bookkeeping before the waiting processes are ended.
+      await Promise.all(
+        lockoutHandles.map(async (h) => {
+          while (Date.now() < deadline && (await h.query(progressQuery).catch(() => undefined))?.status !== 'waiting_effective_date') await new Promise((r) => setTimeout(r, 50));
+          await h.terminate('benchmark finished').catch(() => undefined);
+        }),
+      );
+      lockoutLatencies.sort((a, b) => a - b);
+
+      const row = (f: RunFigures) => `${f.label.padEnd(36)} ${String(f.completed).padStart(6)} ${(f.wallMs / 1000).toFixed(1).padStart(8)} s ${f.perSecond.toFixed(1).padStart(8)}/s ${String(f.p50).padStart(7)} ms ${String(f.p99).padStart(7)} ms`;
+      process.stdout.write(
+        [
+          '',
+          `${'workflow'.padEnd(36)} ${'done'.padStart(6)} ${'wall'.padStart(10)} ${'throughput'.padStart(10)} ${'p50'.padStart(10)} ${'p99'.padStart(10)}`,
+          row(offboardings),
+          row(baseline),
+          `ratio offboarding / baseline: throughput ${(offboardings.perSecond / baseline.perSecond).toFixed(2)}x, p50 latency ${(offboardings.p50 / baseline.p50).toFixed(2)}x, p99 latency ${(offboardings.p99 / baseline.p99).toFixed(2)}x`,
+          `offboardings clean: ${clean}/${offboardings.completed}; resources transferred: ${moved}/${COUNT * RESOURCES}`,
+          `immediate lockout → sessions ended (${lockoutLatencies.length} runs): p50 ${percentile(lockoutLatencies, 50)} ms, p99 ${percentile(lockoutLatencies, 99)} ms`,
+          '',
+        ].join('\n'),
+      );
+    });
+    await workerConnection.close();
+  } finally {
+    await connection.close();
+    mailer.close();
+    await smtp.close();
+    await queues.systemCheck.close();
+    redis.disconnect();
+    await conn.dropDatabase().catch(() => undefined);
+    await conn.close();
+    await stack.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err?.stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,169 @@
+/**
+ * Records histories of the offboarding workflows into test/replay/histories/, for the replay
+ * test that fails when a later edit would break running offboardings. Run once after a
+ * deliberate, versioned change: `npx tsx scripts/record-history-offboarding.ts`.
+ * Uses the servers of TEMPORAL_ADDRESS / REDIS_URL / MONGODB_URI, or starts local ones.
+ */
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Types } from 'mongoose';
+import { createActivities } from '../activities';
+import { connectMongo } from '../src/db/connection';
+import { createModels, ensureIndexes, type Models } from '../src/db/models';
+import { startStack } from '../src/devstack/stack';
+import { createQueue, createRedisConnection, QUEUE_NAMES } from '../src/jobs/queues';
+import { createLogger } from '../src/logger';
+import { createMailer } from '../src/mail/mailer';
+import { issueAccessToken } from '../src/security/access-tokens';
+import { createSession } from '../src/services/sessions';
+import { actOnOffboarding, offboardingWorkflowId, startOffboarding, startReactivation } from '../src/services/offboarding-process';
+import { buildWorkflowBundle } from '../src/temporal/bundle';
+import { installTemporalRuntime } from '../src/temporal/runtime';
+import { createTemporalWorker } from '../src/temporal/worker';
+import { startSmtpServer } from '../test/helpers/smtp';
+import { historyToJson } from '../test/replay/history-json';
+import { progressQuery, type Caller, type OffboardingStatus } from '../workflows/offboarding-messages';
+
+const OUT_DIR = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
+
+async function waitFor(fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fn().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('timed out');
+}
+
+async function seedLeaver(models: Models, name: string, managerId: Types.ObjectId, resources = 3) {
+  const leaver = await models.User.create({ email: `${name}@example.com`, status: 'active', siteRole: 'Users', managerId });
+  await createSession(models, leaver._id, {}, { type: 'system' });
+  await issueAccessToken(models, leaver._id);
+  for (let i = 0; i < resources; i++) await models.Resource.create({ kind: 'pipeline', name: `${name}-${i}`, ownerId: leaver._id, createdBy: leaver._id });
+  return leaver;
+}
+
+async function main(): Promise<void> {
+  const stack = await startStack();
+  const scratch = mkdtempSync(join(tmpdir(), 'tenure-record-'));
+  const logger = createLogger({ level: 'warn', name: 'record-history' });
+  installTemporalRuntime(logger);
+  const run = `rec${Date.now().toString(36)}`;
+  const conn = await connectMongo(stack.mongoUri, `record_${run}`);
+  const models = createModels(conn);
+  await ensureIndexes(models);
+  const redis = createRedisConnection(stack.redisUrl);
+  const smtp = await startSmtpServer();
+  const mailer = createMailer({ smtpUrl: smtp.url, from: 'tenure <no-reply@tenure.test>' });
+  const queues = { systemCheck: createQueue(QUEUE_NAMES.systemCheck, { connection: redis, prefix: run }) };
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection, namespace: 'default' });
+  const taskQueue = `record-${run}`;
+  try {
+    const bundle = await buildWorkflowBundle(join(scratch, 'workflows.js'));
+    const { worker, connection: workerConnection } = await createTemporalWorker({
+      address: stack.temporalAddress,
+      namespace: 'default',
+      taskQueue,
+      activities: createActivities({
+        models,
+        queues,
+        logger,
+        mailer,
+        publicBaseUrl: 'http://tenure.test',
+        offboarding: { approvalReminderMs: 1_000, approvalEscalationMs: 2_000, undoGraceMs: 1_500, retentionDayMs: 2_000 },
+      }),
+      workflowBundlePath: bundle,
+    });
+    await worker.runUntil(async () => {
+      await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': true, 'offboarding.retentionDays': null } }, { upsert: true });
+      const admin = await models.User.create({ email: 'admin@example.com', status: 'active', siteRole: 'Administrators' });
+      const manager = await models.User.create({ email: 'manager@example.com', status: 'active', siteRole: 'Users' });
+      const spare = await models.User.create({ email: 'spare@example.com', status: 'active', siteRole: 'Users' });
+      const adminCaller: Caller = { userId: String(admin._id), role: 'Administrators', email: admin.email };
+      const managerCaller: Caller = { userId: String(manager._id), role: 'Users', email: manager.email };
+      const requestedBy = { type: 'user' as const, id: String(admin._id), email: admin.email };
+      const histories: Record<string, WorkflowHandle> = {};
+      const progressOf = (userId: string) => client.workflow.getHandle(offboardingWorkflowId(userId)).query(progressQuery);
+      const statusIs = (userId: string, status: OffboardingStatus) => () => progressOf(userId).then((p) => p.status === status);
+
+      // Approved: lockout, reminder and escalation, owner change, approval, transfers, undo window closes.
+      {
+        const leaver = await seedLeaver(models, 'approved', manager._id);
+        const id = String(leaver._id);
+        await startOffboarding(client, taskQueue, { userId: id, reason: 'leaving', requestedBy, source: 'api', immediateLockout: true });
+        await waitFor(statusIs(id, 'awaiting_approval'));
+        await new Promise((r) => setTimeout(r, 2_500));
+        const changed = await actOnOffboarding(client, id, managerCaller, { action: 'change-owner', newOwnerId: String(spare._id) });
+        await actOnOffboarding(client, id, managerCaller, { action: 'approve', planVersion: changed.planVersion! });
+        histories['offboarding-approved'] = client.workflow.getHandle(offboardingWorkflowId(id));
+      }
+      // Rejected: lockout undone.
+      {
+        const leaver = await seedLeaver(models, 'rejected', manager._id);
+        const id = String(leaver._id);
+        await startOffboarding(client, taskQueue, { userId: id, reason: 'leaving', requestedBy, source: 'slack', immediateLockout: true });
+        await waitFor(statusIs(id, 'awaiting_approval'));
+        await actOnOffboarding(client, id, adminCaller, { action: 'reject', reason: 'stays' });
+        histories['offboarding-rejected'] = client.workflow.getHandle(offboardingWorkflowId(id));
+      }
+      // Cancelled during the effective-date wait.
+      {
+        const leaver = await seedLeaver(models, 'cancelled', manager._id);
+        const id = String(leaver._id);
+        await startOffboarding(client, taskQueue, { userId: id, reason: 'leaving', requestedBy, source: 'hr', effectiveDate: new Date(Date.now() + 3_600_000).toISOString() });
+        await waitFor(statusIs(id, 'waiting_effective_date'));
+        await actOnOffboarding(client, id, adminCaller, { action: 'cancel' });
+        histories['offboarding-cancelled'] = client.workflow.getHandle(offboardingWorkflowId(id));
+      }
+      // Undone within the grace period (no approval required).
+      await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': false, 'offboarding.retentionDays': 1 } });
+      {
+        const leaver = await seedLeaver(models, 'undone', manager._id);
+        const id = String(leaver._id);
+        await startOffboarding(client, taskQueue, { userId: id, reason: 'leaving', requestedBy, source: 'api' }, { timings: { undoGraceMs: 60_000 } });
+        await waitFor(statusIs(id, 'completed'));
+        await actOnOffboarding(client, id, adminCaller, { action: 'undo' });
+        histories['offboarding-undone'] = client.workflow.getHandle(offboardingWorkflowId(id));
+      }
+      // Deleted after retention; and a reactivation that stops another one's retention.
+      {
+        const leaver = await seedLeaver(models, 'deleted', manager._id);
+        await startOffboarding(client, taskQueue, { userId: String(leaver._id), reason: 'leaving', requestedBy, source: 'api' });
+        histories['offboarding-deleted'] = client.workflow.getHandle(offboardingWorkflowId(String(leaver._id)));
+        const kept = await seedLeaver(models, 'reactivated', manager._id);
+        const id = String(kept._id);
+        await startOffboarding(client, taskQueue, { userId: id, reason: 'leaving', requestedBy, source: 'api' }, { timings: { retentionMs: 120_000 } });
+        await waitFor(statusIs(id, 'completed'));
+        const reactivation = await startReactivation(client, taskQueue, { userId: id, requestedBy });
+        histories['offboarding-reactivated'] = client.workflow.getHandle(offboardingWorkflowId(id));
+        histories['offboarding-reactivation'] = client.workflow.getHandle(reactivation.workflowId);
+      }
+      for (const [name, handle] of Object.entries(histories)) {
+        await handle.result();
+        const history = await handle.fetchHistory();
+        writeFileSync(join(OUT_DIR, `${name}.json`), `${JSON.stringify(historyToJson(history), null, 1)}\n`);
+        process.stdout.write(`recorded ${name} (${history.events?.length} events)\n`);
+      }
+    });
+    await workerConnection.close();
+  } finally {
+    await connection.close();
+    mailer.close();
+    await smtp.close();
+    await queues.systemCheck.close();
+    redis.disconnect();
+    await conn.dropDatabase().catch(() => undefined);
+    await conn.close();
+    await stack.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err?.stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,48 @@
+/** The dead-letter list of HR events that could not be applied, with its audit entry and alert. */
+import type { Models } from '../db/models';
+import type { Logger } from '../logger';
+import { recordAudit } from '../services/audit';
+import type { HrIntakeJob } from './events';
+
+export type DeadLetterReason = 'unknown_employee' | 'unknown_manager' | 'missing_email' | 'start_refused';
+
+/** Records the event once per job (a retried job does not add a second entry) and raises the alert. */
+export async function deadLetterHrEvent(
+  models: Models,
+  logger: Logger,
+  input: { jobId: string; job: HrIntakeJob; reason: DeadLetterReason; message: string },
+): Promise<void> {
+  const { job } = input;
+  const at = new Date();
+  await models.HrDeadLetter.updateOne(
+    { jobId: input.jobId },
+    {
+      $setOnInsert: {
+        jobId: input.jobId,
+        provider: job.provider,
+        eventId: job.event.eventId,
+        eventType: job.event.type,
+        employee: job.event.employee,
+        reason: input.reason,
+        message: input.message,
+        receivedAt: new Date(job.receivedAt),
+        at,
+      },
+    },
+    { upsert: true },
+  );
+  await recordAudit(models, {
+    action: 'hr.event_dead_lettered',
+    actor: { type: 'hr' },
+    target: { email: job.event.employee.email },
+    eventKey: `hr-dead-letter:${input.jobId}`,
+    details: { provider: job.provider, eventId: job.event.eventId, type: job.event.type, hrEmployeeId: job.event.employee.id, reason: input.reason },
+  });
+  // The alert: operators page on error-level logs of the intake.
+  logger.error({ alert: 'hr_event_dead_lettered', jobId: input.jobId, provider: job.provider, eventId: job.event.eventId, type: job.event.type, reason: input.reason }, input.message);
+}
+
+export async function listDeadLetters(models: Models, options: { limit: number; before?: Date }) {
+  const query = options.before ? { at: { $lt: options.before } } : {};
+  return models.HrDeadLetter.find(query).sort({ at: -1 }).limit(options.limit).lean();
+}

@@ -1,0 +1,143 @@
+/**
+ * Access to accounts: API tokens (issue; list and usage log for Administrators, SecurityManagers
+ * and Auditors, seed 000 "Access token activity"), sessions (one per account) and the activity
+ * log of a user.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { userActivity } from '../../services/activity';
+import { createSession, introspectSession } from '../../services/sessions';
+import { listTokens, toApiToken, tokenUsageLog } from '../../services/token-activity';
+import { issueTokenFor } from '../../services/user-admin';
+import { getUserByIdOrEmail } from '../../services/users';
+import type { AppDeps } from '../app';
+import { actorOf } from '../auth';
+import {
+  createdSessionSchema,
+  createSessionBody,
+  introspectBody,
+  introspectionSchema,
+  issuedTokenSchema,
+  issueTokenBody,
+  tokenActivityQuery,
+  tokenActivitySchema,
+  tokenListSchema,
+} from '../schemas/access';
+import { AUTH_ERRORS, errorResponses, idOrEmailParams } from '../schemas/common';
+import { activityListSchema, activityQuery } from '../schemas/users';
+import type { Guard } from './guards';
+
+export function accessRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZod {
+  const { models } = deps;
+  return async (app) => {
+    // Token activity is readable for accounts in every state: the tokens of a deactivated
+    // account are exactly what a security review reads.
+    app.get(
+      '/v1/users/:idOrEmail/tokens',
+      {
+        onRequest: guard('tokens:read-activity'),
+        schema: {
+          tags: ['tokens'],
+          summary: "A user's API tokens: id, scope, created, last used, revoked (never a hash)",
+          params: idOrEmailParams,
+          response: { 200: tokenListSchema, ...errorResponses(...AUTH_ERRORS, 404) },
+        },
+      },
+      async (request) => {
+        const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        return { userId: String(user._id), tokens: await listTokens(models, user._id) };
+      },
+    );
+
+    app.get(
+      '/v1/users/:idOrEmail/token-activity',
+      {
+        onRequest: guard('tokens:read-activity'),
+        schema: {
+          tags: ['tokens'],
+          summary: "A user's tokens and their usage log, newest first",
+          params: idOrEmailParams,
+          querystring: tokenActivityQuery,
+          response: { 200: tokenActivitySchema, ...errorResponses(...AUTH_ERRORS, 404) },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        const [tokens, log] = await Promise.all([listTokens(models, user._id), tokenUsageLog(models, user._id, { tokenId: q.tokenId }, q)]);
+        return { userId: String(user._id), tokens, usage: log.usage, total: log.total, limit: q.limit, offset: q.offset };
+      },
+    );
+
+    app.post(
+      '/v1/users/:idOrEmail/tokens',
+      {
+        onRequest: guard('tokens:issue'),
+        schema: {
+          tags: ['tokens'],
+          summary: 'Issue an API token for an active user; the token is shown once',
+          params: idOrEmailParams,
+          body: issueTokenBody.nullish(),
+          response: { 201: issuedTokenSchema, ...errorResponses(...AUTH_ERRORS, 404, 409) },
+        },
+      },
+      async (request, reply) => {
+        const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        const issued = await issueTokenFor(models, user._id, request.body ?? {}, actorOf(request));
+        return reply.status(201).send({ ...toApiToken(issued.record), userId: String(user._id), token: issued.token });
+      },
+    );
+
+    app.post(
+      '/v1/users/:idOrEmail/sessions',
+      {
+        onRequest: guard('sessions:manage'),
+        schema: {
+          tags: ['sessions'],
+          summary: 'Start a session for an active user, ending their previous one (one session per account)',
+          params: idOrEmailParams,
+          body: createSessionBody,
+          response: { 201: createdSessionSchema, ...errorResponses(...AUTH_ERRORS, 404, 409) },
+        },
+      },
+      async (request, reply) => {
+        const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        const started = await createSession(models, user._id, { ip: request.ip, userAgent: request.body?.userAgent ?? request.headers['user-agent']?.slice(0, 512) }, actorOf(request));
+        return reply.status(201).send({ sessionId: started.sessionId, userId: String(user._id), session: started.secret, endedPrevious: started.endedPrevious });
+      },
+    );
+
+    app.post(
+      '/v1/sessions/introspect',
+      {
+        onRequest: guard('sessions:manage'),
+        schema: {
+          tags: ['sessions'],
+          summary: "Whether a session secret is its user's current session",
+          body: introspectBody,
+          response: { 200: introspectionSchema, ...errorResponses(...AUTH_ERRORS) },
+        },
+      },
+      async (request) => introspectSession(models, request.body.session),
+    );
+
+    app.get(
+      '/v1/users/:idOrEmail/activity',
+      {
+        onRequest: guard('users:read-activity'),
+        schema: {
+          tags: ['users'],
+          summary: 'Activity log of a user: audit events about them, newest first',
+          params: idOrEmailParams,
+          querystring: activityQuery,
+          response: { 200: activityListSchema, ...errorResponses(...AUTH_ERRORS, 404) },
+        },
+      },
+      async (request) => {
+        const q = request.query;
+        const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        const { total, events } = await userActivity(models, user._id, { action: q.action }, q);
+        return { total, limit: q.limit, offset: q.offset, events };
+      },
+    );
+  };
+}

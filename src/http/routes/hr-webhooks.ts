@@ -1,0 +1,90 @@
+/**
+ * HR webhooks: `POST /webhooks/hr/:provider` authenticates the delivery against the provider's
+ * secret, maps it to generic HR events and answers 202 only once they are stored in the BullMQ
+ * intake queue. Redis down means 503 so the HR system retries; nothing is acknowledged that was
+ * not stored. Also `GET /v1/hr/dead-letters` for Administrators.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { NotFoundError, ServiceUnavailableError } from '../../errors';
+import { isHrProvider } from '../../hr/events';
+import { listDeadLetters } from '../../hr/dead-letters';
+import { HR_PROVIDER_ADAPTERS } from '../../hr/providers';
+import { createFailFastRedis, HrIntakeQueue, hrIntakeJobOptions, QueueUnavailableError } from '../../jobs/hr-intake-queue';
+import type { AppDeps } from '../app';
+import { createAuthenticate, requirePermission } from '../auth';
+
+export function hrWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  return async (app) => {
+    const redis = createFailFastRedis(deps.config.REDIS_URL);
+    redis.on('error', (err) => deps.logger.debug({ err: err.message }, 'hr intake redis connection error'));
+    const intake = new HrIntakeQueue(redis, deps.config.REDIS_PREFIX, hrIntakeJobOptions(deps.config.HR_INTAKE_ATTEMPTS, deps.config.HR_INTAKE_BACKOFF));
+    app.addHook('onClose', async () => intake.close());
+
+    // Signatures cover the exact bytes sent, so this plugin keeps the raw body and parses it itself.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+    app.post(
+      '/webhooks/hr/:provider',
+      {
+        schema: {
+          tags: ['hr'],
+          summary: 'Receive an HR event (generic, bamboohr or personio); 202 once it is queued',
+          security: [],
+          params: z.object({ provider: z.string().max(40) }),
+        },
+      },
+      async (request, reply) => {
+        const { provider } = request.params;
+        if (!isHrProvider(provider)) throw new NotFoundError(`There is no HR provider "${provider}"; use generic, bamboohr or personio.`, 'unknown_hr_provider');
+        const adapter = HR_PROVIDER_ADAPTERS[provider];
+        const secret = adapter.secret(deps.config);
+        if (!secret) throw new ServiceUnavailableError(`The ${provider} HR provider is not configured on this server.`, 'hr_provider_not_configured');
+        const delivery = { headers: request.headers, rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0), now: Date.now() };
+        adapter.authenticate(delivery, secret);
+        const events = adapter.parse(delivery);
+        let jobIds: string[];
+        try {
+          jobIds = await intake.enqueue(provider, events);
+        } catch (err) {
+          if (err instanceof QueueUnavailableError) {
+            request.log.warn({ err: err.message, provider }, 'hr event refused: intake queue unavailable');
+            throw new ServiceUnavailableError('The event could not be stored; retry later.', 'queue_unavailable');
+          }
+          throw err;
+        }
+        return reply.status(202).send({ accepted: events.length, events: events.map((e, i) => ({ eventId: e.eventId, type: e.type, jobId: jobIds[i] })) });
+      },
+    );
+
+    const authenticate = createAuthenticate(deps.models, deps.logger);
+    app.get(
+      '/v1/hr/dead-letters',
+      {
+        preHandler: [authenticate, requirePermission('processes:start', 'processes:act')],
+        schema: {
+          tags: ['hr'],
+          summary: 'HR events that could not be applied (unknown employee or manager, refused start)',
+          querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.iso.datetime().optional() }),
+        },
+      },
+      async (request) => {
+        const items = await listDeadLetters(deps.models, { limit: request.query.limit, before: request.query.before ? new Date(request.query.before) : undefined });
+        return {
+          deadLetters: items.map((d) => ({
+            jobId: d.jobId,
+            provider: d.provider,
+            eventId: d.eventId,
+            type: d.eventType,
+            employee: d.employee,
+            reason: d.reason,
+            message: d.message,
+            receivedAt: d.receivedAt?.toISOString(),
+            at: d.at.toISOString(),
+          })),
+        };
+      },
+    );
+  };
+}

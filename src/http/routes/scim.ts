@@ -1,0 +1,131 @@
+/**
+ * SCIM 2.0 (RFC 7643/7644) at /scim/v2 for identity providers (Okta, Entra ID): Users with
+ * filter and paging, get, create, replace, patch and delete, plus the discovery documents.
+ * Bearer auth with the SCIM token or an Administrator's API token; every error is a SCIM error.
+ */
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { ForbiddenError, UnauthorizedError } from '../../errors';
+import { toScimError, ScimError } from '../../scim/errors';
+import { enterpriseUserSchema, listResponse, serviceProviderConfig, userResourceType, userSchema } from '../../scim/discovery';
+import { parsePatch } from '../../scim/patch';
+import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA } from '../../scim/schema-names';
+import { createScimUser, deleteScimUser, getScimUser, listScimUsers, updateScimUser, type ScimCaller, type ScimDeps } from '../../scim/scim-users';
+import { parseScimUser, toScimUser } from '../../scim/user-resource';
+import { constantTimeEqual } from '../../security/secrets';
+import type { AppDeps } from '../app';
+import { bearerToken, createAuthenticate } from '../auth';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    scimCaller?: ScimCaller;
+  }
+}
+
+const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
+const DEFAULT_PAGE_SIZE = 100;
+
+function integerParam(value: unknown, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const text = String(value);
+  if (!/^-?\d{1,9}$/.test(text)) throw new ScimError(400, `${name} must be an integer.`, 'invalidValue');
+  return Number(text);
+}
+
+function callerOf(request: FastifyRequest): ScimCaller {
+  if (!request.scimCaller) throw new UnauthorizedError();
+  return request.scimCaller;
+}
+
+export function scimRoutes(deps: AppDeps): FastifyPluginAsync {
+  const scim: ScimDeps = { models: deps.models, temporal: deps.temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE, logger: deps.logger.child({ component: 'scim' }) };
+  const baseUrl = `${deps.config.PUBLIC_BASE_URL.replace(/\/$/, '')}/scim/v2`;
+  const authenticateApiToken = createAuthenticate(deps.models, deps.logger);
+
+  return async (app) => {
+    app.addContentTypeParser('application/scim+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+
+    app.setErrorHandler((err, request, reply) => {
+      const { status, body, internal } = toScimError(err);
+      if (internal) request.log.error({ err }, 'unhandled error on a SCIM route');
+      return reply.status(status).type(SCIM_CONTENT_TYPE).send(body);
+    });
+    app.setNotFoundHandler((request, reply) => {
+      reply.status(404).type(SCIM_CONTENT_TYPE).send(toScimError(new ScimError(404, `No SCIM endpoint ${request.method} ${request.url.split('?')[0]}.`)).body);
+    });
+
+    app.addHook('onRequest', async (request, reply) => {
+      const presented = bearerToken(request);
+      if (!presented) throw new UnauthorizedError('Send the SCIM token as "Authorization: Bearer <token>".', 'missing_token');
+      const scimToken = deps.config.SCIM_BEARER_TOKEN;
+      if (scimToken && constantTimeEqual(presented, scimToken)) {
+        request.scimCaller = { actor: { type: 'scim', ip: request.ip }, requestedBy: { type: 'scim' }, processCaller: { userId: 'scim', role: 'Administrators' } };
+        return;
+      }
+      await authenticateApiToken.call(app, request, reply);
+      const user = request.principal!.user;
+      if (user.siteRole !== 'Administrators') throw new ForbiddenError('Only the SCIM token or an Administrator may provision users.');
+      request.scimCaller = {
+        actor: { type: 'user', id: user._id, email: user.email, ip: request.ip },
+        requestedBy: { type: 'user', id: String(user._id), email: user.email },
+        processCaller: { userId: String(user._id), role: user.siteRole, email: user.email },
+      };
+    });
+    app.addHook('onSend', async (_request, reply, payload) => {
+      if (reply.statusCode !== 204) reply.header('content-type', SCIM_CONTENT_TYPE);
+      return payload;
+    });
+
+    const hidden = { schema: { hide: true } };
+
+    app.get('/ServiceProviderConfig', hidden, async () => serviceProviderConfig(baseUrl));
+    app.get('/ResourceTypes', hidden, async () => listResponse([userResourceType(baseUrl)], 1));
+    app.get('/ResourceTypes/User', hidden, async () => userResourceType(baseUrl));
+    app.get('/Schemas', hidden, async () => listResponse([userSchema(baseUrl), enterpriseUserSchema(baseUrl)], 2));
+    app.get<{ Params: { id: string } }>('/Schemas/:id', hidden, async (request) => {
+      if (request.params.id === USER_SCHEMA) return userSchema(baseUrl);
+      if (request.params.id === ENTERPRISE_USER_SCHEMA) return enterpriseUserSchema(baseUrl);
+      throw new ScimError(404, `No schema ${request.params.id.slice(0, 200)}.`);
+    });
+
+    app.get<{ Querystring: Record<string, string | undefined> }>('/Users', hidden, async (request) => {
+      const startIndex = integerParam(request.query.startIndex, 'startIndex', 1);
+      const count = integerParam(request.query.count, 'count', DEFAULT_PAGE_SIZE);
+      const filter = request.query.filter?.trim() || undefined;
+      const page = await listScimUsers(scim, { filter, startIndex, count });
+      return listResponse(
+        page.records.map((r) => toScimUser(r.user, r.link, baseUrl)),
+        page.total,
+        page.startIndex,
+      );
+    });
+
+    app.get<{ Params: { id: string } }>('/Users/:id', hidden, async (request) => {
+      const { user, link } = await getScimUser(scim, request.params.id);
+      return toScimUser(user, link, baseUrl);
+    });
+
+    app.post('/Users', hidden, async (request, reply) => {
+      const fields = parseScimUser(request.body);
+      const { user, link } = await createScimUser(scim, fields, callerOf(request));
+      const resource = toScimUser(user, link, baseUrl);
+      return reply.status(201).header('location', resource.meta.location).send(resource);
+    });
+
+    app.put<{ Params: { id: string } }>('/Users/:id', hidden, async (request) => {
+      const fields = parseScimUser(request.body);
+      const { user, link } = await updateScimUser(scim, request.params.id, fields, callerOf(request));
+      return toScimUser(user, link, baseUrl);
+    });
+
+    app.patch<{ Params: { id: string } }>('/Users/:id', hidden, async (request) => {
+      const fields = parsePatch(request.body);
+      const { user, link } = await updateScimUser(scim, request.params.id, fields, callerOf(request));
+      return toScimUser(user, link, baseUrl);
+    });
+
+    app.delete<{ Params: { id: string } }>('/Users/:id', hidden, async (request, reply) => {
+      await deleteScimUser(scim, request.params.id, callerOf(request));
+      return reply.status(204).send();
+    });
+  };
+}

@@ -1,0 +1,116 @@
+/** Administrator changes to accounts: deactivate, reactivate, site role (one or bulk), permanent delete. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { Types } from 'mongoose';
+import { bulkChangeRole, changeRoleChecked, deactivateChecked, deleteChecked } from '../../services/user-admin';
+import { toApiUser } from '../../services/user-view';
+import { getUserByIdOrEmail, reactivateUser } from '../../services/users';
+import type { AppDeps } from '../app';
+import { actorOf } from '../auth';
+import { AUTH_ERRORS, errorResponses, idOrEmailParams } from '../schemas/common';
+import { bulkSiteRoleBody, bulkSiteRoleResult, deletedSchema, siteRoleBody, userMessageSchema } from '../schemas/users';
+import type { Guard } from './guards';
+
+const TAGS = ['users'];
+
+export function userAdminRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZod {
+  const { models } = deps;
+  return async (app) => {
+    app.post(
+      '/v1/users/:idOrEmail/deactivate',
+      {
+        onRequest: guard('users:deactivate'),
+        schema: {
+          tags: TAGS,
+          summary: 'Deactivate a user (seed 001); 409 listing what they still own',
+          params: idOrEmailParams,
+          response: { 200: userMessageSchema, ...errorResponses(...AUTH_ERRORS, 404, 409) },
+        },
+      },
+      async (request) => {
+        const target = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        const user = await deactivateChecked(models, target._id, actorOf(request));
+        return { message: 'User deactivation completed: true', user: toApiUser(user) };
+      },
+    );
+
+    app.post(
+      '/v1/users/:idOrEmail/reactivate',
+      {
+        onRequest: guard('users:reactivate'),
+        schema: {
+          tags: TAGS,
+          summary: 'Reactivate a deactivated user at once (plan limit applies)',
+          params: idOrEmailParams,
+          response: { 200: userMessageSchema, ...errorResponses(...AUTH_ERRORS, 404, 409, 422) },
+        },
+      },
+      async (request) => {
+        const target = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        const user = await reactivateUser(models, target._id, actorOf(request));
+        return { message: 'User reactivation completed: true', user: toApiUser(user) };
+      },
+    );
+
+    app.put(
+      '/v1/users/:idOrEmail/site-role',
+      {
+        onRequest: guard('users:change-role'),
+        schema: {
+          tags: TAGS,
+          summary: "Update a user's site role (seed 001); counts from the user's next request",
+          params: idOrEmailParams,
+          body: siteRoleBody,
+          response: { 200: userMessageSchema, ...errorResponses(...AUTH_ERRORS, 404, 409) },
+        },
+      },
+      async (request) => {
+        const target = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        const user = await changeRoleChecked(models, target._id, request.body.siteRole, actorOf(request));
+        return { message: 'Successfully updated site role for user.', user: toApiUser(user) };
+      },
+    );
+
+    app.post(
+      '/v1/users/bulk/site-role',
+      {
+        onRequest: guard('users:change-role'),
+        schema: {
+          tags: TAGS,
+          summary: 'Change the site role of many users; each id is reported on its own',
+          body: bulkSiteRoleBody,
+          response: { 200: bulkSiteRoleResult, ...errorResponses(...AUTH_ERRORS, 413) },
+        },
+      },
+      async (request) => {
+        const ids = request.body.ids.map((id) => new Types.ObjectId(id));
+        const results = await bulkChangeRole(models, ids, request.body.siteRole, actorOf(request));
+        const count = (r: string) => results.filter((x) => x.result === r).length;
+        return {
+          siteRole: request.body.siteRole,
+          changed: count('changed'),
+          unchanged: count('unchanged'),
+          failed: count('not_found') + count('refused'),
+          results,
+        };
+      },
+    );
+
+    app.delete(
+      '/v1/users/:idOrEmail',
+      {
+        onRequest: guard('users:delete'),
+        schema: {
+          tags: TAGS,
+          summary: 'Delete a user permanently; what they created stays with "Deleted User" as creator',
+          params: idOrEmailParams,
+          response: { 200: deletedSchema, ...errorResponses(...AUTH_ERRORS, 404, 409) },
+        },
+      },
+      async (request) => {
+        const target = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        const user = await deleteChecked(models, target._id, actorOf(request));
+        return { message: 'User deleted permanently.', deleted: { _id: String(user._id), email: user.email } };
+      },
+    );
+  };
+}

@@ -1,0 +1,124 @@
+/** Schemas of tokens, token activity, sessions, resources and groups. */
+import { z } from 'zod';
+import { RESOURCE_KINDS } from '../../db/models/resource';
+import { objectIdString, pageMeta, pagingQuery } from './common';
+
+export const apiTokenSchema = z.object({
+  tokenId: z.string(),
+  name: z.string(),
+  scope: z.array(z.string()),
+  createdAt: z.string(),
+  lastUsedAt: z.string().optional(),
+  expiresAt: z.string().optional(),
+  revokedAt: z.string().optional(),
+  revokedReason: z.string().optional(),
+  active: z.boolean(),
+});
+
+export const tokenListSchema = z.object({ userId: z.string(), tokens: z.array(apiTokenSchema) });
+
+export const tokenUsageSchema = z.object({
+  tokenId: z.string(),
+  at: z.string(),
+  method: z.string().optional(),
+  path: z.string().optional(),
+  ip: z.string().optional(),
+  status: z.number().optional(),
+});
+
+export const tokenActivityQuery = z.strictObject({
+  tokenId: z.string().regex(/^[A-Za-z0-9]{16}$/, 'must be a token id (16 letters or digits)').optional(),
+  ...pagingQuery,
+});
+
+export const tokenActivitySchema = pageMeta.extend({ userId: z.string(), tokens: z.array(apiTokenSchema), usage: z.array(tokenUsageSchema) });
+
+export const SCOPE = z.string().regex(/^[a-z][a-z0-9:_-]{0,39}$/, 'must be a scope such as api or users:read');
+
+export const issueTokenBody = z.strictObject({
+  name: z.string().trim().min(1).max(100).optional(),
+  scope: z.array(SCOPE).min(1).max(20).optional(),
+  expiresInDays: z.number().int().min(1).max(3650).optional(),
+});
+
+export const issuedTokenSchema = apiTokenSchema.extend({
+  userId: z.string(),
+  token: z.string().describe('The whole token: shown once, never stored; keep it now'),
+});
+
+/** The body is optional: fastify hands a missing body over as null. */
+export const createSessionBody = z.strictObject({ userAgent: z.string().max(512).optional() }).nullish();
+
+export const createdSessionSchema = z.object({
+  sessionId: z.string(),
+  userId: z.string(),
+  session: z.string().describe('The session secret: shown once'),
+  endedPrevious: z.number().int(),
+});
+
+export const introspectBody = z.strictObject({ session: z.string().min(1).max(200) });
+
+export const introspectionSchema = z.object({
+  active: z.boolean(),
+  sessionId: z.string().optional(),
+  userId: z.string().optional(),
+  email: z.string().optional(),
+  siteRole: z.string().optional(),
+  createdAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  endedReason: z.string().optional(),
+});
+
+export const apiResourceSchema = z.object({
+  _id: z.string(),
+  kind: z.enum(RESOURCE_KINDS),
+  name: z.string(),
+  ownerId: z.string(),
+  ownerName: z.string(),
+  createdBy: z.string().nullable(),
+  creatorName: z.string().describe('"Deleted User" when the creator was permanently deleted'),
+  createdAt: z.string().optional(),
+  updatedAt: z.string().optional(),
+  transfers: z.array(
+    z.object({
+      fromUserId: z.string(),
+      toUserId: z.string(),
+      at: z.string(),
+      byUserId: z.string().optional(),
+      processId: z.string().optional(),
+      reason: z.string().optional(),
+    }),
+  ),
+});
+
+export const resourceListQuery = z.strictObject({
+  ownerId: objectIdString.optional(),
+  createdBy: objectIdString.optional(),
+  kind: z.enum(RESOURCE_KINDS).optional(),
+  ...pagingQuery,
+});
+
+export const resourceListSchema = pageMeta.extend({ resources: z.array(apiResourceSchema) });
+
+export const transferBody = z.strictObject({
+  newOwnerId: objectIdString,
+  reason: z.string().trim().min(1).max(500).optional(),
+});
+
+export const transferResultSchema = z.object({ message: z.string(), resource: apiResourceSchema });
+
+export const apiGroupSchema = z.object({
+  _id: z.string(),
+  name: z.string(),
+  description: z.string().optional(),
+  memberCount: z.number().int(),
+  createdAt: z.string().optional(),
+});
+
+export const groupListQuery = z.strictObject({ ...pagingQuery });
+export const groupListSchema = pageMeta.extend({ groups: z.array(apiGroupSchema) });
+
+export const createGroupBody = z.strictObject({
+  name: z.string().trim().min(1).max(100).regex(/^[^\u0000-\u001f$]+$/, 'may not contain control characters or "$"'),
+  description: z.string().trim().max(500).optional(),
+});

@@ -1,0 +1,73 @@
+/**
+ * Building blocks of the API's zod schemas. Objects are strict (unknown keys are refused),
+ * strings are bounded, and query numbers are parsed from digits only, so `{"$gt": ""}` or
+ * `limit=1e9` is a 400 before any handler runs.
+ */
+import { z } from 'zod';
+import { SITE_ROLES } from '../../domain/roles';
+import { USER_STATUSES } from '../../domain/user-state';
+
+export const OBJECT_ID_PATTERN = /^[0-9a-fA-F]{24}$/;
+
+export const objectIdString = z.string().regex(OBJECT_ID_PATTERN, 'must be 24 hexadecimal characters');
+export const siteRoleSchema = z.enum(SITE_ROLES);
+export const userStatusSchema = z.enum(USER_STATUSES);
+
+/** seed 001's {idOrEmail}: a MongoDB id or a whole email address (a malformed id is a 400 from the service). */
+export const idOrEmailParams = z.strictObject({
+  idOrEmail: z.string().min(1).max(254).describe('A user id (24 hexadecimal characters) or a complete email address'),
+});
+
+export const idParams = z.strictObject({ id: objectIdString });
+
+/** A non-negative integer query parameter written in digits. */
+export function intQuery(min: number, max: number, fallback: number) {
+  return z
+    .string()
+    .regex(/^\d{1,9}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(fallback);
+}
+
+export const pagingQuery = {
+  limit: intQuery(1, 200, 50).describe('Page size (1-200, default 50)'),
+  offset: intQuery(0, 100_000, 0).describe('Items to skip (default 0)'),
+};
+
+export const pageMeta = z.object({ total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+
+/** A comma-separated list of values from a fixed set, e.g. `status=active,pending`. */
+export function csvEnumQuery<T extends readonly [string, ...string[]]>(values: T) {
+  const item = z.enum(values);
+  return z
+    .string()
+    .max(200)
+    .transform((text) => [...new Set(text.split(',').map((v) => v.trim()).filter(Boolean))])
+    .pipe(z.array(item).min(1).max(values.length));
+}
+
+/** A comma-separated list of ids, at most `max` of them. */
+export function csvIdsQuery(max: number) {
+  return z
+    .string()
+    .max(max * 25)
+    .transform((text) => [...new Set(text.split(',').map((v) => v.trim()).filter(Boolean))])
+    .pipe(z.array(objectIdString).min(1).max(max));
+}
+
+export const errorBodySchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+
+/** The documented error answers of a route: `{ "error": { "code", "message" } }`. */
+export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 415 | 422>) {
+  return Object.fromEntries(statuses.map((s) => [s, errorBodySchema])) as Record<number, typeof errorBodySchema>;
+}
+
+/** Every authenticated route can answer 400 (bad input), 401 (no or bad token) and 403 (role). */
+export const AUTH_ERRORS = [400, 401, 403] as const;
+
+export const messageSchema = z.object({ message: z.string() });
+
+export { SITE_ROLES, USER_STATUSES };

@@ -1,0 +1,117 @@
+/**
+ * The invitation-expiry sweep (PRODUCT.md §3 "Scheduled sweeps"): a safety net that finds pending
+ * users whose invitation expired while no onboarding process covers them (a process that was
+ * terminated, a worker outage past its retries, an import) and resends or marks them expired.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Models } from '../db/models';
+import type { Logger } from '../logger';
+import { recordAudit } from '../services/audit';
+import { invitationPolicy, maxSends } from '../services/invitations';
+import { onboardingWorkflowId, startOnboarding } from '../services/onboarding-process';
+import type { StoredUser } from '../services/users';
+
+export const INVITATION_SWEEP_SCHEDULER_ID = 'invitation-expiry-sweep';
+
+/** Creates or updates the repeating sweep job: one scheduler however many workers call this. */
+export async function scheduleInvitationSweep(queue: Queue, everyMs: number): Promise<void> {
+  await queue.upsertJobScheduler(INVITATION_SWEEP_SCHEDULER_ID, { every: everyMs }, { name: INVITATION_SWEEP_SCHEDULER_ID, data: {}, opts: { removeOnComplete: 50, removeOnFail: 50 } });
+}
+
+/**
+ * Schedules the sweep now and again whenever the Redis connection becomes ready after an outage:
+ * a Redis restarted without persistence has lost its schedulers, and the upsert is idempotent.
+ * Returns a function that stops listening.
+ */
+export async function keepInvitationSweepScheduled(queue: Queue, everyMs: number, connection: Redis, logger: Logger): Promise<() => void> {
+  await scheduleInvitationSweep(queue, everyMs);
+  const reschedule = () => {
+    scheduleInvitationSweep(queue, everyMs).catch((err: unknown) => logger.warn({ err }, 'could not re-create the invitation-expiry sweep scheduler'));
+  };
+  connection.on('ready', reschedule);
+  return () => {
+    connection.off('ready', reschedule);
+  };
+}
+
+export interface InvitationSweepDeps {
+  models: Models;
+  temporal: Client;
+  taskQueue: string;
+  logger: Logger;
+}
+
+export interface InvitationSweepResult {
+  scanned: number;
+  resent: number;
+  expired: number;
+  skippedCovered: number;
+}
+
+/** Users looked at per run; the rest wait for the next run (the query is index-ordered by expiry). */
+const BATCH = 500;
+
+/** One sweep. Idempotent: running it twice (or on two workers at once) resends or expires each user once. */
+export async function runInvitationSweep(deps: InvitationSweepDeps, now = new Date()): Promise<InvitationSweepResult> {
+  const { models } = deps;
+  const policy = await invitationPolicy(models);
+  const candidates = await models.User.find({
+    status: 'pending',
+    'invitation.expiresAt': { $lte: now },
+    'invitation.acceptedAt': { $exists: false },
+    'invitation.expiredAt': { $exists: false },
+  })
+    .sort({ 'invitation.expiresAt': 1 })
+    .limit(BATCH)
+    .lean<StoredUser[]>();
+
+  const result: InvitationSweepResult = { scanned: candidates.length, resent: 0, expired: 0, skippedCovered: 0 };
+  for (const user of candidates) {
+    if (await coveredByRunningOnboarding(deps.temporal, user.email)) {
+      result.skippedCovered += 1;
+      continue;
+    }
+    const sends = user.invitation?.sendCount ?? 0;
+    if (sends < maxSends(policy)) {
+      const invitedBy = user.invitation?.invitedBy ? String(user.invitation.invitedBy) : undefined;
+      // A joined start (another sweep or an admin got there first) is not a second resend.
+      const started = await startOnboarding(deps.temporal, deps.taskQueue, {
+        email: user.email,
+        requestedBy: invitedBy ? { type: 'user', id: invitedBy } : { type: 'system' },
+        source: 'sweep',
+      });
+      if (started.started) result.resent += 1;
+      else result.skippedCovered += 1;
+      continue;
+    }
+    const marked = await models.User.updateOne(
+      { _id: user._id, status: 'pending', 'invitation.expiredAt': { $exists: false }, 'invitation.acceptedAt': { $exists: false } },
+      { $set: { 'invitation.expiredAt': now } },
+    );
+    if (marked.modifiedCount === 1) {
+      result.expired += 1;
+      await recordAudit(models, {
+        action: 'invitation.expired',
+        actor: { type: 'system' },
+        target: { id: user._id, email: user.email },
+        processId: 'invitation-expiry-sweep',
+        eventKey: `sweep:invitation.expired:${String(user._id)}:${sends}`,
+        details: { sends, by: 'sweep' },
+      });
+    }
+  }
+  deps.logger.info({ ...result }, 'invitation-expiry sweep finished');
+  return result;
+}
+
+async function coveredByRunningOnboarding(temporal: Client, email: string): Promise<boolean> {
+  try {
+    const described = await temporal.workflow.getHandle(onboardingWorkflowId(email)).describe();
+    return described.status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * SCIM operations on users. Provisioning goes through the same processes as every other way
+ * in: a POST starts the onboarding, `active: false` (or DELETE) starts the offboarding with an
+ * immediate lockout, `active: true` a reactivation, all by their business-key workflow ids.
+ */
+import type { Client } from '@temporalio/client';
+import { Types } from 'mongoose';
+import type { Models } from '../db/models';
+import { normalizeEmail } from '../domain/email';
+import { AppError } from '../errors';
+import type { Logger } from '../logger';
+import { recordAudit, type Actor } from '../services/audit';
+import { actOnOffboarding, offboardingWorkflowId, startOffboarding, startReactivation } from '../services/offboarding-process';
+import { startOnboarding } from '../services/onboarding-process';
+import { assertDomainAllowed, assertSeatAvailable, createPendingUser, type StoredUser } from '../services/users';
+import { ScimError } from './errors';
+import { parseUserFilter } from './filter';
+import type { ScimLink } from './scim-link-model';
+import type { ScimUserFields } from './user-resource';
+
+export interface ScimDeps {
+  models: Models;
+  temporal: Client;
+  taskQueue: string;
+  logger: Logger;
+  /** How long a POST waits for the onboarding to create the user before answering. */
+  createWaitMs?: number;
+}
+
+/** Who is calling: the SCIM token (the identity provider) or an Administrator's API token. */
+export interface ScimCaller {
+  actor: Actor;
+  requestedBy: { type: 'scim' | 'user'; id?: string; email?: string };
+  /** Stands for the caller when a running offboarding is cancelled (the SCIM token is Administrator-equivalent). */
+  processCaller: { userId: string; role: string; email?: string };
+}
+
+export interface ScimUserRecord {
+  user: StoredUser;
+  link: ScimLink | null;
+}
+
+export const MAX_PAGE_SIZE = 200;
+
+async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() >= deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function notFound(id: string): never {
+  throw new ScimError(404, `No user with id ${id.slice(0, 64)}.`);
+}
+
+export async function getScimUser(deps: ScimDeps, id: string): Promise<ScimUserRecord> {
+  if (!Types.ObjectId.isValid(id) || !/^[0-9a-f]{24}$/i.test(id)) notFound(id);
+  const [user, link] = await Promise.all([deps.models.User.findById(id).lean<StoredUser>(), deps.models.ScimLink.findOne({ userId: new Types.ObjectId(id) }).lean<ScimLink>()]);
+  // A user the provider deleted is gone from SCIM while its offboarding runs to the permanent delete.
+  if (!user || link?.deletedAt) notFound(id);
+  return { user, link };
+}
+
+export async function listScimUsers(deps: ScimDeps, options: { filter?: string; startIndex: number; count: number }) {
+  const and: Record<string, unknown>[] = [];
+  for (const condition of options.filter ? parseUserFilter(options.filter) : []) {
+    if (condition.attribute === 'none') and.push({ _id: { $in: [] } });
+    else if (condition.attribute === 'email') and.push({ email: normalizeEmail(condition.value) });
+    else if (condition.attribute === 'id') and.push({ _id: /^[0-9a-f]{24}$/i.test(condition.value) ? new Types.ObjectId(condition.value) : { $in: [] } });
+    else {
+      const links = await deps.models.ScimLink.find({ externalId: condition.value }, { userId: 1 }).limit(MAX_PAGE_SIZE).lean();
+      and.push({ _id: { $in: links.map((l) => l.userId) } });
+    }
+  }
+  const deleted = await deps.models.ScimLink.find({ deletedAt: { $exists: true } }, { userId: 1 }).lean();
+  if (deleted.length) and.push({ _id: { $nin: deleted.map((l) => l.userId) } });
+  const query = and.length ? { $and: and } : {};
+  const startIndex = Math.max(1, options.startIndex);
+  const count = Math.min(Math.max(0, options.count), MAX_PAGE_SIZE);
+  const [total, users] = await Promise.all([
+    deps.models.User.countDocuments(query),
+    count === 0 ? Promise.resolve([] as StoredUser[]) : deps.models.User.find(query).sort({ createdAt: 1, _id: 1 }).skip(startIndex - 1).limit(count).lean<StoredUser[]>(),
+  ]);
+  const links = users.length ? await deps.models.ScimLink.find({ userId: { $in: users.map((u) => u._id) } }).lean<ScimLink[]>() : [];
+  const byUser = new Map(links.map((l) => [String(l.userId), l]));
+  return { total, startIndex, records: users.map((user) => ({ user, link: byUser.get(String(user._id)) ?? null })) };
+}
+
+async function setExternalId(deps: ScimDeps, userId: Types.ObjectId, externalId: string | null | undefined): Promise<void> {
+  if (externalId === undefined) return;
+  if (externalId === null) await deps.models.ScimLink.updateOne({ userId }, { $unset: { externalId: '' } });
+  else await deps.models.ScimLink.updateOne({ userId }, { $set: { externalId } }, { upsert: true });
+}
+
+/** POST /Users: the onboarding creates the pending user and invites them. */
+export async function createScimUser(deps: ScimDeps, fields: ScimUserFields & { email: string }, caller: ScimCaller): Promise<ScimUserRecord> {
+  const email = normalizeEmail(fields.email);
+  if (await deps.models.User.exists({ email })) throw new ScimError(409, `A user with userName ${email} already exists.`, 'uniqueness');
+  // Refusals the onboarding would make later are made now, while the provider can still be told.
+  await assertDomainAllowed(deps.models, email, false);
+  await assertSeatAvailable(deps.models);
+  let user: StoredUser | undefined;
+  try {
+    await startOnboarding(deps.temporal, deps.taskQueue, {
+      email,
+      firstName: fields.firstName || undefined,
+      lastName: fields.lastName || undefined,
+      requestedBy: caller.requestedBy,
+      source: 'scim',
+    });
+  } catch (err) {
+    if (err instanceof AppError || !/not implemented/i.test((err as Error)?.message ?? '')) throw err;
+    // Without the onboarding process (not deployed), the user is created pending directly.
+    user = await createPendingUser(deps.models, { email, firstName: fields.firstName, lastName: fields.lastName }, caller.actor);
+  }
+  user ??= await waitFor(() => deps.models.User.findOne({ email }).lean<StoredUser>(), deps.createWaitMs ?? 10_000);
+  if (!user) throw new ScimError(503, `The onboarding of ${email} has started but has not created the user yet; retry the request.`);
+  if (fields.title) await deps.models.User.updateOne({ _id: user._id }, { $set: { title: fields.title } });
+  await setExternalId(deps, user._id, fields.externalId);
+  return getScimUser(deps, String(user._id));
+}
+
+/**
+ * PUT (mode "replace": every attribute tenure keeps is replaced, absent optional ones cleared)
+ * and PATCH (only what the operations name). `active` changes only when it is given: a PUT
+ * that omits it never deactivates anyone.
+ */
+export async function updateScimUser(deps: ScimDeps, id: string, fields: ScimUserFields, caller: ScimCaller): Promise<ScimUserRecord> {
+  const { user, link } = await getScimUser(deps, id);
+  const doc = await deps.models.User.findById(user._id);
+  if (!doc) notFound(id);
+  const changed: string[] = [];
+  if (fields.email !== undefined && normalizeEmail(fields.email) !== user.email) {
+    const email = normalizeEmail(fields.email);
+    if (await deps.models.User.exists({ email, _id: { $ne: user._id } })) throw new ScimError(409, `A user with userName ${email} already exists.`, 'uniqueness');
+    doc.email = email;
+    changed.push('email');
+  }
+  if (fields.firstName !== undefined && fields.firstName !== (user.firstName ?? '')) {
+    doc.firstName = fields.firstName;
+    changed.push('firstName');
+  }
+  if (fields.lastName !== undefined && fields.lastName !== (user.lastName ?? '')) {
+    doc.lastName = fields.lastName;
+    changed.push('lastName');
+  }
+  if (fields.title !== undefined && (fields.title ?? undefined) !== (user.title ?? undefined)) {
+    doc.title = fields.title ?? undefined;
+    changed.push('title');
+  }
+  if (changed.length) {
+    try {
+      await doc.save();
+    } catch (err) {
+      if ((err as { code?: number }).code === 11000) throw new ScimError(409, `A user with userName ${doc.email} already exists.`, 'uniqueness');
+      throw err;
+    }
+    await recordAudit(deps.models, { action: 'user.updated', actor: caller.actor, target: { id: user._id, email: doc.email }, details: { fields: changed, via: 'scim' } });
+  }
+  await setExternalId(deps, user._id, fields.externalId);
+  if (fields.active === false) await deprovision(deps, user, link, caller, 'Deprovisioned by the identity provider (SCIM active=false).');
+  if (fields.active === true) await reprovision(deps, user, link, caller);
+  return getScimUser(deps, id);
+}
+
+async function deprovision(deps: ScimDeps, user: StoredUser, link: ScimLink | null, caller: ScimCaller, reason: string, extra: Record<string, Date> = {}): Promise<void> {
+  if (user.status !== 'deactivated' && !link?.deprovisionedAt) {
+    await startOffboarding(deps.temporal, deps.taskQueue, { userId: String(user._id), reason, requestedBy: caller.requestedBy, source: 'scim', immediateLockout: true });
+  }
+  await deps.models.ScimLink.updateOne({ userId: user._id }, { $set: { deprovisionedAt: link?.deprovisionedAt ?? new Date(), ...extra } }, { upsert: true });
+}
+
+async function reprovision(deps: ScimDeps, user: StoredUser, link: ScimLink | null, caller: ScimCaller): Promise<void> {
+  if (user.status === 'deactivated') {
+    await startReactivation(deps.temporal, deps.taskQueue, { userId: String(user._id), requestedBy: caller.requestedBy, reason: 'Reactivated by the identity provider (SCIM active=true).' });
+    await waitFor(async () => (await deps.models.User.findById(user._id, { status: 1 }).lean())?.status !== 'deactivated', 5_000);
+  } else if (link?.deprovisionedAt) {
+    // Still being offboarded: cancelling before the deactivation undoes the lockout.
+    const running = await deps.temporal.workflow
+      .getHandle(offboardingWorkflowId(String(user._id)))
+      .describe()
+      .then((d) => d.status.name === 'RUNNING')
+      .catch(() => false);
+    if (running) await actOnOffboarding(deps.temporal, String(user._id), caller.processCaller, { action: 'cancel', reason: 'Reactivated by the identity provider (SCIM active=true).' });
+  }
+  if (link?.deprovisionedAt) await deps.models.ScimLink.updateOne({ userId: user._id }, { $unset: { deprovisionedAt: '' } });
+}
+
+/**
+ * DELETE: the provider no longer wants the account. tenure starts the offboarding (immediate
+ * lockout) and marks the user deleted for SCIM (404 from now on); the offboarding's retention
+ * period then deletes the account permanently, after its resources have been handed over.
+ */
+export async function deleteScimUser(deps: ScimDeps, id: string, caller: ScimCaller): Promise<void> {
+  const { user, link } = await getScimUser(deps, id);
+  await deprovision(deps, user, link, caller, 'Deleted by the identity provider (SCIM DELETE).', { deletedAt: new Date() });
+  await recordAudit(deps.models, { action: 'user.scim_deleted', actor: caller.actor, target: { id: user._id, email: user.email } });
+}

@@ -1,0 +1,32 @@
+/** A user's activity log: the audit events about them, newest first. */
+import type { Types } from 'mongoose';
+import type { Models } from '../db/models';
+import type { AuditEvent } from '../db/models/audit-event';
+
+type StoredEvent = AuditEvent & { _id: Types.ObjectId };
+
+export function toApiAuditEvent(e: StoredEvent) {
+  return {
+    _id: String(e._id),
+    at: e.at.toISOString(),
+    action: e.action,
+    actorType: e.actorType,
+    actorId: e.actorId ? String(e.actorId) : undefined,
+    actorEmail: e.actorEmail ?? undefined,
+    targetUserId: e.targetUserId ? String(e.targetUserId) : undefined,
+    targetEmail: e.targetEmail ?? undefined,
+    processId: e.processId ?? undefined,
+    ip: e.ip ?? undefined,
+    details: (e.details as Record<string, unknown> | undefined) ?? undefined,
+  };
+}
+
+export async function userActivity(models: Models, userId: Types.ObjectId, filter: { action?: string }, page: { limit: number; offset: number }) {
+  const query: Record<string, unknown> = { targetUserId: userId };
+  if (filter.action) query.action = filter.action;
+  const [total, events] = await Promise.all([
+    models.AuditEvent.countDocuments(query),
+    models.AuditEvent.find(query).sort({ at: -1, _id: -1 }).skip(page.offset).limit(page.limit).lean<StoredEvent[]>(),
+  ]);
+  return { total, events: events.map(toApiAuditEvent) };
+}

@@ -1,0 +1,109 @@
+/**
+ * Administrator actions of the API that wrap the account operations of users.ts with the
+ * guards an API caller needs: the last Administrator cannot be demoted, deactivated or deleted,
+ * and nobody acts on their own account through these routes.
+ */
+import type { Types } from 'mongoose';
+import type { Models } from '../db/models';
+import type { SiteRole } from '../domain/roles';
+import { AppError, ConflictError } from '../errors';
+import { issueAccessToken } from '../security/access-tokens';
+import { recordAudit, type Actor } from './audit';
+import { changeSiteRole, deactivateUser, deleteUserPermanently, getUserById, type StoredUser } from './users';
+
+/** Active Administrators other than `userId`: at least one must remain. */
+async function otherActiveAdministrators(models: Models, userId: Types.ObjectId): Promise<number> {
+  return models.User.countDocuments({ siteRole: 'Administrators', status: 'active', _id: { $ne: userId } });
+}
+
+async function assertNotLastAdministrator(models: Models, user: StoredUser, what: string): Promise<void> {
+  if (user.siteRole === 'Administrators' && user.status === 'active' && (await otherActiveAdministrators(models, user._id)) === 0) {
+    throw new ConflictError(`${user.email} is the last active Administrator; ${what} would leave nobody able to administer tenure.`, 'last_administrator');
+  }
+}
+
+function assertNotSelf(user: StoredUser, actor: Actor, what: string): void {
+  if (actor.type === 'user' && actor.id && user._id.equals(actor.id)) {
+    throw new ConflictError(`You cannot ${what} your own account; ask another Administrator.`, 'self_action');
+  }
+}
+
+/** Changes one user's role; refuses to demote the last active Administrator. */
+export async function changeRoleChecked(models: Models, userId: Types.ObjectId, siteRole: SiteRole, actor: Actor): Promise<StoredUser> {
+  const user = await getUserById(models, userId);
+  if (siteRole !== 'Administrators') await assertNotLastAdministrator(models, user, 'demoting them');
+  return changeSiteRole(models, userId, siteRole, actor);
+}
+
+export type BulkRoleResult = {
+  id: string;
+  result: 'changed' | 'unchanged' | 'not_found' | 'refused';
+  from?: SiteRole;
+  error?: { code: string; message: string };
+};
+
+/**
+ * Bulk role change (seed 004): each id is handled on its own and reported; one refusal does not
+ * stop the others. The caller's own id is refused, so an Administrator cannot demote themselves
+ * by accident in a batch.
+ */
+export async function bulkChangeRole(models: Models, ids: Types.ObjectId[], siteRole: SiteRole, actor: Actor): Promise<BulkRoleResult[]> {
+  const results: BulkRoleResult[] = [];
+  const seen = new Set<string>();
+  for (const id of ids) {
+    const key = String(id);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const before = await models.User.findById(id, { siteRole: 1, status: 1, email: 1 }).lean();
+    if (!before) {
+      results.push({ id: key, result: 'not_found', error: { code: 'user_not_found', message: `No user with id ${key}.` } });
+      continue;
+    }
+    if (before.siteRole === siteRole) {
+      results.push({ id: key, result: 'unchanged', from: before.siteRole });
+      continue;
+    }
+    try {
+      if (actor.type === 'user' && actor.id && id.equals(actor.id)) {
+        throw new ConflictError('You cannot change your own role in a bulk change.', 'self_action');
+      }
+      await changeRoleChecked(models, id, siteRole, actor);
+      results.push({ id: key, result: 'changed', from: before.siteRole });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      results.push({ id: key, result: 'refused', from: before.siteRole, error: { code: err.code, message: err.message } });
+    }
+  }
+  await recordAudit(models, {
+    action: 'users.bulk_role_change',
+    actor,
+    details: { siteRole, requested: ids.length, changed: results.filter((r) => r.result === 'changed').map((r) => r.id) },
+  });
+  return results;
+}
+
+export async function deactivateChecked(models: Models, userId: Types.ObjectId, actor: Actor): Promise<StoredUser> {
+  const user = await getUserById(models, userId);
+  assertNotSelf(user, actor, 'deactivate');
+  await assertNotLastAdministrator(models, user, 'deactivating them');
+  return deactivateUser(models, userId, actor);
+}
+
+export async function deleteChecked(models: Models, userId: Types.ObjectId, actor: Actor): Promise<StoredUser> {
+  const user = await getUserById(models, userId);
+  assertNotSelf(user, actor, 'delete');
+  await assertNotLastAdministrator(models, user, 'deleting them');
+  await deleteUserPermanently(models, userId, actor);
+  return user;
+}
+
+/** An Administrator issues an API token for an active user; the token is returned once. */
+export async function issueTokenFor(models: Models, userId: Types.ObjectId, input: { name?: string; scope?: string[]; expiresInDays?: number }, actor: Actor) {
+  const user = await getUserById(models, userId);
+  if (user.status !== 'active') throw new ConflictError(`${user.email} is ${user.status}; tokens are issued to active users only.`, 'user_not_active');
+  const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : undefined;
+  const issued = await issueAccessToken(models, userId, { name: input.name, scope: input.scope, expiresAt });
+  await recordAudit(models, { action: 'token.issued', actor, target: { id: userId, email: user.email }, details: { tokenId: issued.tokenId, name: input.name, scope: input.scope ?? ['api'] } });
+  const record = await models.AccessToken.findOne({ tokenId: issued.tokenId }).lean();
+  return { ...issued, record: record! };
+}

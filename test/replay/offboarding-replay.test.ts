@@ -1,0 +1,45 @@
+/**
+ * Replays recorded histories of the offboarding and reactivation workflows against the current
+ * code: an edit that would break offboardings already running (a non-deterministic change)
+ * fails here. Re-record deliberately with `npx tsx scripts/record-history-offboarding.ts`.
+ */
+import { Worker } from '@temporalio/worker';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, inject, it } from 'vitest';
+import { createLogger } from '../../src/logger';
+import { installTemporalRuntime } from '../../src/temporal/runtime';
+import { historyFromJson } from './history-json';
+
+const DIR = fileURLToPath(new URL('./histories/', import.meta.url));
+installTemporalRuntime(createLogger({ level: 'silent', name: 'offboarding-replay' }));
+const files = readdirSync(DIR).filter((f) => /^offboarding-.*\.json$/.test(f)).sort();
+
+describe('offboarding workflow replay', () => {
+  it('has recorded histories of every ending', () => {
+    expect(files).toEqual([
+      'offboarding-approved.json',
+      'offboarding-cancelled.json',
+      'offboarding-deleted.json',
+      'offboarding-reactivated.json',
+      'offboarding-reactivation.json',
+      'offboarding-rejected.json',
+      'offboarding-undone.json',
+    ]);
+  });
+
+  for (const file of files) {
+    it(`replays ${file} without a determinism error`, async () => {
+      const history = historyFromJson(JSON.parse(readFileSync(DIR + file, 'utf8')));
+      await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, file.replace(/\.json$/, ''));
+    });
+  }
+
+  it('fails the replay when the workflow code would take another path', async () => {
+    // The approved history with its first activity renamed: replaying it must not pass silently.
+    const json = JSON.parse(readFileSync(`${DIR}offboarding-approved.json`, 'utf8')) as { events: Array<Record<string, { activityType?: { name: string } }>> };
+    const scheduled = json.events.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
+    scheduled.activityType = { name: 'somethingElse' };
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, historyFromJson(json), 'tampered')).rejects.toThrow();
+  });
+});
