@@ -106,7 +106,7 @@ export function offboardingActivities(deps: ActivityDeps) {
 
   return {
     /** Builds the plan and reads the policy that applies to this process. */
-    async planOffboarding(input: { userId: string; newOwnerId?: string; workflowId: string }): Promise<{ plan: OffboardingPlan; policy: OffboardingPolicy }> {
+    async planOffboarding(input: { userId: string; newOwnerId?: string; workflowId: string; runId?: string }): Promise<{ plan: OffboardingPlan; policy: OffboardingPolicy }> {
       const user = await leaverOrGone(input.userId);
       if (user.status === 'deactivated') throw permanent(ErrorType.InvalidState, `${user.email} is already deactivated.`);
       const plan = await buildOffboardingPlan(models, { userId: input.userId, newOwnerId: input.newOwnerId });
@@ -124,7 +124,7 @@ export function offboardingActivities(deps: ActivityDeps) {
         actor: processActor(input.workflowId),
         target: { id: user._id, email: user.email },
         processId: input.workflowId,
-        eventKey: `${input.workflowId}:planned:${plan.builtAt}`,
+        eventKey: `${input.workflowId}:${input.runId ?? '-'}:planned`,
         details: { resources: plan.resourcesTotal, newOwner: plan.newOwner, tokens: plan.tokens.length, sessions: plan.sessions.active },
       });
       return { plan, policy };

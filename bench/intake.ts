@@ -10,8 +10,8 @@
  *
  * Prints, per concurrency: requests, accepted (202), other answers, accepted per second, p50 and
  * p99 latency; then accepted vs. unique events vs. jobs queued vs. jobs processed and duplicates.
- * Settings: BENCH_LEVELS (1,10,50,100), BENCH_REQUESTS (1000 per level), BENCH_SECONDS (15 per level),
- * BENCH_DRAIN_SECONDS (300: how long to wait for the worker to process the backlog).
+ * Settings: BENCH_LEVELS (1,10,50,100), BENCH_REQUESTS (500 per level), BENCH_SECONDS (15 per level),
+ * BENCH_DRAIN_SECONDS (600: how long to wait for the worker to process the backlog).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -29,9 +29,9 @@ import { createLogger } from '../src/logger';
 import { createTemporalClient } from '../src/temporal/client';
 
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,10,50,100').split(',').map(Number);
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
-const DRAIN_SECONDS = Number(process.env.BENCH_DRAIN_SECONDS ?? 300);
+const DRAIN_SECONDS = Number(process.env.BENCH_DRAIN_SECONDS ?? 600);
 const EMPLOYEES = 200;
 const SECRET = randomUUID();
 

@@ -143,6 +143,15 @@ async function main(): Promise<void> {
       const activities = counts[Math.floor(counts.length / 2)] ?? 8;
       const clean = (offboardings.results as OffboardingProgress[]).filter((r) => r.status === 'completed').length;
       const moved = await models.Resource.countDocuments({ ownerId: manager._id });
+      // Where an offboarding's time goes: mean duration of each step that ran.
+      const stepTimes = new Map<string, number[]>();
+      for (const r of offboardings.results as OffboardingProgress[]) {
+        for (const st of r.steps) {
+          if (!st.startedAt || !st.finishedAt) continue;
+          stepTimes.set(st.name, [...(stepTimes.get(st.name) ?? []), Date.parse(st.finishedAt) - Date.parse(st.startedAt)]);
+        }
+      }
+      const breakdown = [...stepTimes].map(([name, ms]) => `${name} ${Math.round(ms.reduce((a, b) => a + b, 0) / ms.length)} ms`).join(', ');
 
       process.stdout.write(`running ${COUNT} baseline workflows of ${activities} no-op activities...\n`);
       const baseline = await runMany(
@@ -195,6 +204,7 @@ async function main(): Promise<void> {
           row(baseline),
           `ratio offboarding / baseline: throughput ${(offboardings.perSecond / baseline.perSecond).toFixed(2)}x, p50 latency ${(offboardings.p50 / baseline.p50).toFixed(2)}x, p99 latency ${(offboardings.p99 / baseline.p99).toFixed(2)}x`,
           `offboardings clean: ${clean}/${offboardings.completed}; resources transferred: ${moved}/${COUNT * RESOURCES}`,
+          `mean step durations: ${breakdown}`,
           `immediate lockout → sessions ended (${lockoutLatencies.length} runs): p50 ${percentile(lockoutLatencies, 50)} ms, p99 ${percentile(lockoutLatencies, 99)} ms`,
           '',
         ].join('\n'),

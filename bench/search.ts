@@ -103,7 +103,10 @@ async function measure(label: string, fn: () => Promise<number>): Promise<Stats>
   }
   samples.sort((a, b) => a - b);
   const at = (q: number) => samples[Math.min(samples.length - 1, Math.ceil(q * samples.length) - 1)]!;
-  return { n: samples.length, median: at(0.5), p99: at(0.99), rows };
+  const stats = { n: samples.length, median: at(0.5), p99: at(0.99), rows };
+  // Printed as it comes, so a long run shows its figures before the table.
+  process.stderr.write(`    ${rows} matches, n=${stats.n}, median ${ms(stats.median)} ms, p99 ${ms(stats.p99)} ms\n`);
+  return stats;
 }
 
 function naiveRegex(pattern: string): string {

@@ -5,7 +5,7 @@ import { connectMongo } from '../db/connection';
 import { createModels, ensureIndexes } from '../db/models';
 import { createQueue, createRedisConnection, QUEUE_NAMES } from '../jobs/queues';
 import { startJobWorkers } from '../jobs/workers';
-import { scheduleHrReconciliation } from '../jobs/hr-reconciliation-schedule';
+import { keepHrReconciliationScheduled } from '../jobs/hr-reconciliation-schedule';
 import { keepInvitationSweepScheduled } from '../jobs/invitation-sweep';
 import { createTemporalClient } from '../temporal/client';
 import { createLogger } from '../logger';
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   // HR intake and reconciliation start processes through a Temporal client of their own.
   const temporalClient = await createTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
   const hrReconciliationQueue = createQueue(QUEUE_NAMES.hrReconciliation, queueContext);
-  await scheduleHrReconciliation(hrReconciliationQueue, config.RECONCILIATION_INTERVAL);
+  await keepHrReconciliationScheduled(hrReconciliationQueue, config.RECONCILIATION_INTERVAL, redis, logger);
   const invitationSweepQueue = createQueue(QUEUE_NAMES.invitationSweep, queueContext);
   await keepInvitationSweepScheduled(invitationSweepQueue, config.INVITATION_SWEEP_INTERVAL, redis, logger);
   const jobWorkers = startJobWorkers({

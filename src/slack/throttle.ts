@@ -23,9 +23,10 @@ export class ChannelThrottle {
         }
       });
     this.tails.set(channel, next);
-    void next.finally(() => {
+    const forget = () => {
       if (this.tails.get(channel) === next) this.tails.delete(channel);
-    });
+    };
+    next.then(forget, forget);
     return next;
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HR_RECONCILIATION_SCHEDULER_ID, scheduleHrReconciliation } from '../../src/jobs/hr-reconciliation-schedule';
+import { HR_RECONCILIATION_SCHEDULER_ID, keepHrReconciliationScheduled, scheduleHrReconciliation } from '../../src/jobs/hr-reconciliation-schedule';
 import { reconcileHrTerminations } from '../../src/jobs/processors/hr-reconciliation';
 import { createQueue, QUEUE_NAMES } from '../../src/jobs/queues';
 import { startJobWorkers } from '../../src/jobs/workers';
@@ -65,6 +65,21 @@ describe('HR reconciliation', () => {
     } finally {
       await queue.removeJobScheduler(HR_RECONCILIATION_SCHEDULER_ID);
       await Promise.all(workers.map((w) => w.close()));
+      await queue.close();
+    }
+  });
+
+  it('re-creates the scheduler when the Redis connection comes back (a restarted Redis may have lost it)', async () => {
+    const queue = createQueue(QUEUE_NAMES.hrReconciliation, ctx.queue);
+    const stop = await keepHrReconciliationScheduled(queue, 60_000, ctx.redis, ctx.logger);
+    try {
+      await queue.removeJobScheduler(HR_RECONCILIATION_SCHEDULER_ID);
+      expect(await queue.getJobSchedulers()).toEqual([]);
+      ctx.redis.emit('ready');
+      await eventually('the scheduler to be back', async () => (await queue.getJobSchedulers()).length === 1);
+    } finally {
+      stop();
+      await queue.removeJobScheduler(HR_RECONCILIATION_SCHEDULER_ID);
       await queue.close();
     }
   });

@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app';
 import { createSession } from '../../src/services/sessions';
-import type { BulkOffboardingProgress } from '../../workflows/offboarding-messages';
+import { startOffboarding } from '../../src/services/offboarding-process';
+import { progressQuery, type BulkOffboardingProgress } from '../../workflows/offboarding-messages';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';
 import { createClient, withWorker } from '../helpers/temporal';
@@ -105,6 +106,34 @@ describe('bulk offboarding', () => {
         expect(await ctx.models.User.countDocuments({ _id: { $in: leavers.map((l) => l.user._id) }, status: 'deactivated' })).toBe(3);
         const reasons = await ctx.models.AuditEvent.find({ action: 'offboarding.bulk_requested', processId: res.json().processId }).lean();
         expect(reasons[0]!.details).toMatchObject({ reason: 'reorg', users: 3 });
+      },
+      worker,
+    );
+  }, 60_000);
+
+  it('joins a leaver whose offboarding already runs instead of starting a second one', async () => {
+    const [waiting, fresh] = await seedLeavers(2, 'bulkjoin');
+    await withWorker(
+      ctx,
+      async () => {
+        const own = await startOffboarding(client, ctx.taskQueue, {
+          userId: String(waiting!.user._id),
+          reason: 'started alone',
+          requestedBy: { type: 'hr' },
+          source: 'hr',
+          effectiveDate: new Date(Date.now() + 3_600_000).toISOString(),
+        });
+        const res = await app.inject({ method: 'POST', url: '/v1/offboardings/bulk', headers: admin.auth, payload: { users: [waiting!.user.email, fresh!.user.email], reason: 'bulk' } });
+        expect(res.statusCode).toBe(202);
+        const done = await eventually('the bulk to finish', async () => {
+          const p = await bulkProgress(res.json().processId);
+          return p.done ? p : undefined;
+        }, 40_000);
+        expect(done.byStatus).toEqual({ already_running: 1, completed: 1 });
+        // The one started alone is still its own single run, waiting for its date.
+        const progress = await client.workflow.getHandle(own.workflowId).query(progressQuery);
+        expect(progress.status).toBe('waiting_effective_date');
+        await client.workflow.getHandle(own.workflowId).terminate('test finished');
       },
       worker,
     );

@@ -146,9 +146,12 @@ describe('commands that succeed without a workflow', () => {
   it('/reactivate by an administrator reactivates at once', async () => {
     slack.responses();
     await slack.command('/reactivate', 'gone@example.com', people.admin!.slackId);
-    await eventually('reactivation', async () => (await ctx.models.User.findOne({ email: 'gone@example.com', status: 'active' }).lean()) ?? undefined);
-    const answers = slack.responses();
-    expect(answers.join('\n')).toMatch(/gone@example\.com is active again/);
+    const [answer] = await eventually('the reactivation answer', async () => {
+      const fresh = slack.responses();
+      return fresh.length ? fresh : undefined;
+    });
+    expect(answer).toMatch(/gone@example\.com is active again/);
+    expect(await ctx.models.User.countDocuments({ email: 'gone@example.com', status: 'active' })).toBe(1);
   });
 
   it('retries a Web API call that Slack rate-limits, after Retry-After', async () => {

@@ -104,12 +104,13 @@ export function hrIntakeProcessor(deps: HrIntakeDeps) {
     const manager = await deps.models.User.findOne({ email: normalizeEmail(managerEmail) }, { _id: 1, email: 1 }).lean();
     if (!manager) return refuse('unknown_manager', `HR update ${event.eventId}: the new manager ${managerEmail} of ${user.email} is not a user.`);
     if (manager._id.equals(user._id) || user.managerId?.equals(manager._id)) return { outcome: 'unchanged', userId: String(user._id) };
-    await deps.models.User.updateOne({ _id: user._id }, { $set: { managerId: manager._id } });
+    // Compare-and-set: a retried job finds the manager already set and writes no second audit entry.
+    const changed = await deps.models.User.updateOne({ _id: user._id, managerId: user.managerId ?? { $exists: false } }, { $set: { managerId: manager._id } });
+    if (changed.modifiedCount === 0) return { outcome: 'unchanged', userId: String(user._id) };
     await recordAudit(deps.models, {
       action: 'user.manager_changed',
       actor: HR_ACTOR,
       target: { id: user._id, email: user.email },
-      eventKey: `hr:${jobId}:manager`,
       details: { from: user.managerId ? String(user.managerId) : null, to: String(manager._id), provider: job.data.provider, eventId: event.eventId },
     });
     return { outcome: 'manager_changed', userId: String(user._id) };
