@@ -6,8 +6,8 @@ import { recordAudit, type Actor } from './audit';
 
 /**
  * Starts a session for an active user and ends the previous one (seed 000 "Single session
- * access"). The user's activeSessionId is the arbiter: of two racing logins, the last write wins
- * and the other session is invalid at once.
+ * access"). Of racing logins the newest session wins: each login ends the sessions older than
+ * itself, and the user's activeSessionId pointer only moves forward.
  */
 export async function createSession(models: Models, userId: Types.ObjectId, meta: { ip?: string; userAgent?: string }, actor: Actor): Promise<{ sessionId: string; secret: string; endedPrevious: number }> {
   const user = await models.User.findById(userId, { status: 1, email: 1 }).lean();
@@ -16,8 +16,13 @@ export async function createSession(models: Models, userId: Types.ObjectId, meta
   const secret = generateSecret();
   const now = new Date();
   const session = await models.Session.create({ userId, tokenHash: hashSecret(secret), createdAt: now, lastSeenAt: now, ip: meta.ip, userAgent: meta.userAgent });
-  await models.User.updateOne({ _id: userId }, { $set: { activeSessionId: session._id, lastLoginAt: now } });
-  const ended = await models.Session.updateMany({ userId, _id: { $ne: session._id }, endedAt: null }, { $set: { endedAt: now, endedReason: 'superseded' } });
+  // Of racing logins the session with the greatest id wins, whatever order the writes land in:
+  // the pointer only moves forward, and each login ends only the sessions older than itself.
+  await models.User.updateOne(
+    { _id: userId, $or: [{ activeSessionId: { $exists: false } }, { activeSessionId: null }, { activeSessionId: { $lt: session._id } }] },
+    { $set: { activeSessionId: session._id, lastLoginAt: now } },
+  );
+  const ended = await models.Session.updateMany({ userId, _id: { $lt: session._id }, endedAt: null }, { $set: { endedAt: now, endedReason: 'superseded' } });
   await recordAudit(models, { action: 'session.created', actor, target: { id: userId, email: user.email }, details: { sessionId: String(session._id), endedPrevious: ended.modifiedCount, ip: meta.ip } });
   return { sessionId: String(session._id), secret, endedPrevious: ended.modifiedCount };
 }
@@ -27,7 +32,10 @@ export async function introspectSession(models: Models, secret: string) {
   const session = await models.Session.findOne({ tokenHash: hashSecret(secret) }).lean();
   if (!session) return { active: false as const };
   const user = await models.User.findById(session.userId, { status: 1, activeSessionId: 1, email: 1, siteRole: 1 }).lean();
-  const active = !session.endedAt && !!user && user.status === 'active' && !!user.activeSessionId?.equals(session._id);
+  // Each login ends every older session of the account, so the newest one is the only one left
+  // open; the check does not depend on the pointer write winning a race (FerretDB v1 does not make
+  // conditional updates atomic under concurrency).
+  const active = !session.endedAt && !!user && user.status === 'active';
   return {
     active,
     sessionId: String(session._id),
