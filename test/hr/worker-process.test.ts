@@ -3,7 +3,6 @@
  * reconciliation sweep: a webhook accepted by the API is applied by it, and a termination whose
  * webhook never arrived is found by the sweep on its own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app';
@@ -14,12 +13,13 @@ import { createTestContext, eventually, type TestContext } from '../helpers/cont
 import { createTestApp } from '../helpers/http';
 import { createClient } from '../helpers/temporal';
 import { seedUser } from '../helpers/users';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 import { HR_TEST_CONFIG, hrEvent, signedGeneric } from './hr-test-kit';
 
 let ctx: TestContext;
 let client: Client;
 let app: App;
-let worker: ChildProcess | undefined;
+let worker: WorkerProcess | undefined;
 
 beforeAll(async () => {
   ctx = await createTestContext('hrworker');
@@ -29,11 +29,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Like the crash tests: the worker is killed outright; its graceful shutdown is not under test here.
-  if (worker && worker.exitCode === null && worker.signalCode === null) {
-    const exited = new Promise((r) => worker!.once('exit', r));
-    worker.kill('SIGKILL');
-    await exited;
-  }
+  await worker?.kill();
   await app?.close();
   await client?.connection.close();
   await ctx?.close();
@@ -47,23 +43,7 @@ describe('worker process', () => {
     const event = hrEvent('employee.terminated', { id: 'W-2', lastDay: '2031-12-31' });
     expect((await app.inject(signedGeneric(event))).statusCode).toBe(202);
 
-    worker = spawn(process.execPath, ['--import', 'tsx', 'src/main/worker.ts'], {
-      cwd: process.cwd(),
-      env: {
-        ...process.env,
-        MONGODB_URI: ctx.stack.mongoUri,
-        MONGODB_DB: ctx.dbName,
-        REDIS_URL: ctx.stack.redisUrl,
-        REDIS_PREFIX: ctx.queue.prefix,
-        TEMPORAL_ADDRESS: ctx.stack.temporalAddress,
-        TEMPORAL_TASK_QUEUE: ctx.taskQueue,
-        TEMPORAL_WORKFLOW_BUNDLE: ctx.workflowBundlePath,
-        SMTP_URL: 'smtp://127.0.0.1:9',
-        LOG_LEVEL: 'warn',
-        RECONCILIATION_INTERVAL: '1s',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    worker = await startWorkerProcess(ctx, { env: { RECONCILIATION_INTERVAL: '1s' } });
 
     const viaWebhook = client.workflow.getHandle(offboardingWorkflowId(String(leaver.user._id)));
     const viaSweep = client.workflow.getHandle(offboardingWorkflowId(String(missed.user._id)));

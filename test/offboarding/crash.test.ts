@@ -2,7 +2,6 @@
  * The real worker process is killed with SIGKILL in the middle of the transfers; a new worker
  * process finishes. Every resource ends with exactly one owner and exactly one transfer record.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offboardingWorkflowId, startOffboarding } from '../../src/services/offboarding-process';
@@ -11,10 +10,16 @@ import { createTestContext, eventually, type TestContext } from '../helpers/cont
 import { createClient } from '../helpers/temporal';
 import { seedUser } from '../helpers/users';
 import { setPolicy } from './fixtures';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 let ctx: TestContext;
 let client: Client;
-const workers: ChildProcess[] = [];
+const workers: WorkerProcess[] = [];
+const startWorker = async () => {
+  const worker = await startWorkerProcess(ctx, { env: { LOG_LEVEL: 'info', OFFBOARDING_UNDO_GRACE: '1s' } });
+  workers.push(worker);
+  return worker;
+};
 
 beforeAll(async () => {
   ctx = await createTestContext('offcrash');
@@ -22,36 +27,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill('SIGKILL');
+  await Promise.all(workers.map((w) => w.kill()));
   await client?.connection.close();
   await ctx?.close();
 });
-
-function startWorkerProcess(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/worker.ts'], {
-    cwd: process.cwd(),
-    env: {
-      ...process.env,
-      MONGODB_URI: ctx.stack.mongoUri,
-      MONGODB_DB: ctx.dbName,
-      REDIS_URL: ctx.stack.redisUrl,
-      REDIS_PREFIX: ctx.queue.prefix,
-      TEMPORAL_ADDRESS: ctx.stack.temporalAddress,
-      TEMPORAL_TASK_QUEUE: ctx.taskQueue,
-      TEMPORAL_WORKFLOW_BUNDLE: ctx.workflowBundlePath,
-      SMTP_URL: 'smtp://127.0.0.1:9',
-      LOG_LEVEL: 'warn',
-      OFFBOARDING_UNDO_GRACE: '1s',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  workers.push(child);
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-}
 
 describe('offboarding survives a killed worker', () => {
   it('finishes the transfers in a new worker process with exactly one transfer per resource', async () => {
@@ -61,19 +40,18 @@ describe('offboarding survives a killed worker', () => {
     const total = 200;
     await ctx.models.Resource.insertMany(Array.from({ length: total }, (_, i) => ({ kind: 'task', name: `crash-${i}`, ownerId: leaver.user._id, createdBy: leaver.user._id })));
 
-    const first = startWorkerProcess();
+    const first = await startWorker();
     const started = await startOffboarding(client, ctx.taskQueue, { userId: String(leaver.user._id), reason: 'crash test', requestedBy: { type: 'system' }, source: 'api' });
     expect(started.started).toBe(true);
 
     await eventually('some resources to be transferred', async () => (await ctx.models.Resource.countDocuments({ ownerId: manager.user._id })) >= 10, 60_000);
-    first.kill('SIGKILL');
-    await exited(first);
+    await first.kill();
     const atKill = await ctx.models.Resource.countDocuments({ ownerId: leaver.user._id });
     // The kill landed in the middle of the transfers.
     expect(atKill).toBeGreaterThan(0);
     expect(atKill).toBeLessThan(total);
 
-    const second = startWorkerProcess();
+    const second = await startWorker();
     const handle = client.workflow.getHandle(offboardingWorkflowId(String(leaver.user._id)));
     const result = (await handle.result()) as OffboardingProgress;
     expect(result.status, JSON.stringify({ resources: result.resources, steps: result.steps })).toBe('completed');
@@ -90,7 +68,6 @@ describe('offboarding survives a killed worker', () => {
     expect(audits).toHaveLength(total);
     expect(new Set(audits.map((a) => (a.details as { resourceId: string }).resourceId)).size).toBe(total);
     expect((await ctx.models.User.findById(leaver.user._id).lean())!.status).toBe('deactivated');
-    second.kill('SIGTERM');
-    await exited(second);
+    await second.stop();
   }, 120_000);
 });

@@ -14,7 +14,7 @@ import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { createClient, withWorker } from '../helpers/temporal';
 import { seedUser, type SeededUser } from '../helpers/users';
 import { invitationsTo, setInvitationPolicy, tokenIn } from './helpers';
-import { startWorkerProcess, type WorkerProcess } from './worker-process';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 let ctx: TestContext;
 let client: Client;
@@ -50,7 +50,7 @@ describe('worker crash during onboarding', () => {
     const email = `crash-${randomUUID().slice(0, 8)}@example.com`;
     const handle = client.workflow.getHandle(onboardingWorkflowId(email));
 
-    const first = await startWorkerProcess(ctx, smtp.url);
+    const first = await startWorkerProcess(ctx, { smtpUrl: smtp.url });
     running.push(first);
     const res = await app.inject({ method: 'POST', url: '/v1/users', headers: admin.auth, payload: { email, firstName: 'Grace' } });
     expect(res.statusCode).toBe(201);
@@ -62,7 +62,7 @@ describe('worker crash during onboarding', () => {
     await new Promise((r) => setTimeout(r, 5_000));
     expect(invitationsTo(smtp.to(email))).toHaveLength(1);
 
-    const second = await startWorkerProcess(ctx, smtp.url);
+    const second = await startWorkerProcess(ctx, { smtpUrl: smtp.url });
     running.push(second);
     await eventually('invitation #2 sent by the new worker', async () => (await sentAudits(email)).length === 2, 60_000);
     // Killed again, right after the send was recorded.

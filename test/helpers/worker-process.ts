@@ -1,7 +1,7 @@
 /** Runs the real worker process (src/main/worker.ts) on a test file's servers, to kill it mid-process. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { TestContext } from '../helpers/context';
+import type { TestContext } from './context';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -10,9 +10,19 @@ export interface WorkerProcess {
   output: () => string;
   /** SIGKILL: no graceful shutdown, in-flight activities and workflow tasks are abandoned. */
   kill(): Promise<void>;
+  /** SIGTERM: the worker's graceful shutdown (SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<void>;
 }
 
-export async function startWorkerProcess(ctx: TestContext, smtpUrl: string): Promise<WorkerProcess> {
+export interface WorkerProcessOptions {
+  /** SMTP server for the worker's mail (a closed port when omitted). */
+  smtpUrl?: string;
+  /** Further settings, e.g. shorter intervals for the test. */
+  env?: Record<string, string>;
+}
+
+/** Starts the real worker process on the test file's servers and waits until it polls. */
+export async function startWorkerProcess(ctx: TestContext, options: WorkerProcessOptions = {}): Promise<WorkerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/worker.ts'], {
     cwd: ROOT,
     env: {
@@ -26,10 +36,11 @@ export async function startWorkerProcess(ctx: TestContext, smtpUrl: string): Pro
       TEMPORAL_ADDRESS: ctx.stack.temporalAddress,
       TEMPORAL_TASK_QUEUE: ctx.taskQueue,
       TEMPORAL_WORKFLOW_BUNDLE: ctx.workflowBundlePath,
-      SMTP_URL: smtpUrl,
+      SMTP_URL: options.smtpUrl ?? 'smtp://127.0.0.1:9',
       PUBLIC_BASE_URL: 'http://tenure.test',
       INVITATION_SWEEP_INTERVAL: '1h',
       LOG_LEVEL: 'info',
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -52,6 +63,14 @@ export async function startWorkerProcess(ctx: TestContext, smtpUrl: string): Pro
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
+    },
+    async stop(graceMs = 15_000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
     },
   };
 }
