@@ -7,7 +7,8 @@ import { recordAudit, type Actor } from './audit';
 /**
  * Starts a session for an active user and ends the previous one (seed 000 "Single session
  * access"). Of racing logins the newest session wins: each login ends the sessions older than
- * itself, and the user's activeSessionId pointer only moves forward.
+ * itself (or itself, when a newer one already exists), and the user's activeSessionId pointer
+ * only moves forward.
  */
 export async function createSession(models: Models, userId: Types.ObjectId, meta: { ip?: string; userAgent?: string }, actor: Actor): Promise<{ sessionId: string; secret: string; endedPrevious: number }> {
   const user = await models.User.findById(userId, { status: 1, email: 1 }).lean();
@@ -23,6 +24,11 @@ export async function createSession(models: Models, userId: Types.ObjectId, meta
     { $set: { activeSessionId: session._id, lastLoginAt: now } },
   );
   const ended = await models.Session.updateMany({ userId, _id: { $lt: session._id }, endedAt: null }, { $set: { endedAt: now, endedReason: 'superseded' } });
+  // Ids are made by the client, so an older login can land after a newer one has ended its
+  // elders: such a login finds the newer session and ends itself. Exactly one, the newest, stays.
+  if (await models.Session.exists({ userId, _id: { $gt: session._id } })) {
+    await models.Session.updateOne({ _id: session._id, endedAt: null }, { $set: { endedAt: now, endedReason: 'superseded' } });
+  }
   await recordAudit(models, { action: 'session.created', actor, target: { id: userId, email: user.email }, details: { sessionId: String(session._id), endedPrevious: ended.modifiedCount, ip: meta.ip } });
   return { sessionId: String(session._id), secret, endedPrevious: ended.modifiedCount };
 }

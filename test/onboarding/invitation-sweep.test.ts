@@ -92,7 +92,11 @@ describe('invitation-expiry sweep', () => {
 
         // The resend is a fresh onboarding process whose link works; the requester is the original inviter.
         const [mail] = await eventually('the resent invitation', async () => (invitationsTo(smtp.to(resendable)).length ? invitationsTo(smtp.to(resendable)) : undefined));
-        const progress = await client.workflow.getHandle(onboardingWorkflowId(resendable)).query(onboardingProgressQuery);
+        // The email can arrive before the send activity has reported back to the workflow.
+        const progress = await eventually('the process to count the resend', async () => {
+          const current = await client.workflow.getHandle(onboardingWorkflowId(resendable)).query(onboardingProgressQuery);
+          return current.sends === 2 ? current : undefined;
+        });
         expect(progress).toMatchObject({ source: 'sweep', sends: 2, state: 'invited', requestedBy: { id: String(admin.user._id) } });
         const exhaustedUser = await ctx.models.User.findOne({ email: exhausted }).lean();
         expect(exhaustedUser!.invitation!.expiredAt).toBeInstanceOf(Date);
