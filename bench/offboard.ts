@@ -9,24 +9,12 @@
  * Starts its own servers (startStack) unless TEMPORAL_ADDRESS / REDIS_URL / MONGODB_URI name
  * running ones. Bounded: BENCH_TIME_LIMIT_S (default 600) stops waiting and reports what finished.
  */
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { Types } from 'mongoose';
-import { createActivities } from '../activities';
-import { connectMongo } from '../src/db/connection';
-import { createModels, ensureIndexes, type Models } from '../src/db/models';
-import { startStack } from '../src/devstack/stack';
-import { createQueue, createRedisConnection, QUEUE_NAMES } from '../src/jobs/queues';
-import { createLogger } from '../src/logger';
-import { createMailer } from '../src/mail/mailer';
+import type { Models } from '../src/db/models';
 import { startOffboarding } from '../src/services/offboarding-process';
-import { buildWorkflowBundle } from '../src/temporal/bundle';
-import { installTemporalRuntime } from '../src/temporal/runtime';
-import { createTemporalWorker } from '../src/temporal/worker';
-import { startSmtpServer } from '../test/helpers/smtp';
 import { progressQuery, type OffboardingProgress } from '../workflows/offboarding-messages';
+import { startScratchSystem } from '../scripts/lib/scratch-system';
 
 const COUNT = Number(process.env.BENCH_OFFBOARDINGS ?? 500);
 const RESOURCES = Number(process.env.BENCH_RESOURCES ?? 5);
@@ -92,39 +80,18 @@ async function seedLeavers(models: Models, prefix: string, count: number, resour
 }
 
 async function main(): Promise<void> {
-  const stack = await startStack();
-  const scratch = mkdtempSync(join(tmpdir(), 'tenure-bench-'));
-  const logger = createLogger({ level: 'warn', name: 'bench-offboard' });
-  installTemporalRuntime(logger);
-  const run = `bench${Date.now().toString(36)}`;
-  const conn = await connectMongo(stack.mongoUri, `bench_${run}`);
-  const models = createModels(conn);
-  await ensureIndexes(models);
-  const redis = createRedisConnection(stack.redisUrl);
-  const smtp = await startSmtpServer();
-  const mailer = createMailer({ smtpUrl: smtp.url, from: 'tenure <no-reply@tenure.test>' });
-  const queues = { systemCheck: createQueue(QUEUE_NAMES.systemCheck, { connection: redis, prefix: run }) };
-  const connection = await Connection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection, namespace: 'default' });
-  const taskQueue = `bench-${run}`;
+  const system = await startScratchSystem('bench-offboard');
+  const { models, client, taskQueue, run } = system;
   // Each phase gets its share of the time limit, so a slow run still reports all three figures.
   const phaseDeadline = (share: number) => Date.now() + TIME_LIMIT_MS * share;
   // Interrupted: stop the servers this run started rather than leave them behind.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      void stack.stop().finally(() => process.exit(130));
+      void system.close().finally(() => process.exit(130));
     });
   }
   try {
-    const bundle = await buildWorkflowBundle(join(scratch, 'workflows.js'));
-    const { worker, connection: workerConnection } = await createTemporalWorker({
-      address: stack.temporalAddress,
-      namespace: 'default',
-      taskQueue,
-      activities: createActivities({ models, queues, logger, mailer, publicBaseUrl: 'http://tenure.test' }),
-      workflowBundlePath: bundle,
-    });
-    await worker.runUntil(async () => {
+    await system.withWorker({}, async () => {
       await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': false, 'offboarding.retentionDays': null } }, { upsert: true });
       const manager = await models.User.create({ email: 'manager@bench.example.com', status: 'active', siteRole: 'Users' });
       const requester = await models.User.create({ email: 'admin@bench.example.com', status: 'active', siteRole: 'Administrators' });
@@ -210,17 +177,8 @@ async function main(): Promise<void> {
         ].join('\n'),
       );
     });
-    await workerConnection.close();
   } finally {
-    await connection.close();
-    mailer.close();
-    await smtp.close();
-    await queues.systemCheck.close();
-    redis.disconnect();
-    await conn.dropDatabase().catch(() => undefined);
-    await conn.close();
-    await stack.stop();
-    rmSync(scratch, { recursive: true, force: true });
+    await system.close();
   }
 }
 

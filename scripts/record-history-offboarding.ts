@@ -4,28 +4,18 @@
  * deliberate, versioned change: `npx tsx scripts/record-history-offboarding.ts`.
  * Uses the servers of TEMPORAL_ADDRESS / REDIS_URL / MONGODB_URI, or starts local ones.
  */
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { WorkflowHandle } from '@temporalio/client';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Types } from 'mongoose';
-import { createActivities } from '../activities';
-import { connectMongo } from '../src/db/connection';
-import { createModels, ensureIndexes, type Models } from '../src/db/models';
-import { startStack } from '../src/devstack/stack';
-import { createQueue, createRedisConnection, QUEUE_NAMES } from '../src/jobs/queues';
-import { createLogger } from '../src/logger';
-import { createMailer } from '../src/mail/mailer';
+import type { Models } from '../src/db/models';
 import { issueAccessToken } from '../src/security/access-tokens';
 import { createSession } from '../src/services/sessions';
 import { actOnOffboarding, offboardingWorkflowId, startOffboarding, startReactivation } from '../src/services/offboarding-process';
-import { buildWorkflowBundle } from '../src/temporal/bundle';
-import { installTemporalRuntime } from '../src/temporal/runtime';
-import { createTemporalWorker } from '../src/temporal/worker';
-import { startSmtpServer } from '../test/helpers/smtp';
 import { historyToJson } from '../test/replay/history-json';
 import { progressQuery, type Caller, type OffboardingStatus } from '../workflows/offboarding-messages';
+import { startScratchSystem } from './lib/scratch-system';
 
 const OUT_DIR = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
 
@@ -47,38 +37,10 @@ async function seedLeaver(models: Models, name: string, managerId: Types.ObjectI
 }
 
 async function main(): Promise<void> {
-  const stack = await startStack();
-  const scratch = mkdtempSync(join(tmpdir(), 'tenure-record-'));
-  const logger = createLogger({ level: 'warn', name: 'record-history' });
-  installTemporalRuntime(logger);
-  const run = `rec${Date.now().toString(36)}`;
-  const conn = await connectMongo(stack.mongoUri, `record_${run}`);
-  const models = createModels(conn);
-  await ensureIndexes(models);
-  const redis = createRedisConnection(stack.redisUrl);
-  const smtp = await startSmtpServer();
-  const mailer = createMailer({ smtpUrl: smtp.url, from: 'tenure <no-reply@tenure.test>' });
-  const queues = { systemCheck: createQueue(QUEUE_NAMES.systemCheck, { connection: redis, prefix: run }) };
-  const connection = await Connection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection, namespace: 'default' });
-  const taskQueue = `record-${run}`;
+  const system = await startScratchSystem('record-offboarding');
+  const { models, client, taskQueue } = system;
   try {
-    const bundle = await buildWorkflowBundle(join(scratch, 'workflows.js'));
-    const { worker, connection: workerConnection } = await createTemporalWorker({
-      address: stack.temporalAddress,
-      namespace: 'default',
-      taskQueue,
-      activities: createActivities({
-        models,
-        queues,
-        logger,
-        mailer,
-        publicBaseUrl: 'http://tenure.test',
-        offboarding: { approvalReminderMs: 1_000, approvalEscalationMs: 2_000, undoGraceMs: 1_500, retentionDayMs: 2_000 },
-      }),
-      workflowBundlePath: bundle,
-    });
-    await worker.runUntil(async () => {
+    await system.withWorker({ offboarding: { approvalReminderMs: 1_000, approvalEscalationMs: 2_000, undoGraceMs: 1_500, retentionDayMs: 2_000 } }, async () => {
       await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': true, 'offboarding.retentionDays': null } }, { upsert: true });
       const admin = await models.User.create({ email: 'admin@example.com', status: 'active', siteRole: 'Administrators' });
       const manager = await models.User.create({ email: 'manager@example.com', status: 'active', siteRole: 'Users' });
@@ -149,17 +111,8 @@ async function main(): Promise<void> {
         process.stdout.write(`recorded ${name} (${history.events?.length} events)\n`);
       }
     });
-    await workerConnection.close();
   } finally {
-    await connection.close();
-    mailer.close();
-    await smtp.close();
-    await queues.systemCheck.close();
-    redis.disconnect();
-    await conn.dropDatabase().catch(() => undefined);
-    await conn.close();
-    await stack.stop();
-    rmSync(scratch, { recursive: true, force: true });
+    await system.close();
   }
 }
 

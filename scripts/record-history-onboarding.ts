@@ -4,24 +4,13 @@
  * versioned change to the workflow: `npx tsx scripts/record-history-onboarding.ts`.
  * Uses the servers of TEMPORAL_ADDRESS / REDIS_URL / MONGODB_URI, or starts local ones.
  */
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { WorkflowHandle } from '@temporalio/client';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createActivities } from '../activities';
-import { connectMongo } from '../src/db/connection';
-import { createModels, ensureIndexes } from '../src/db/models';
-import { startStack } from '../src/devstack/stack';
-import { createQueue, createRedisConnection, QUEUE_NAMES } from '../src/jobs/queues';
-import { createLogger } from '../src/logger';
-import { createMailer } from '../src/mail/mailer';
 import { acceptInvitation } from '../src/services/invitations';
 import { startOnboarding } from '../src/services/onboarding-process';
-import { buildWorkflowBundle } from '../src/temporal/bundle';
-import { installTemporalRuntime } from '../src/temporal/runtime';
-import { createTemporalWorker } from '../src/temporal/worker';
-import { startSmtpServer, type TestSmtpServer } from '../test/helpers/smtp';
+import type { TestSmtpServer } from '../test/helpers/smtp';
 import { historyToJson } from '../test/replay/history-json';
 import {
   cancelOnboardingUpdate,
@@ -32,35 +21,15 @@ import {
   resendInvitationUpdate,
   type Caller,
 } from '../workflows/onboarding-messages';
+import { startScratchSystem } from './lib/scratch-system';
 
 const OUT_DIR = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
 
 async function main(): Promise<void> {
-  const stack = await startStack();
-  const scratch = mkdtempSync(join(tmpdir(), 'tenure-record-'));
-  const logger = createLogger({ level: 'warn', name: 'record-history' });
-  installTemporalRuntime(logger);
-  const run = `rec${Date.now().toString(36)}`;
-  const conn = await connectMongo(stack.mongoUri, `record_${run}`);
-  const models = createModels(conn);
-  await ensureIndexes(models);
-  const redis = createRedisConnection(stack.redisUrl);
-  const smtp = await startSmtpServer();
-  const mailer = createMailer({ smtpUrl: smtp.url, from: 'tenure <no-reply@tenure.test>' });
-  const queues = { systemCheck: createQueue(QUEUE_NAMES.systemCheck, { connection: redis, prefix: run }) };
-  const connection = await Connection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection, namespace: 'default' });
-  const taskQueue = `record-${run}`;
+  const system = await startScratchSystem('record-onboarding');
+  const { models, client, taskQueue, smtp } = system;
   try {
-    const bundle = await buildWorkflowBundle(join(scratch, 'workflows.js'));
-    const { worker, connection: workerConnection } = await createTemporalWorker({
-      address: stack.temporalAddress,
-      namespace: 'default',
-      taskQueue,
-      activities: createActivities({ models, queues, logger, mailer, publicBaseUrl: 'http://tenure.test' }),
-      workflowBundlePath: bundle,
-    });
-    await worker.runUntil(async () => {
+    await system.withWorker({}, async () => {
       await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { invitationLifetimeMs: 2_000, invitationResends: 1, domain: 'example.com' } }, { upsert: true });
       const admin = await models.User.create({ email: 'admin@example.com', firstName: 'Ada', status: 'active', siteRole: 'Administrators' });
       const caller: Caller = { id: String(admin._id), role: 'Administrators', email: admin.email };
@@ -118,17 +87,8 @@ async function main(): Promise<void> {
         process.stdout.write(`recorded ${name}\n`);
       }
     });
-    await workerConnection.close();
   } finally {
-    await connection.close();
-    mailer.close();
-    await smtp.close();
-    await queues.systemCheck.close();
-    redis.disconnect();
-    await conn.dropDatabase().catch(() => undefined);
-    await conn.close();
-    await stack.stop();
-    rmSync(scratch, { recursive: true, force: true });
+    await system.close();
   }
 }
 

@@ -4,12 +4,11 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
-import type { Config } from '../config/env';
+import { slackEnabled, type Config } from '../config/env';
 import type { Models } from '../db/models';
 import type { Logger } from '../logger';
 import { registerErrorHandler } from './error-handler';
 import { createSlackBot, SLACK_EVENTS_PATH, type SlackBot } from '../slack/bot';
-import { slackEnabled } from '../config/env';
 import { healthRoutes } from './routes/health';
 import { hrWebhookRoutes } from './routes/hr-webhooks';
 import { scimRoutes } from './routes/scim';
