@@ -47,25 +47,36 @@ async function runMany(label: string, count: number, start: (i: number) => Promi
   const began = Date.now();
   let next = 0;
   let stopped = false;
+  const inFlight = new Set<WorkflowHandle>();
   const lane = async () => {
     while (!stopped && next < count && Date.now() < deadline) {
       const i = next++;
       const t0 = Date.now();
+      let handle: WorkflowHandle | undefined;
       try {
-        const handle = await start(i);
+        handle = await start(i);
+        inFlight.add(handle);
         const result = await handle.result();
         if (stopped) return;
         results.push(result);
         latencies.push(Date.now() - t0);
       } catch (err) {
         if (!stopped) throw err;
+      } finally {
+        if (handle) inFlight.delete(handle);
       }
     }
   };
+  const lanes = Promise.all(Array.from({ length: IN_FLIGHT }, lane));
   const timeout = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref());
-  await Promise.race([Promise.all(Array.from({ length: IN_FLIGHT }, lane)), timeout]);
-  // Past the time limit: what finished is reported; lanes still waiting are abandoned quietly.
+  await Promise.race([lanes, timeout]);
+  // Past the time limit: what finished is reported; runs still going are terminated so they do not
+  // load the next phase, and their lanes settle before the connection closes.
   stopped = true;
+  const abandoned = inFlight.size;
+  await Promise.allSettled([...inFlight].map((h) => h.terminate('benchmark time limit')));
+  await lanes.catch(() => undefined);
+  if (abandoned) process.stdout.write(`${label}: ${abandoned} runs still going at the time limit were terminated\n`);
   const wallMs = Date.now() - began;
   latencies.sort((a, b) => a - b);
   return { label, completed: latencies.length, wallMs, perSecond: (latencies.length / wallMs) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99), results };
