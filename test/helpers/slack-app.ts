@@ -1,8 +1,12 @@
 import type { Client } from '@temporalio/client';
 import type { App } from '../../src/http/app';
-import type { TestContext } from './context';
+import type { SiteRole } from '../../src/domain/roles';
+import { eventually, type TestContext } from './context';
 import { createTestApp } from './http';
 import { signSlackRequest, startSlackApiRecorder, type SlackApiRecorder } from './slack-api';
+import { seedUser, type SeededUser } from './users';
+
+export type SlackPerson = SeededUser & { slackId: string };
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 
@@ -19,6 +23,11 @@ export interface SlackHarness {
   post(body: string, headers: Record<string, string>, contentType?: string): Promise<{ status: number; body: any }>;
   /** Ephemeral answers sent through response_url since the last call. */
   responses(): string[];
+  /** Waits for the next ephemeral answer(s) and returns the first. */
+  nextResponse(): Promise<string>;
+  /** A tenure user `<name>@example.com` known to Slack as `U<NAME>`, kept in `people`. */
+  person(name: string, siteRole: SiteRole, extra?: Parameters<typeof seedUser>[1]): Promise<SlackPerson>;
+  people: Record<string, SlackPerson>;
   close(): Promise<void>;
 }
 
@@ -30,6 +39,7 @@ export async function startSlackHarness(ctx: TestContext, temporal: Client): Pro
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/slack/events`;
   let seen = 0;
+  const people: Record<string, SlackPerson> = {};
 
   const post = async (body: string, headers: Record<string, string>, contentType = 'application/x-www-form-urlencoded') => {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body });
@@ -41,6 +51,11 @@ export async function startSlackHarness(ctx: TestContext, temporal: Client): Pro
       /* plain text */
     }
     return { status: res.status, body: parsed };
+  };
+  const responses = () => {
+    const fresh = recorder.callsTo('response_url').slice(seen);
+    seen += fresh.length;
+    return fresh.map((c) => String(c.args.text ?? ''));
   };
   const signedForm = (fields: Record<string, string>) => {
     const body = new URLSearchParams(fields).toString();
@@ -59,10 +74,21 @@ export async function startSlackHarness(ctx: TestContext, temporal: Client): Pro
       const body = JSON.stringify({ token: 'legacy', team_id: 'T1', api_app_id: 'A1', type: 'event_callback', event_id: `Ev${Date.now()}`, event_time: Math.floor(Date.now() / 1000), event });
       return post(body, signSlackRequest(SIGNING_SECRET, body), 'application/json');
     },
-    responses: () => {
-      const fresh = recorder.callsTo('response_url').slice(seen);
-      seen += fresh.length;
-      return fresh.map((c) => String(c.args.text ?? ''));
+    responses,
+    async nextResponse() {
+      const [first] = await eventually('an ephemeral answer', async () => {
+        const fresh = responses();
+        return fresh.length ? fresh : undefined;
+      });
+      return first!;
+    },
+    people,
+    async person(name, siteRole, extra = {}) {
+      const seeded = await seedUser(ctx.models, { email: `${name}@example.com`, siteRole, firstName: name, ...extra });
+      const slackId = `U${name.toUpperCase()}`;
+      recorder.addUser({ id: slackId, email: seeded.user.email });
+      people[name] = { ...seeded, slackId };
+      return people[name]!;
     },
     async close() {
       await app.close();

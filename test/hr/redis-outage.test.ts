@@ -3,17 +3,9 @@
  * an event it could not store; once Redis is back, the redelivery is queued and processed.
  * Runs against a Redis of its own, so stopping it does not disturb other test files.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findOrInstallRedis } from '../../src/devstack/binaries';
-import { freePort } from '../../src/devstack/ports';
-import { terminate } from '../../src/devstack/stack';
 import type { App } from '../../src/http/app';
 import { createQueue, createRedisConnection, QUEUE_NAMES } from '../../src/jobs/queues';
 import { startJobWorkers } from '../../src/jobs/workers';
@@ -22,45 +14,29 @@ import { createTestApp } from '../helpers/http';
 import { createClient } from '../helpers/temporal';
 import { seedUser } from '../helpers/users';
 import { HR_TEST_CONFIG, hrEvent, signedGeneric } from './hr-test-kit';
+import { createPrivateRedis, type PrivateRedis } from '../helpers/private-redis';
 
 let ctx: TestContext;
 let client: Client;
-let port: number;
-let dataDir: string;
-let redisServer: ChildProcess | undefined;
+let privateRedis: PrivateRedis;
 
-async function startRedis(): Promise<void> {
-  redisServer = spawn(findOrInstallRedis(), ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dataDir], { stdio: 'ignore', detached: true });
-  await eventually('the test Redis to answer', async () => {
-    const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG';
-    } finally {
-      probe.disconnect();
-    }
-  });
-}
 
 beforeAll(async () => {
   ctx = await createTestContext('hroutage');
   client = await createClient(ctx);
-  port = await freePort();
-  dataDir = mkdtempSync(join(tmpdir(), 'tenure-redis-outage-'));
-  await startRedis();
+  privateRedis = await createPrivateRedis();
+  await privateRedis.start();
 });
 
 afterAll(async () => {
-  if (redisServer) await terminate(redisServer);
-  rmSync(dataDir, { recursive: true, force: true });
+  await privateRedis?.close();
   await client?.connection.close();
   await ctx?.close();
 });
 
 describe('HR webhook while Redis is down', () => {
   it('answers 503 queue_unavailable fast, then queues and processes the redelivery after Redis restarts', async () => {
-    const redisUrl = `redis://127.0.0.1:${port}`;
+    const redisUrl = privateRedis.url;
     const app: App = await createTestApp(ctx, client, { ...HR_TEST_CONFIG, REDIS_URL: redisUrl });
     const workerRedis = createRedisConnection(redisUrl);
     workerRedis.on('error', () => undefined);
@@ -75,7 +51,7 @@ describe('HR webhook while Redis is down', () => {
       expect((await app.inject(signedGeneric(first))).statusCode).toBe(202);
       await eventually('the first manager change', async () => (await ctx.models.User.findById(employee.user._id).lean())?.managerId?.equals(boss.user._id));
 
-      await terminate(redisServer!);
+      await privateRedis.stop();
       const second = hrEvent('employee.updated', { id: 'HR-77', managerEmail: newBoss.user.email });
       const started = Date.now();
       const refused = await app.inject(signedGeneric(second));
@@ -84,7 +60,7 @@ describe('HR webhook while Redis is down', () => {
       expect(Date.now() - started).toBeLessThan(3_000);
       expect((await ctx.models.User.findById(employee.user._id).lean())?.managerId?.equals(boss.user._id)).toBe(true);
 
-      await startRedis();
+      await privateRedis.start();
       // The HR system retries until it gets a 2xx; each retry is signed afresh.
       const accepted = await eventually('the redelivery to be accepted', async () => {
         const res = await app.inject(signedGeneric(second));

@@ -4,65 +4,41 @@
  */
 import type { Client } from '@temporalio/client';
 import type { Worker } from 'bullmq';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findOrInstallRedis } from '../../src/devstack/binaries';
-import { freePort } from '../../src/devstack/ports';
-import { terminate } from '../../src/devstack/stack';
 import { INVITATION_SWEEP_SCHEDULER_ID, keepInvitationSweepScheduled } from '../../src/jobs/invitation-sweep';
 import { createQueue, createRedisConnection, QUEUE_NAMES } from '../../src/jobs/queues';
 import { startJobWorkers } from '../../src/jobs/workers';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createClient } from '../helpers/temporal';
 import { setInvitationPolicy } from './helpers';
+import { createPrivateRedis, type PrivateRedis } from '../helpers/private-redis';
 
 let ctx: TestContext;
 let client: Client;
-let port: number;
-let dataDir: string;
-let redisServer: ChildProcess | undefined;
+let privateRedis: PrivateRedis;
 
 function within<T>(ms: number, promise: Promise<T>): Promise<T> {
   return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))]);
 }
 
-async function startRedis(): Promise<void> {
-  redisServer = spawn(findOrInstallRedis(), ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dataDir], { stdio: 'ignore', detached: true });
-  await eventually('the test Redis to answer', async () => {
-    const probe = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG';
-    } finally {
-      probe.disconnect();
-    }
-  });
-}
 
 beforeAll(async () => {
   ctx = await createTestContext('sweep-redis');
   client = await createClient(ctx);
-  port = await freePort();
-  dataDir = mkdtempSync(join(tmpdir(), 'tenure-sweep-redis-'));
-  await startRedis();
+  privateRedis = await createPrivateRedis();
+  await privateRedis.start();
   await setInvitationPolicy(ctx.models, { lifetimeMs: 60_000, resends: 0 });
 });
 
 afterAll(async () => {
-  if (redisServer) await terminate(redisServer);
-  rmSync(dataDir, { recursive: true, force: true });
+  await privateRedis?.close();
   await client?.connection.close();
   await ctx?.close();
 });
 
 describe('invitation sweep across a Redis restart', () => {
   it('keeps sweeping after Redis restarts empty', { timeout: 90_000 }, async () => {
-    const redis = createRedisConnection(`redis://127.0.0.1:${port}`);
+    const redis = createRedisConnection(privateRedis.url);
     redis.on('error', () => undefined);
     const queueContext = { connection: redis, prefix: ctx.queue.prefix };
     const queue = createQueue(QUEUE_NAMES.invitationSweep, queueContext);
@@ -78,10 +54,10 @@ describe('invitation sweep across a Redis restart', () => {
       await eventually('a sweep before the restart', async () => (await sweeps()).length >= 1, 20_000);
 
       mark('first sweep');
-      await terminate(redisServer!);
+      await privateRedis.stop();
       mark('redis stopped');
       await new Promise((r) => setTimeout(r, 1_000));
-      await startRedis();
+      await privateRedis.start();
       mark('redis restarted');
 
       // An expired invitation nobody covers, created while Redis was away: the sweep after the restart expires it.

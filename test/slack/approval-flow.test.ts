@@ -6,7 +6,6 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressQuery } from '../../workflows/offboarding-messages';
-import type { SiteRole } from '../../src/domain/roles';
 import { runSlackSync } from '../../src/slack/sync';
 import { startSlackSync } from '../../src/slack/sync-scheduler';
 import { ACTIONS } from '../../src/slack/blocks/approval';
@@ -14,22 +13,15 @@ import { createTestContext, eventually, type TestContext } from '../helpers/cont
 import { startSlackHarness, type SlackHarness } from '../helpers/slack-app';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { createClient, withWorker } from '../helpers/temporal';
-import { seedResource, seedUser, type SeededUser } from '../helpers/users';
+import { seedResource } from '../helpers/users';
 import type { RecordedCall } from '../helpers/slack-api';
 
 let ctx: TestContext;
 let temporal: Client;
 let slack: SlackHarness;
 let smtp: TestSmtpServer;
-const people: Record<string, SeededUser & { slackId: string }> = {};
 
-async function person(name: string, siteRole: SiteRole, extra: Parameters<typeof seedUser>[1] = {}) {
-  const seeded = await seedUser(ctx.models, { email: `${name}@example.com`, siteRole, firstName: name, ...extra });
-  const slackId = `U${name.toUpperCase()}`;
-  slack.recorder.addUser({ id: slackId, email: seeded.user.email });
-  people[name] = { ...seeded, slackId };
-  return people[name]!;
-}
+const person = (...args: Parameters<SlackHarness['person']>) => slack.person(...args);
 
 const sync = () => runSlackSync(slack.app.slack!.context, slack.app.slack!.app.client);
 const timings = { approvalReminderMs: 60_000, approvalEscalationMs: 120_000, undoGraceMs: 60_000, retentionDayMs: 86_400_000 };
@@ -38,7 +30,7 @@ function click(who: string, actionId: string, message: RecordedCall) {
   const button = (message.args.blocks as any[]).find((b) => b.type === 'actions').elements.find((e: any) => e.action_id === actionId);
   return slack.interaction({
     type: 'block_actions',
-    user: { id: people[who]!.slackId, username: who, team_id: 'T1' },
+    user: { id: slack.people[who]!.slackId, username: who, team_id: 'T1' },
     trigger_id: `trigger-${who}-${Date.now()}`,
     response_url: slack.recorder.responseUrl,
     container: { type: 'message', message_ts: '1', channel_id: message.args.channel },
@@ -67,7 +59,7 @@ afterAll(async () => {
 
 describe('offboarding from Slack', () => {
   it('asks the manager, refuses the leaver and a stranger, and completes on the manager’s approval', async () => {
-    const leaver = people.leaver!;
+    const leaver = slack.people.leaver!;
     await seedResource(ctx.models, leaver.user._id, { kind: 'pipeline', name: 'deploy-prod' });
     await seedResource(ctx.models, leaver.user._id, { kind: 'tool', name: 'grafana' });
     const workflowId = `offboarding:${String(leaver.user._id)}`;
@@ -75,7 +67,7 @@ describe('offboarding from Slack', () => {
     await withWorker(
       ctx,
       async () => {
-        const res = await slack.command('/offboard', 'leaver@example.com last day friday', people.manager!.slackId, 'C0REQUEST');
+        const res = await slack.command('/offboard', 'leaver@example.com last day friday', slack.people.manager!.slackId, 'C0REQUEST');
         expect(res.status).toBe(200);
         const progressPost = await eventually('the progress message', async () => slack.recorder.callsTo('chat.postMessage').find((c) => c.args.channel === 'C0REQUEST'));
         expect(slack.responses().join('\n')).toMatch(/Offboarding of leaver User \(leaver@example\.com\) started/);
@@ -83,7 +75,7 @@ describe('offboarding from Slack', () => {
         // The approval request goes to the manager's DM, with the plan and the three buttons.
         const dm = await eventually('the approval DM', async () => {
           await sync();
-          return slack.recorder.callsTo('chat.postMessage').find((c) => c.args.channel === `D${people.manager!.slackId}`);
+          return slack.recorder.callsTo('chat.postMessage').find((c) => c.args.channel === `D${slack.people.manager!.slackId}`);
         });
         const blocksText = JSON.stringify(dm.args.blocks);
         expect(blocksText).toContain('deploy-prod');
@@ -91,7 +83,7 @@ describe('offboarding from Slack', () => {
         expect(blocksText).toContain('manager User (manager@example.com)');
         const actions = (dm.args.blocks as any[]).find((b) => b.type === 'actions').elements.map((e: any) => e.action_id);
         expect(actions).toEqual([ACTIONS.approve, ACTIONS.reject, ACTIONS.changeOwner]);
-        expect(slack.recorder.callsTo('chat.postMessage').filter((c) => c.args.channel === `D${people.leaver!.slackId}`)).toHaveLength(0);
+        expect(slack.recorder.callsTo('chat.postMessage').filter((c) => c.args.channel === `D${slack.people.leaver!.slackId}`)).toHaveLength(0);
 
         // A second sync pass sends nothing twice.
         const posted = slack.recorder.callsTo('chat.postMessage').length;
@@ -102,10 +94,7 @@ describe('offboarding from Slack', () => {
         for (const who of ['leaver', 'stranger']) {
           slack.responses();
           expect((await click(who, ACTIONS.approve, dm)).status).toBe(200);
-          const [answer] = await eventually(`${who}'s refusal`, async () => {
-            const fresh = slack.responses();
-            return fresh.length ? fresh : undefined;
-          });
+          const answer = await slack.nextResponse();
           expect(answer).toMatch(/^:no_entry: /);
           expect((await temporal.workflow.getHandle(workflowId).query(progressQuery)).status).toBe('awaiting_approval');
         }
@@ -125,7 +114,7 @@ describe('offboarding from Slack', () => {
         }, 30_000);
         expect(final.verification?.clean).toBe(true);
         expect(await ctx.models.Resource.countDocuments({ ownerId: leaver.user._id })).toBe(0);
-        expect(await ctx.models.Resource.countDocuments({ ownerId: people.manager!.user._id })).toBe(2);
+        expect(await ctx.models.Resource.countDocuments({ ownerId: slack.people.manager!.user._id })).toBe(2);
 
         const scheduler = await startSlackSync(slack.app.slack!, ctx.queue, 200);
         try {
@@ -142,22 +131,22 @@ describe('offboarding from Slack', () => {
   }, 90_000);
 
   it('changes the owner from a modal, supersedes the old request, and lists pending approvals on the App Home', async () => {
-    const leaver = await person('leaver2', 'Users', { managerId: people.manager!.user._id });
+    const leaver = await person('leaver2', 'Users', { managerId: slack.people.manager!.user._id });
     await seedResource(ctx.models, leaver.user._id, { kind: 'task', name: 'nightly-report' });
     const workflowId = `offboarding:${String(leaver.user._id)}`;
 
     await withWorker(
       ctx,
       async () => {
-        await slack.command('/offboard', 'leaver2@example.com', people.admin!.slackId, 'C0ADMIN');
+        await slack.command('/offboard', 'leaver2@example.com', slack.people.admin!.slackId, 'C0ADMIN');
         const dm = await eventually('the approval DM', async () => {
           await sync();
-          return slack.recorder.callsTo('chat.postMessage').find((c) => c.args.channel === `D${people.manager!.slackId}` && JSON.stringify(c.args.blocks).includes('nightly-report'));
+          return slack.recorder.callsTo('chat.postMessage').find((c) => c.args.channel === `D${slack.people.manager!.slackId}` && JSON.stringify(c.args.blocks).includes('nightly-report'));
         });
 
         // App Home: the manager sees the pending approval.
-        await slack.event({ type: 'app_home_opened', user: people.manager!.slackId, channel: 'DHOME', tab: 'home' });
-        const home = await eventually('the App Home view', async () => slack.recorder.callsTo('views.publish').find((c) => c.args.user_id === people.manager!.slackId));
+        await slack.event({ type: 'app_home_opened', user: slack.people.manager!.slackId, channel: 'DHOME', tab: 'home' });
+        const home = await eventually('the App Home view', async () => slack.recorder.callsTo('views.publish').find((c) => c.args.user_id === slack.people.manager!.slackId));
         expect(JSON.stringify(home.args.view)).toContain('Offboarding of *leaver2 User*');
 
         // Change owner opens a modal with a user picker.
@@ -167,7 +156,7 @@ describe('offboarding from Slack', () => {
         const submit = (selected: string) =>
           slack.interaction({
             type: 'view_submission',
-            user: { id: people.manager!.slackId, username: 'manager', team_id: 'T1' },
+            user: { id: slack.people.manager!.slackId, username: 'manager', team_id: 'T1' },
             trigger_id: 'trigger-submit',
             view: { id: 'V1', callback_id: opened.args.view.callback_id, private_metadata: opened.args.view.private_metadata, state: { values: { owner: { user: { type: 'users_select', selected_user: selected } } } } },
           });
@@ -177,7 +166,7 @@ describe('offboarding from Slack', () => {
         expect(refused.status).toBe(200);
         expect(refused.body).toMatchObject({ response_action: 'errors', errors: { owner: expect.any(String) } });
 
-        const accepted = await submit(people.admin!.slackId);
+        const accepted = await submit(slack.people.admin!.slackId);
         expect(accepted.status).toBe(200);
         expect(accepted.body?.response_action).toBeUndefined();
 
@@ -196,7 +185,7 @@ describe('offboarding from Slack', () => {
           const progress = await temporal.workflow.getHandle(workflowId).query(progressQuery);
           return progress.status === 'completed' ? progress : undefined;
         }, 30_000);
-        expect(await ctx.models.Resource.countDocuments({ ownerId: people.admin!.user._id, name: 'nightly-report' })).toBe(1);
+        expect(await ctx.models.Resource.countDocuments({ ownerId: slack.people.admin!.user._id, name: 'nightly-report' })).toBe(1);
       },
       { smtpUrl: smtp.url, deps: { offboarding: timings } },
     );

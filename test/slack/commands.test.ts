@@ -4,25 +4,16 @@
  */
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SiteRole } from '../../src/domain/roles';
-import { createTestContext, eventually, type TestContext } from '../helpers/context';
+import { createTestContext, type TestContext } from '../helpers/context';
 import { signSlackRequest } from '../helpers/slack-api';
 import { SIGNING_SECRET, startSlackHarness, type SlackHarness } from '../helpers/slack-app';
 import { createClient } from '../helpers/temporal';
-import { seedUser, type SeededUser } from '../helpers/users';
 
 let ctx: TestContext;
 let temporal: Client;
 let slack: SlackHarness;
-const people: Record<string, SeededUser & { slackId: string }> = {};
 
-async function person(name: string, siteRole: SiteRole, extra: Parameters<typeof seedUser>[1] = {}) {
-  const seeded = await seedUser(ctx.models, { email: `${name}@example.com`, siteRole, firstName: name, ...extra });
-  const slackId = `U${name.toUpperCase()}`;
-  slack.recorder.addUser({ id: slackId, email: seeded.user.email });
-  people[name] = { ...seeded, slackId };
-  return people[name]!;
-}
+const person = (...args: Parameters<SlackHarness['person']>) => slack.person(...args);
 
 async function refusalsAudited(): Promise<number> {
   return ctx.models.AuditEvent.countDocuments({ action: 'slack.refused' });
@@ -82,7 +73,7 @@ describe('usage errors answer at once with the correct form', () => {
   ];
   for (const [command, text, expected] of cases) {
     it(`${command} "${text}"`, async () => {
-      const res = await slack.command(command, text, people.admin!.slackId);
+      const res = await slack.command(command, text, slack.people.admin!.slackId);
       expect(res.status).toBe(200);
       expect(res.body.response_type).toBe('ephemeral');
       expect(res.body.text).toMatch(expected);
@@ -94,16 +85,13 @@ describe('authorization refusals are ephemeral and audited', () => {
   async function refused(command: string, text: string, who: string, expected: RegExp) {
     slack.responses();
     const before = await refusalsAudited();
-    const res = await slack.command(command, text, people[who]!.slackId);
+    const res = await slack.command(command, text, slack.people[who]!.slackId);
     expect(res.status).toBe(200);
-    const [answer] = await eventually(`${command} answer`, async () => {
-      const fresh = slack.responses();
-      return fresh.length ? fresh : undefined;
-    });
+    const answer = await slack.nextResponse();
     expect(answer).toMatch(expected);
     expect(await refusalsAudited()).toBe(before + 1);
     const event = await ctx.models.AuditEvent.findOne({ action: 'slack.refused' }).sort({ at: -1 }).lean();
-    expect(event?.details).toMatchObject({ slackUserId: people[who]!.slackId, attempted: command.slice(1) });
+    expect(event?.details).toMatchObject({ slackUserId: slack.people[who]!.slackId, attempted: command.slice(1) });
   }
 
   it('/offboard by someone who is neither an administrator nor the manager', () =>
@@ -111,7 +99,7 @@ describe('authorization refusals are ephemeral and audited', () => {
   it('/offboard of oneself', () => refused('/offboard', 'leaver@example.com', 'leaver', /cannot start your own offboarding/));
   it('/offboard by a Slack user with no tenure account', async () => {
     slack.recorder.addUser({ id: 'UNOBODY', email: 'nobody@elsewhere.test' });
-    people.nobody = { ...people.stranger!, slackId: 'UNOBODY' };
+    slack.people.nobody = { ...slack.people.stranger!, slackId: 'UNOBODY' };
     await refused('/offboard', 'leaver@example.com', 'nobody', /No tenure account has your email address \(nobody@elsewhere\.test\)/);
   });
   it('/onboard by a non-administrator', () => refused('/onboard', 'new@example.com', 'manager', /Only administrators may invite users/));
@@ -125,31 +113,22 @@ describe('authorization refusals are ephemeral and audited', () => {
 describe('commands that succeed without a workflow', () => {
   it('/lifecycle shows an auditor the account state', async () => {
     slack.responses();
-    await slack.command('/lifecycle', 'leaver@example.com', people.auditor!.slackId);
-    const [answer] = await eventually('lifecycle answer', async () => {
-      const fresh = slack.responses();
-      return fresh.length ? fresh : undefined;
-    });
+    await slack.command('/lifecycle', 'leaver@example.com', slack.people.auditor!.slackId);
+    const answer = await slack.nextResponse();
     expect(answer).toMatch(/\*leaver User\* \(leaver@example\.com\) is \*active\*, role Users\./);
   });
 
   it('/lifecycle lets the manager see their report', async () => {
     slack.responses();
-    await slack.command('/lifecycle', 'leaver@example.com', people.manager!.slackId);
-    const [answer] = await eventually('lifecycle answer', async () => {
-      const fresh = slack.responses();
-      return fresh.length ? fresh : undefined;
-    });
+    await slack.command('/lifecycle', 'leaver@example.com', slack.people.manager!.slackId);
+    const answer = await slack.nextResponse();
     expect(answer).toMatch(/is \*active\*/);
   });
 
   it('/reactivate by an administrator reactivates at once', async () => {
     slack.responses();
-    await slack.command('/reactivate', 'gone@example.com', people.admin!.slackId);
-    const [answer] = await eventually('the reactivation answer', async () => {
-      const fresh = slack.responses();
-      return fresh.length ? fresh : undefined;
-    });
+    await slack.command('/reactivate', 'gone@example.com', slack.people.admin!.slackId);
+    const answer = await slack.nextResponse();
     expect(answer).toMatch(/gone@example\.com is active again/);
     expect(await ctx.models.User.countDocuments({ email: 'gone@example.com', status: 'active' })).toBe(1);
   });
@@ -158,11 +137,8 @@ describe('commands that succeed without a workflow', () => {
     const before = slack.recorder.callsTo('users.info').length;
     slack.recorder.rateLimitNext('users.info', 1, 1);
     slack.responses();
-    await slack.command('/lifecycle', 'leaver@example.com', people.admin!.slackId);
-    const [answer] = await eventually('lifecycle answer after a 429', async () => {
-      const fresh = slack.responses();
-      return fresh.length ? fresh : undefined;
-    });
+    await slack.command('/lifecycle', 'leaver@example.com', slack.people.admin!.slackId);
+    const answer = await slack.nextResponse();
     expect(answer).toMatch(/is \*active\*/);
     const calls = slack.recorder.callsTo('users.info').slice(before);
     expect(calls.length).toBeGreaterThanOrEqual(2);

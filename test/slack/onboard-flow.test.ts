@@ -14,10 +14,7 @@ let slack: SlackHarness;
 let smtp: TestSmtpServer;
 
 async function answer(): Promise<string> {
-  const [text] = await eventually('the ephemeral answer', async () => {
-    const fresh = slack.responses();
-    return fresh.length ? fresh : undefined;
-  });
+  const text = await slack.nextResponse();
   return text!;
 }
 
@@ -46,7 +43,7 @@ describe('/onboard', () => {
       async () => {
         slack.responses();
         await slack.command('/onboard', 'New.Person@example.com PowerUsers platform', 'UADMIN', 'C0ONBOARD');
-        expect(await answer()).toMatch(/Invitation to new\.person@example\.com is on its way \(role PowerUsers\)/);
+        expect(await slack.nextResponse()).toMatch(/Invitation to new\.person@example\.com is on its way \(role PowerUsers\)/);
         const user = await ctx.models.User.findOne({ email: 'new.person@example.com' }).lean();
         expect(user).toMatchObject({ status: 'pending', siteRole: 'PowerUsers' });
         const group = await ctx.models.Group.findOne({ name: 'platform' }).lean();
@@ -57,7 +54,7 @@ describe('/onboard', () => {
 
         // The same command again joins the running process and sends no second email.
         await slack.command('/onboard', 'new.person@example.com', 'UADMIN', 'C0ONBOARD');
-        expect(await answer()).toMatch(/already exists/);
+        expect(await slack.nextResponse()).toMatch(/already exists/);
         expect(smtp.to('new.person@example.com')).toHaveLength(1);
       },
       { smtpUrl: smtp.url },
@@ -67,14 +64,14 @@ describe('/onboard', () => {
   it('asks for confirmation before inviting outside the organization domain, and creates nothing', async () => {
     slack.responses();
     await slack.command('/onboard', 'contractor@elsewhere.org', 'UADMIN');
-    expect(await answer()).toMatch(/outside the organization's email domain\. Add `--outside-domain` to invite them anyway/);
+    expect(await slack.nextResponse()).toMatch(/outside the organization's email domain\. Add `--outside-domain` to invite them anyway/);
     expect(await ctx.models.User.countDocuments({ email: 'contractor@elsewhere.org' })).toBe(0);
   });
 
   it('names unknown groups and creates nothing', async () => {
     slack.responses();
     await slack.command('/onboard', 'someone@example.com Users nosuchgroup', 'UADMIN');
-    expect(await answer()).toMatch(/Unknown group: nosuchgroup/);
+    expect(await slack.nextResponse()).toMatch(/Unknown group: nosuchgroup/);
     expect(await ctx.models.User.countDocuments({ email: 'someone@example.com' })).toBe(0);
   });
 
