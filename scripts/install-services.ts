@@ -12,7 +12,7 @@ try {
     mongo: !process.env.MONGODB_URI,
   });
   for (const [name, value] of Object.entries(bins)) {
-    if (value) console.log(`${name}: ${typeof value === 'string' ? value : `${value.kind} ${value.path}`}`);
+    if (value) console.log(`${name}: ${typeof value === 'string' ? value : value.kind === 'mongod' ? `mongod ${value.path}` : `${value.kind} (${value.java})`}`);
   }
 } catch (err) {
   console.error((err as Error).message);

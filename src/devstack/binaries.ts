@@ -1,15 +1,19 @@
 /**
  * Finds, installs or builds the binaries of the local stack: Temporal's CLI (dev server),
- * Redis and a MongoDB-wire server (mongod, else FerretDB v1 with its SQLite backend).
+ * Redis and a MongoDB-wire server (mongod, else mongo-java-server from Maven Central).
  * Everything that is downloaded or built is cached outside the repository so that a second
  * run starts in seconds.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const FERRETDB_VERSION = 'v1.24.0';
+export const MONGO_JAVA_SERVER_VERSION = '1.47.0';
+/** The launcher's Java source and the pom naming its jars. */
+const MONGO_JAVA_SERVER_DIR = fileURLToPath(new URL('./mongo-java-server/', import.meta.url));
 export const TEMPORAL_CLI_GO_VERSION = 'v1.5.1';
 
 export class MissingToolError extends Error {
@@ -19,8 +23,8 @@ export class MissingToolError extends Error {
 export interface Binaries {
   temporal: string;
   redisServer: string;
-  /** Either mongod or ferretdb; `kind` says which flags it takes. */
-  mongo: { kind: 'mongod' | 'ferretdb'; path: string };
+  /** mongod when it is installed, else mongo-java-server run by tenure's launcher. */
+  mongo: { kind: 'mongod'; path: string } | { kind: 'mongo-java-server'; java: string; classpath: string };
 }
 
 export function cacheDir(): string {
@@ -60,8 +64,7 @@ function log(message: string): void {
 export function findOrInstallRedis(): string {
   const found = which('redis-server');
   if (found) return found;
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (isRoot && which('apt-get')) {
+  if (isRoot() && which('apt-get')) {
     log('installing redis-server from Debian packages (apt-get)…');
     try {
       run('apt-get', ['update', '-qq']);
@@ -112,33 +115,66 @@ export function findOrInstallTemporal(): string {
 export function findOrBuildMongo(): Binaries['mongo'] {
   const mongod = which('mongod');
   if (mongod) return { kind: 'mongod', path: mongod };
-  const target = join(cacheDir(), 'bin', `ferretdb-${FERRETDB_VERSION}`);
-  if (existsSync(target)) return { kind: 'ferretdb', path: target };
-  const go = which('go', ['version']);
-  if (!go) {
-    throw new MissingToolError('No MongoDB-wire server: install mongod, or Go so that FerretDB can be built, or set MONGODB_URI.');
-  }
-  log(`building FerretDB ${FERRETDB_VERSION} (SQLite backend) from the Go module proxy; this takes a few minutes once…`);
-  const work = mkdtempSync(join(tmpdir(), 'tenure-ferretdb-'));
+  return buildMongoJavaServer();
+}
+
+/**
+ * mongo-java-server from Maven Central with tenure's launcher compiled against it, cached under
+ * a key made of the launcher's source and pom, so a change to either builds afresh.
+ */
+function buildMongoJavaServer(): Binaries['mongo'] {
+  const launcherSource = readFileSync(join(MONGO_JAVA_SERVER_DIR, 'TenureMongoServer.java'));
+  const pom = readFileSync(join(MONGO_JAVA_SERVER_DIR, 'pom.xml'));
+  const key = createHash('sha256').update(launcherSource).update(pom).digest('hex').slice(0, 12);
+  const home = join(cacheDir(), `mongo-java-server-${MONGO_JAVA_SERVER_VERSION}-${key}`);
+  const classpath = [join(home, 'classes'), join(home, 'lib', '*')].join(delimiter);
+  const java = findOrInstallJdk();
+  if (existsSync(join(home, 'classes', 'TenureMongoServer.class'))) return { kind: 'mongo-java-server', java: java.java, classpath };
+
+  log(`fetching mongo-java-server ${MONGO_JAVA_SERVER_VERSION} from Maven Central and compiling its launcher…`);
+  const work = `${home}.partial-${process.pid}`;
   try {
-    const info = JSON.parse(run(go, ['mod', 'download', '-json', `github.com/FerretDB/FerretDB@${FERRETDB_VERSION}`], { cwd: work })) as { Dir?: string; Error?: string };
-    if (!info.Dir) throw new Error(info.Error ?? 'go mod download returned no directory');
-    const src = join(work, 'src');
-    cpSync(info.Dir, src, { recursive: true });
-    chmodRecursiveWritable(src);
-    // The module proxy's copy lacks the generated version file that the binary needs at start-up.
-    writeFileSync(join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
-    run(go, ['build', '-tags', 'ferretdb_no_postgresql', '-o', target, './cmd/ferretdb'], { cwd: src });
-    return { kind: 'ferretdb', path: target };
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(join(work, 'classes'), { recursive: true });
+    writeFileSync(join(work, 'pom.xml'), pom);
+    run(java.mvn, ['-q', '-B', 'dependency:copy-dependencies', '-DoutputDirectory=lib', '-DincludeScope=runtime'], { cwd: work });
+    run(java.javac, ['-d', join(work, 'classes'), '-cp', join(work, 'lib', '*'), join(MONGO_JAVA_SERVER_DIR, 'TenureMongoServer.java')]);
+    // Concurrent first runs (npm start beside a test run) each build apart; the first rename wins.
+    try {
+      renameSync(work, home);
+    } catch {
+      if (!existsSync(join(home, 'classes', 'TenureMongoServer.class'))) throw new Error(`could not move the build into ${home}`);
+    }
+    return { kind: 'mongo-java-server', java: java.java, classpath };
   } catch (err) {
-    throw new MissingToolError(`FerretDB ${FERRETDB_VERSION} could not be built (${firstLine(err)}); install mongod or set MONGODB_URI.`);
+    throw new MissingToolError(`mongo-java-server ${MONGO_JAVA_SERVER_VERSION} could not be fetched or compiled (${firstLine(err)}); install mongod or set MONGODB_URI.`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-function chmodRecursiveWritable(dir: string): void {
-  run('chmod', ['-R', 'u+w', dir]);
+/** java, javac and mvn: from PATH, else Debian's packages when running as root. */
+function findOrInstallJdk(): { java: string; javac: string; mvn: string } {
+  const find = () => ({ java: which('java', ['-version']), javac: which('javac', ['-version']), mvn: which('mvn', ['-v']) });
+  let found = find();
+  if ((!found.java || !found.javac || !found.mvn) && isRoot() && which('apt-get')) {
+    log('installing a JDK and Maven from Debian packages (apt-get)…');
+    try {
+      run('apt-get', ['update', '-qq']);
+      run('apt-get', ['install', '-y', '-qq', 'openjdk-17-jdk-headless', 'maven'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+    } catch (err) {
+      throw new MissingToolError(`Java 17 and Maven are missing and apt-get could not install them (${firstLine(err)}); install them, install mongod, or set MONGODB_URI.`);
+    }
+    found = find();
+  }
+  if (!found.java || !found.javac || !found.mvn) {
+    throw new MissingToolError('No MongoDB-wire server: install mongod, or Java 17+ with Maven (for mongo-java-server), or set MONGODB_URI.');
+  }
+  return { java: found.java, javac: found.javac, mvn: found.mvn };
+}
+
+function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
 }
 
 export function firstLine(err: unknown): string {

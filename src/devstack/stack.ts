@@ -24,8 +24,11 @@ export interface StackOptions {
   dataDir?: string;
   /** Serve Temporal's web UI (the run command does, tests do not). */
   withUi?: boolean;
-  /** Keep Redis data on disk (the run command does, tests do not). */
-  persistRedis?: boolean;
+  /**
+   * Keep data on disk (the run command does, tests do not): Redis with AOF, and the embedded
+   * MongoDB-wire server in an H2 file instead of memory. mongod always keeps its files.
+   */
+  persist?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -62,8 +65,8 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       env.TEMPORAL_ADDRESS
         ? Promise.resolve({ address: env.TEMPORAL_ADDRESS, uiUrl: undefined })
         : startTemporal(bins.temporal!, dataDir, !!options.withUi, children),
-      env.REDIS_URL ? Promise.resolve(env.REDIS_URL) : startRedis(bins.redisServer!, dataDir, !!options.persistRedis, children),
-      env.MONGODB_URI ? Promise.resolve(env.MONGODB_URI) : startMongo(bins.mongo!, dataDir, children),
+      env.REDIS_URL ? Promise.resolve(env.REDIS_URL) : startRedis(bins.redisServer!, dataDir, !!options.persist, children),
+      env.MONGODB_URI ? Promise.resolve(env.MONGODB_URI) : startMongo(bins.mongo!, dataDir, !!options.persist, children),
     ]);
     return {
       temporalAddress: temporal.address,
@@ -126,17 +129,31 @@ async function startRedis(bin: string, dataDir: string, persist: boolean, childr
   return url;
 }
 
-async function startMongo(bin: Binaries['mongo'], dataDir: string, children: Array<{ name: string; process: ChildProcess }>): Promise<string> {
+async function startMongo(bin: Binaries['mongo'], dataDir: string, persist: boolean, children: Array<{ name: string; process: ChildProcess }>): Promise<string> {
   const port = await freePort();
   const dbDir = join(dataDir, 'mongo');
   mkdirSync(dbDir, { recursive: true });
-  const args =
+  const child =
     bin.kind === 'mongod'
-      ? ['--bind_ip', '127.0.0.1', '--port', String(port), '--dbpath', dbDir, '--quiet']
-      : ['--handler=sqlite', `--sqlite-url=file:${dbDir}/`, `--listen-addr=127.0.0.1:${port}`, '--debug-addr=-', '--telemetry=disable', '--state-dir=-', '--log-level=warn'];
-  const child = launch('mongo', bin.path, args, dataDir, children);
+      ? launch('mongo', bin.path, ['--bind_ip', '127.0.0.1', '--port', String(port), '--dbpath', dbDir, '--quiet'], dataDir, children)
+      : launch(
+          'mongo',
+          bin.java,
+          [
+            '-XX:+UseParallelGC',
+            '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+            '-cp', bin.classpath,
+            'TenureMongoServer',
+            '--host', '127.0.0.1',
+            '--port', String(port),
+            // Memory for tests and benchmarks; an H2 MVStore file for npm start.
+            ...(persist ? ['--file', join(dbDir, 'tenure.mv')] : []),
+          ],
+          dataDir,
+          children,
+        );
   const uri = `mongodb://127.0.0.1:${port}`;
-  await waitUntilUp(bin.kind === 'mongod' ? 'MongoDB (mongod)' : 'FerretDB', child, dataDir, 'mongo', () => checkMongo(uri), 30_000);
+  await waitUntilUp(bin.kind === 'mongod' ? 'MongoDB (mongod)' : 'mongo-java-server', child, dataDir, 'mongo', () => checkMongo(uri), 60_000);
   return uri;
 }
 

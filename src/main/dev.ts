@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const precheck = loadConfig({ ...placeholders, ...process.env });
 
   const dataDir = precheck.TENURE_DATA_DIR ?? join(ROOT, '.tenure', 'data');
-  const stack: RunningStack = await startStack({ dataDir, withUi: true, persistRedis: true });
+  const stack: RunningStack = await startStack({ dataDir, withUi: true, persist: true });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     MONGODB_URI: stack.mongoUri,

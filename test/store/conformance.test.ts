@@ -1,0 +1,158 @@
+/**
+ * Store conformance: the MongoDB guarantees tenure's code relies on, checked against whatever
+ * server the suite runs on (the embedded server, or mongod when MONGODB_URI points there).
+ *
+ * Every race uses many separate client connections (one MongoClient with a pool of one each),
+ * released together, so the server really sees concurrent operations on one document. The
+ * expected counts are exact and hold in every trial: single-document atomicity means one
+ * winner for a compare-and-set, no lost increments, and one insert past a unique index.
+ */
+import { randomUUID } from 'node:crypto';
+import { mongo } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+const { MongoClient, MongoServerError } = mongo;
+type Collection<T extends mongo.Document> = mongo.Collection<T>;
+type Document = mongo.Document;
+type MongoClient = mongo.MongoClient;
+
+const CLIENTS = 16;
+const TRIALS = 12;
+
+let clients: MongoClient[] = [];
+const dbName = `t_conformance${randomUUID().slice(0, 8)}`;
+
+function collections(name: string): Array<Collection<Document>> {
+  return clients.map((c) => c.db(dbName).collection(name));
+}
+
+/** Runs `op` once per client, all released at the same moment; returns the results in order. */
+async function race<T>(name: string, op: (coll: Collection<Document>, i: number) => Promise<T>): Promise<T[]> {
+  const colls = collections(name);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const runs = colls.map(async (coll, i) => {
+    await gate;
+    return op(coll, i);
+  });
+  release();
+  return Promise.all(runs);
+}
+
+beforeAll(async () => {
+  const { mongoUri } = inject('stack');
+  clients = await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      const client = new MongoClient(mongoUri, { maxPoolSize: 1, minPoolSize: 1, serverSelectionTimeoutMS: 10_000 });
+      await client.connect();
+      // Warm the pooled connection so the race is not decided by connection set-up.
+      await client.db(dbName).command({ ping: 1 });
+      return client;
+    }),
+  );
+});
+
+afterAll(async () => {
+  await clients[0]?.db(dbName).dropDatabase().catch(() => undefined);
+  await Promise.all(clients.map((c) => c.close()));
+});
+
+describe('store conformance: single-document atomicity under concurrent writers', () => {
+  it('a conditional findOneAndUpdate has exactly one winner', async () => {
+    const winnersPerTrial: number[] = [];
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const coll = collections('cas')[0]!;
+      const { insertedId } = await coll.insertOne({ status: 'pending', trial });
+      const results = await race('cas', (c, i) =>
+        c.findOneAndUpdate({ _id: insertedId, status: 'pending' }, { $set: { status: 'active', by: i } }, { returnDocument: 'after' }),
+      );
+      const winners = results.filter((r) => r !== null);
+      winnersPerTrial.push(winners.length);
+      const stored = await coll.findOne({ _id: insertedId });
+      expect(stored?.status).toBe('active');
+      // The stored document names the one winner, not a later overwrite.
+      expect(winners.map((w) => w!.by)).toEqual([stored?.by]);
+    }
+    expect(winnersPerTrial).toEqual(Array(TRIALS).fill(1));
+  });
+
+  it('a conditional updateOne modifies the document exactly once', async () => {
+    const modifiedPerTrial: number[] = [];
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const coll = collections('conditional')[0]!;
+      const { insertedId } = await coll.insertOne({ revokedAt: null, trial });
+      const results = await race('conditional', (c, i) => c.updateOne({ _id: insertedId, revokedAt: null }, { $set: { revokedAt: new Date(), by: i } }));
+      modifiedPerTrial.push(results.reduce((n, r) => n + r.modifiedCount, 0));
+    }
+    expect(modifiedPerTrial).toEqual(Array(TRIALS).fill(1));
+  });
+
+  it('$inc loses no increment', async () => {
+    const totals: number[] = [];
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const coll = collections('counter')[0]!;
+      const { insertedId } = await coll.insertOne({ n: 0, trial });
+      // Each client increments three times in a row, all clients at once.
+      await race('counter', async (c) => {
+        for (let k = 0; k < 3; k++) await c.updateOne({ _id: insertedId }, { $inc: { n: 1 } });
+      });
+      totals.push(((await coll.findOne({ _id: insertedId }))?.n as number) ?? -1);
+    }
+    expect(totals).toEqual(Array(TRIALS).fill(CLIENTS * 3));
+  });
+
+  it('a claim on a non-_id filter is won exactly once', async () => {
+    const coll = collections('claims')[0]!;
+    await coll.createIndex({ key: 1 }, { unique: true });
+    const claimsPerTrial: number[] = [];
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const key = `job-${trial}-${randomUUID()}`;
+      await coll.insertOne({ key, finishedAt: null, claimedBy: null });
+      const results = await race('claims', (c, i) => c.updateOne({ key, finishedAt: null }, { $set: { finishedAt: new Date(), claimedBy: i } }));
+      claimsPerTrial.push(results.reduce((n, r) => n + r.modifiedCount, 0));
+      const winner = results.findIndex((r) => r.modifiedCount === 1);
+      expect((await coll.findOne({ key }))?.claimedBy).toBe(winner);
+    }
+    expect(claimsPerTrial).toEqual(Array(TRIALS).fill(1));
+  });
+
+  it('a unique index admits exactly one of racing inserts', async () => {
+    const coll = collections('unique')[0]!;
+    await coll.createIndex({ email: 1 }, { unique: true });
+    const insertedPerTrial: number[] = [];
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const email = `race-${trial}-${randomUUID()}@example.com`;
+      const results = await race('unique', (c, i) =>
+        c.insertOne({ email, by: i }).then(
+          () => 'inserted' as const,
+          (err: unknown) => {
+            // Only a duplicate-key refusal is an acceptable loss.
+            if (err instanceof MongoServerError && err.code === 11000) return 'duplicate' as const;
+            throw err;
+          },
+        ),
+      );
+      insertedPerTrial.push(results.filter((r) => r === 'inserted').length);
+      expect(await coll.countDocuments({ email })).toBe(1);
+    }
+    expect(insertedPerTrial).toEqual(Array(TRIALS).fill(1));
+  });
+
+  it('a filtered usage write never brings back a revoked credential', async () => {
+    // The shape tenure uses for "token used": the filter excludes revoked credentials, so the
+    // revoke is the only writer of the revocation and no interleaving can undo it.
+    const revivedPerTrial: number[] = [];
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const coll = collections('credentials')[0]!;
+      const { insertedId } = await coll.insertOne({ revokedAt: null, lastUsedAt: null, trial });
+      await race('credentials', async (c, i) => {
+        if (i === 0) return c.updateOne({ _id: insertedId, revokedAt: null }, { $set: { revokedAt: new Date() } });
+        for (let k = 0; k < 3; k++) await c.updateOne({ _id: insertedId, revokedAt: null }, { $set: { lastUsedAt: new Date() } });
+        return undefined;
+      });
+      const stored = await coll.findOne({ _id: insertedId });
+      revivedPerTrial.push(stored?.revokedAt ? 0 : 1);
+    }
+    expect(revivedPerTrial).toEqual(Array(TRIALS).fill(0));
+  });
+});
