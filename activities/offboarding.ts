@@ -13,6 +13,7 @@ import { recordAudit, SYSTEM_ACTOR, type Actor } from '../src/services/audit';
 import { buildOffboardingPlan, newOwnerProblem } from '../src/services/offboarding-plan';
 import { deactivateUser, deleteUserPermanently, endSessions, getUserById, reactivateUser, transferResource } from '../src/services/users';
 import { ErrorType } from '../workflows/errors';
+import { tokenAuthenticates } from '../src/security/access-tokens';
 import type { OffboardingPlan, OffboardingPolicy, VerificationResult } from '../workflows/offboarding-messages';
 import type { ActivityDeps, OffboardingTimings } from './deps';
 
@@ -252,15 +253,21 @@ export function offboardingActivities(deps: ActivityDeps) {
       }
     },
 
-    /** Re-reads the store: what access the leaver still has. */
+    /**
+     * Re-reads the store: what access the leaver still has. Every token is read back and judged
+     * by the authenticator's own rule, and every session not ended counts, so "clean" is never
+     * reported while a credential still lets the leaver in.
+     */
     async verifyOffboarding(input: { userId: string }): Promise<VerificationResult> {
       const userId = new Types.ObjectId(input.userId);
-      const [user, activeSessions, liveTokens, owned] = await Promise.all([
+      const [user, activeSessions, tokens, owned] = await Promise.all([
         models.User.findById(userId, { status: 1, groups: 1 }).lean(),
         models.Session.countDocuments({ userId, endedAt: null }),
-        models.AccessToken.countDocuments({ userId, revokedAt: null }),
+        models.AccessToken.find({ userId }, { revokedAt: 1, expiresAt: 1 }).lean(),
         models.Resource.countDocuments({ ownerId: userId }),
       ]);
+      const now = new Date();
+      const liveTokens = tokens.filter((t) => tokenAuthenticates(t, now)).length;
       const groups = user?.groups?.length ?? 0;
       const status = user?.status ?? null;
       return { clean: status === 'deactivated' && activeSessions === 0 && liveTokens === 0 && owned === 0 && groups === 0, status, activeSessions, liveTokens, owned, groups };

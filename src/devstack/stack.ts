@@ -129,6 +129,26 @@ async function startRedis(bin: string, dataDir: string, persist: boolean, childr
   return url;
 }
 
+/**
+ * Starts only the MongoDB-wire server (mongod or mongo-java-server, as `npm start` would), for
+ * benchmarks that compare servers side by side. `stop()` ends it and removes a temporary dir.
+ */
+export async function startMongoServer(options: { dataDir?: string; persist?: boolean } = {}): Promise<{ uri: string; kind: Binaries['mongo']['kind']; stop(): Promise<void> }> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tenure-mongo-'));
+  const bin = resolveBinaries({ temporal: false, redis: false, mongo: true }).mongo!;
+  const children: Array<{ name: string; process: ChildProcess }> = [];
+  const stop = async () => {
+    await Promise.all(children.map(({ process: child }) => terminate(child)));
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    return { uri: await startMongo(bin, dataDir, !!options.persist, children), kind: bin.kind, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
 async function startMongo(bin: Binaries['mongo'], dataDir: string, persist: boolean, children: Array<{ name: string; process: ChildProcess }>): Promise<string> {
   const port = await freePort();
   const dbDir = join(dataDir, 'mongo');

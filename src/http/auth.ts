@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'f
 import type { Models } from '../db/models';
 import { can, type Permission } from '../domain/roles';
 import { ForbiddenError, UnauthorizedError } from '../errors';
-import { verifyAccessToken } from '../security/access-tokens';
+import { recordTokenUse, verifyAccessToken } from '../security/access-tokens';
 import type { Actor } from '../services/audit';
 import type { StoredUser } from '../services/users';
 import type { Logger } from '../logger';
@@ -40,11 +40,9 @@ export function createAuthenticate(models: Models, logger: Logger): preHandlerAs
     if (!user || user.status !== 'active') throw new UnauthorizedError("The token's holder is not an active user.", 'inactive_user');
     request.principal = { user, tokenId: token.tokenId };
     reply.raw.once('finish', () => {
-      const at = new Date();
-      Promise.all([
-        models.AccessToken.updateOne({ tokenId: token.tokenId }, { $set: { lastUsedAt: at } }),
-        models.TokenUsage.create({ tokenId: token.tokenId, userId: user._id, at, method: request.method, path: request.url.split('?')[0], ip: request.ip, status: reply.statusCode }),
-      ]).catch((err) => logger.warn({ err, tokenId: token.tokenId }, 'could not record token usage'));
+      recordTokenUse(models, { tokenId: token.tokenId, userId: user._id, at: new Date(), method: request.method, path: request.url.split('?')[0]!, ip: request.ip, status: reply.statusCode }).catch((err) =>
+        logger.warn({ err, tokenId: token.tokenId }, 'could not record token usage'),
+      );
     });
   };
 }

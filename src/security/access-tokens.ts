@@ -34,9 +34,28 @@ export async function verifyAccessToken(models: Models, presented: string) {
   const expected = record?.hash ?? hashSecret('no-such-token');
   const ok = constantTimeEqual(hashSecret(secret!), expected);
   if (!record || !ok) return undefined;
-  if (record.revokedAt) return undefined;
-  if (record.expiresAt && record.expiresAt.getTime() <= Date.now()) return undefined;
-  return record;
+  return tokenAuthenticates(record) ? record : undefined;
+}
+
+/**
+ * Whether a stored token still lets its holder in. The authenticator and the offboarding
+ * verification both ask this, so "clean" can never be reported for a token that authenticates.
+ */
+export function tokenAuthenticates(record: { revokedAt?: Date | null; expiresAt?: Date | null }, now = new Date()): boolean {
+  if (record.revokedAt) return false;
+  return !record.expiresAt || record.expiresAt.getTime() > now.getTime();
+}
+
+/**
+ * Records one use of a token: its own usage-log document, and `lastUsedAt` on the token through
+ * a filter that excludes revoked tokens. The revoke is the only writer of a token's revocation,
+ * so no use racing with a lockout can bring a revoked token back.
+ */
+export async function recordTokenUse(models: Models, use: { tokenId: string; userId: Types.ObjectId; at: Date; method: string; path: string; ip: string; status: number }): Promise<void> {
+  await Promise.all([
+    models.AccessToken.updateOne({ tokenId: use.tokenId, revokedAt: null }, { $max: { lastUsedAt: use.at } }),
+    models.TokenUsage.create(use),
+  ]);
 }
 
 /** Revokes every live token of a user; returns how many were revoked. Idempotent. */
