@@ -323,7 +323,7 @@ export function offboardingActivities(deps: ActivityDeps) {
         }
       }
       const prefix = `${input.workflowId}:${input.runId}:`;
-      // Dotted-path match (FerretDB has no $elemMatch on fields); the run's transfer is picked below.
+      // Multikey index { transfers.processId }; the run's own transfer is picked below.
       const moved = await models.Resource.find({ 'transfers.processId': input.workflowId }).lean();
       let handedBack = 0;
       for (const resource of moved) {

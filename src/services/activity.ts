@@ -2,6 +2,7 @@
 import type { Types } from 'mongoose';
 import type { Models } from '../db/models';
 import type { AuditEvent } from '../db/models/audit-event';
+import { readPage, type PageRequest } from './paging';
 
 type StoredEvent = AuditEvent & { _id: Types.ObjectId };
 
@@ -21,12 +22,14 @@ export function toApiAuditEvent(e: StoredEvent) {
   };
 }
 
-export async function userActivity(models: Models, userId: Types.ObjectId, filter: { action?: string }, page: { limit: number; offset: number }) {
+/** Index { targetUserId: 1, at: -1 }: equality on the user, then the index order (IXSCAN, no sort stage). */
+export async function userActivity(models: Models, userId: Types.ObjectId, filter: { action?: string }, page: PageRequest) {
   const query: Record<string, unknown> = { targetUserId: userId };
   if (filter.action) query.action = filter.action;
-  const [total, events] = await Promise.all([
-    models.AuditEvent.countDocuments(query),
-    models.AuditEvent.find(query).sort({ at: -1, _id: -1 }).skip(page.offset).limit(page.limit).lean<StoredEvent[]>(),
-  ]);
-  return { total, events: events.map(toApiAuditEvent) };
+  const { items, page: info } = await readPage(
+    page,
+    (skip, limit) => models.AuditEvent.find(query).sort({ at: -1, _id: -1 }).skip(skip).limit(limit).lean<StoredEvent[]>(),
+    () => models.AuditEvent.countDocuments(query),
+  );
+  return { page: info, events: items.map(toApiAuditEvent) };
 }

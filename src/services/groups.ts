@@ -4,6 +4,7 @@ import type { Models } from '../db/models';
 import type { Group } from '../db/models/group';
 import { ConflictError } from '../errors';
 import { recordAudit, type Actor } from './audit';
+import { readPage, type PageRequest } from './paging';
 
 type StoredGroup = Group & { _id: Types.ObjectId; createdAt?: Date; updatedAt?: Date };
 
@@ -11,13 +12,15 @@ function toApiGroup(g: StoredGroup, memberCount: number) {
   return { _id: String(g._id), name: g.name, description: g.description ?? undefined, memberCount, createdAt: g.createdAt?.toISOString() };
 }
 
-export async function listGroups(models: Models, page: { limit: number; offset: number }) {
-  const [total, groups] = await Promise.all([
-    models.Group.countDocuments({}),
-    models.Group.find({}).sort({ name: 1 }).skip(page.offset).limit(page.limit).lean<StoredGroup[]>(),
-  ]);
+export async function listGroups(models: Models, page: PageRequest) {
+  const { items: groups, page: info } = await readPage(
+    page,
+    (skip, limit) => models.Group.find({}).sort({ name: 1 }).skip(skip).limit(limit).lean<StoredGroup[]>(),
+    () => models.Group.countDocuments({}),
+  );
+  // One count per group on the page, each from the multikey { groups } index.
   const counts = await Promise.all(groups.map((g) => models.User.countDocuments({ groups: g._id })));
-  return { total, groups: groups.map((g, i) => toApiGroup(g, counts[i]!)) };
+  return { page: info, groups: groups.map((g, i) => toApiGroup(g, counts[i]!)) };
 }
 
 export async function createGroup(models: Models, input: { name: string; description?: string }, actor: Actor) {

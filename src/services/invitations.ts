@@ -35,9 +35,8 @@ interface InvitationTokenRecord {
 }
 
 /**
- * One document per accepted token, keyed by its hash: the insert is the single-use guard. A
- * unique-key insert is atomic on every MongoDB-wire server, where a conditional update may not be
- * (FerretDB v1 lets two concurrent compare-and-set updates both match).
+ * One document per accepted token, keyed by its hash: the insert is the single-use guard (the
+ * `_id` index admits one), and the record says which token was used, and when.
  */
 const invitationUseSchema = new Schema({ _id: { type: String }, userId: { type: Schema.Types.ObjectId, required: true }, at: { type: Date, required: true } }, { collection: 'invitation_uses', versionKey: false });
 

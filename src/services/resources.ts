@@ -8,6 +8,7 @@ import type { Resource, ResourceKind } from '../db/models/resource';
 import { NotFoundError } from '../errors';
 import { displayName } from './user-view';
 import { DELETED_USER_NAME } from './users';
+import { readPage, type PageRequest } from './paging';
 
 type StoredResource = Resource & { _id: Types.ObjectId; createdAt?: Date; updatedAt?: Date };
 
@@ -43,17 +44,18 @@ function toApiResource(r: StoredResource, names: Map<string, string>) {
 
 export type ApiResource = ReturnType<typeof toApiResource>;
 
-export async function listResources(models: Models, filter: { ownerId?: string; createdBy?: string; kind?: ResourceKind }, page: { limit: number; offset: number }) {
+export async function listResources(models: Models, filter: { ownerId?: string; createdBy?: string; kind?: ResourceKind }, page: PageRequest) {
   const query: Record<string, unknown> = {};
   if (filter.ownerId) query.ownerId = filter.ownerId;
   if (filter.createdBy) query.createdBy = filter.createdBy;
   if (filter.kind) query.kind = filter.kind;
-  const [total, resources] = await Promise.all([
-    models.Resource.countDocuments(query),
-    models.Resource.find(query).sort({ kind: 1, name: 1, _id: 1 }).skip(page.offset).limit(page.limit).lean<StoredResource[]>(),
-  ]);
+  const { items: resources, page: info } = await readPage(
+    page,
+    (skip, limit) => models.Resource.find(query).sort({ kind: 1, name: 1, _id: 1 }).skip(skip).limit(limit).lean<StoredResource[]>(),
+    () => models.Resource.countDocuments(query),
+  );
   const names = await namesOf(models, resources.flatMap((r) => [r.ownerId, ...(r.createdBy ? [r.createdBy] : [])]));
-  return { total, resources: resources.map((r) => toApiResource(r, names)) };
+  return { page: info, resources: resources.map((r) => toApiResource(r, names)) };
 }
 
 export async function getResource(models: Models, id: Types.ObjectId | string): Promise<ApiResource> {

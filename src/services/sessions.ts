@@ -39,8 +39,7 @@ export async function introspectSession(models: Models, secret: string) {
   if (!session) return { active: false as const };
   const user = await models.User.findById(session.userId, { status: 1, activeSessionId: 1, email: 1, siteRole: 1 }).lean();
   // Each login ends every older session of the account, so the newest one is the only one left
-  // open; the check does not depend on the pointer write winning a race (FerretDB v1 does not make
-  // conditional updates atomic under concurrency).
+  // open: an open session of an active user is the current one.
   const active = !session.endedAt && !!user && user.status === 'active';
   return {
     active,

@@ -2,6 +2,7 @@
 import type { Types } from 'mongoose';
 import type { Models } from '../db/models';
 import type { AccessToken, TokenUsage } from '../db/models/access-token';
+import { readPage, type PageRequest } from './paging';
 
 export function toApiToken(t: AccessToken) {
   return {
@@ -33,12 +34,14 @@ export async function listTokens(models: Models, userId: Types.ObjectId) {
   return tokens.map(toApiToken);
 }
 
-export async function tokenUsageLog(models: Models, userId: Types.ObjectId, filter: { tokenId?: string }, page: { limit: number; offset: number }) {
+/** Index { userId: 1, at: -1 }, or { tokenId: 1, at: -1 } with a token filter: no sort stage. */
+export async function tokenUsageLog(models: Models, userId: Types.ObjectId, filter: { tokenId?: string }, page: PageRequest) {
   const query: Record<string, unknown> = { userId };
   if (filter.tokenId) query.tokenId = filter.tokenId;
-  const [total, usage] = await Promise.all([
-    models.TokenUsage.countDocuments(query),
-    models.TokenUsage.find(query).sort({ at: -1 }).skip(page.offset).limit(page.limit).lean<TokenUsage[]>(),
-  ]);
-  return { total, usage: usage.map(toApiUsage) };
+  const { items, page: info } = await readPage(
+    page,
+    (skip, limit) => models.TokenUsage.find(query).sort({ at: -1 }).skip(skip).limit(limit).lean<TokenUsage[]>(),
+    () => models.TokenUsage.countDocuments(query),
+  );
+  return { page: info, usage: items.map(toApiUsage) };
 }

@@ -7,6 +7,7 @@ import { escapeRegex } from '../domain/email';
 import type { SiteRole } from '../domain/roles';
 import type { UserStatus } from '../domain/user-state';
 import { NotFoundError, ValidationError } from '../errors';
+import { readPage, type PageInfo, type PageRequest } from './paging';
 import { emailPatternQuery, getUserByIdOrEmail, type StoredUser } from './users';
 
 export const MAX_SEARCH_WORDS = 5;
@@ -48,17 +49,15 @@ const SORT_FIELDS: Record<string, Record<string, 1 | -1>> = {
   '-lastLoginAt': { lastLoginAt: -1, _id: -1 },
 };
 
-export async function listUsers(models: Models, filter: UserFilter, page: { limit: number; offset: number; sort?: string }): Promise<{ total: number; users: StoredUser[] }> {
+export async function listUsers(models: Models, filter: UserFilter, page: PageRequest & { sort?: string }): Promise<{ page: PageInfo; users: StoredUser[] }> {
   const query = buildUserFilter(filter);
-  const [total, users] = await Promise.all([
-    models.User.countDocuments(query),
-    models.User.find(query)
-      .sort(SORT_FIELDS[page.sort ?? '-createdAt'] ?? SORT_FIELDS['-createdAt']!)
-      .skip(page.offset)
-      .limit(page.limit)
-      .lean<StoredUser[]>(),
-  ]);
-  return { total, users };
+  const sort = SORT_FIELDS[page.sort ?? '-createdAt'] ?? SORT_FIELDS['-createdAt']!;
+  const { items, page: info } = await readPage(
+    page,
+    (skip, limit) => models.User.find(query).sort(sort).skip(skip).limit(limit).lean<StoredUser[]>(),
+    () => models.User.countDocuments(query),
+  );
+  return { page: info, users: items };
 }
 
 /** seed 001 search: exactly one user among those the caller may read; 400 when several match. */
@@ -73,15 +72,16 @@ export async function findOneByPattern(models: Models, pattern: string, statuses
 }
 
 /** seed 001 "list active users": by email pattern, by id list, or both. */
-export async function listActiveUsers(models: Models, input: { email?: string; ids?: string[] }, page: { limit: number; offset: number }): Promise<{ total: number; users: StoredUser[] }> {
+export async function listActiveUsers(models: Models, input: { email?: string; ids?: string[] }, page: PageRequest): Promise<{ page: PageInfo; users: StoredUser[] }> {
   const query: Record<string, unknown> = { status: 'active' };
   if (input.email) Object.assign(query, emailPatternQuery(input.email));
   if (input.ids) query._id = { $in: input.ids };
-  const [total, users] = await Promise.all([
-    models.User.countDocuments(query),
-    models.User.find(query).sort({ email: 1 }).skip(page.offset).limit(page.limit).lean<StoredUser[]>(),
-  ]);
-  return { total, users };
+  const { items, page: info } = await readPage(
+    page,
+    (skip, limit) => models.User.find(query).sort({ email: 1 }).skip(skip).limit(limit).lean<StoredUser[]>(),
+    () => models.User.countDocuments(query),
+  );
+  return { page: info, users: items };
 }
 
 /**

@@ -74,19 +74,26 @@ export interface CreateUserInput {
   confirmDomainMismatch?: boolean;
 }
 
-/** Active and pending users both hold a seat: a pending user becomes active on acceptance. */
-export async function seatsInUse(models: Models): Promise<number> {
-  return models.User.countDocuments({ status: { $in: ['active', 'pending'] } });
+/**
+ * Active and pending users both hold a seat: a pending user becomes active on acceptance.
+ * Counted on the { status, siteRole, createdAt } index (COUNT_SCAN of the status prefix), and
+ * only up to `upTo`: a plan check needs to know whether the limit is reached, not the exact
+ * number of a large organization.
+ */
+export async function seatsInUse(models: Models, upTo?: number): Promise<number> {
+  return models.User.countDocuments({ status: { $in: ['active', 'pending'] } }, upTo === undefined ? {} : { limit: upTo });
 }
 
 export async function assertSeatAvailable(models: Models, adding = 1): Promise<void> {
   const settings = await getOrgSettings(models.OrgSettings);
-  const used = await seatsInUse(models);
+  const limit = ACTIVE_USER_LIMITS[settings.plan];
+  if (!Number.isFinite(limit)) return;
+  const used = await seatsInUse(models, limit + adding);
   if (!withinPlan(settings.plan, used, adding)) {
     throw new UnprocessableError(
-      `The ${settings.plan} plan allows ${ACTIVE_USER_LIMITS[settings.plan]} active users and ${used} seats are taken (active and pending); upgrade the plan or deactivate someone first.`,
+      `The ${settings.plan} plan allows ${limit} active users and ${used} seats are taken (active and pending); upgrade the plan or deactivate someone first.`,
       'plan_limit_reached',
-      { plan: settings.plan, limit: ACTIVE_USER_LIMITS[settings.plan], used },
+      { plan: settings.plan, limit, used },
     );
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Onboarding end to end: the HTTP API, the real Temporal workflow and worker, FerretDB/MongoDB,
+ * Onboarding end to end: the HTTP API, the real Temporal workflow and worker, the MongoDB-wire server,
  * and a real SMTP server capturing every email.
  */
 import type { Client } from '@temporalio/client';

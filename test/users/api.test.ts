@@ -97,7 +97,13 @@ describe('GET /v1/users/active', () => {
     const byPattern = await get('/v1/users/active?email=*@active.test');
     expect(byPattern.statusCode).toBe(200);
     expect(json<any[]>(byPattern).map((u) => u.email)).toEqual(['a1@active.test', 'a2@active.test']);
-    expect(byPattern.headers['x-total-count']).toBe('2');
+    // Matches are counted only on request; a page says whether another follows.
+    expect(byPattern.headers['x-total-count']).toBeUndefined();
+    expect(byPattern.headers['x-has-more']).toBe('false');
+    const firstOfTwo = await get('/v1/users/active?email=*@active.test&limit=1&count=true');
+    expect(json<any[]>(firstOfTwo).map((u) => u.email)).toEqual(['a1@active.test']);
+    expect(firstOfTwo.headers['x-has-more']).toBe('true');
+    expect(firstOfTwo.headers['x-total-count']).toBe('2');
     const pendingId = (await h.ctx.models.User.findOne({ email: 'a3@active.test' }).lean())!._id;
     const byIds = await get(`/v1/users/active?id=${a.user._id},${b.user._id},${pendingId}`);
     expect(json<any[]>(byIds).map((u) => u.email).sort()).toEqual(['a1@active.test', 'a2@active.test']);
@@ -118,11 +124,14 @@ describe('GET /v1/users (list)', () => {
     await seedUser(h.ctx.models, { email: 'marek@list.test', firstName: 'Marek', lastName: 'Nowak', status: 'deactivated' });
   });
 
-  it('filters by text (word prefixes of names and email), status and role, with a total', async () => {
-    const res = await get('/v1/users?q=mar&email=*@list.test');
+  it('filters by text (word prefixes of names and email), status and role, with a total on request', async () => {
+    const res = await get('/v1/users?q=mar&email=*@list.test&count=true');
     expect(res.statusCode).toBe(200);
     const body = json(res);
     expect(body.total).toBe(3);
+    expect(body.hasMore).toBe(false);
+    expect(json(await get('/v1/users?q=mar&email=*@list.test')).total).toBeUndefined();
+    expect(json(await get('/v1/users?count=yes')).error.code).toBe('invalid_request');
     expect(body.users.map((u: any) => u.email).sort()).toEqual(['marek@list.test', 'maria.lopez@list.test', 'mario.rossi@list.test']);
     expect(json(await get('/v1/users?q=MARIA%20lop')).users.map((u: any) => u.email)).toEqual(['maria.lopez@list.test']);
     expect(json(await get('/v1/users?q=rossi&status=pending')).users).toHaveLength(1);
@@ -131,15 +140,18 @@ describe('GET /v1/users (list)', () => {
   });
 
   it('treats regex characters in q literally', async () => {
-    const res = await get(`/v1/users?q=${encodeURIComponent('.*')}`);
+    const res = await get(`/v1/users?q=${encodeURIComponent('.*')}&count=true`);
     expect(res.statusCode).toBe(200);
     expect(json(res).total).toBe(0);
+    expect(json(res).users).toEqual([]);
   });
 
   it('pages with limit and offset in a stable order', async () => {
-    const first = json(await get('/v1/users?email=*@list.test&limit=2&offset=0&sort=email'));
+    const first = json(await get('/v1/users?email=*@list.test&limit=2&offset=0&sort=email&count=true'));
     const second = json(await get('/v1/users?email=*@list.test&limit=2&offset=2&sort=email'));
     expect(first.total).toBe(3);
+    expect(first.hasMore).toBe(true);
+    expect(second.hasMore).toBe(false);
     expect(first.users.map((u: any) => u.email)).toEqual(['marek@list.test', 'maria.lopez@list.test']);
     expect(second.users.map((u: any) => u.email)).toEqual(['mario.rossi@list.test']);
   });
@@ -285,7 +297,7 @@ describe('resources: list, one, transfer', () => {
     expect(body.resource.transfers[0]).toMatchObject({ fromUserId: String(from.user._id), toUserId: String(to.user._id), byUserId: String(admin.user._id), reason: 'team change' });
     const [event] = await h.ctx.models.AuditEvent.find({ action: 'resource.transferred', 'details.resourceId': String(r._id) }).lean();
     expect(event).toBeTruthy();
-    const listed = json(await get(`/v1/resources?ownerId=${to.user._id}`));
+    const listed = json(await get(`/v1/resources?ownerId=${to.user._id}&count=true`));
     expect(listed.total).toBe(1);
     expect(listed.resources[0]._id).toBe(String(r._id));
   });
@@ -352,11 +364,12 @@ describe('activity, tokens and token activity', () => {
     await put(`/v1/users/${u.user._id}/site-role`, { siteRole: 'PowerUsers' });
     await put(`/v1/users/${u.user._id}/site-role`, { siteRole: 'Users' });
     await post(`/v1/users/${u.user._id}/deactivate`);
-    const res = json(await get(`/v1/users/act@acme.test/activity?limit=2`));
+    const res = json(await get(`/v1/users/act@acme.test/activity?limit=2&count=true`));
     expect(res.total).toBe(3);
+    expect(res.hasMore).toBe(true);
     expect(res.events.map((e: any) => e.action)).toEqual(['user.deactivated', 'user.role_changed']);
     expect(res.events[0]).toMatchObject({ actorType: 'user', actorId: String(admin.user._id), actorEmail: 'root@acme.test', targetEmail: 'act@acme.test' });
-    const roles = json(await get(`/v1/users/${u.user._id}/activity?action=user.role_changed&offset=1`));
+    const roles = json(await get(`/v1/users/${u.user._id}/activity?action=user.role_changed&offset=1&count=true`));
     expect(roles.total).toBe(2);
     expect(roles.events[0].details).toEqual({ from: 'Users', to: 'PowerUsers' });
   });

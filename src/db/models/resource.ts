@@ -31,6 +31,8 @@ export const resourceSchema = new Schema(
 );
 resourceSchema.index({ ownerId: 1, kind: 1 });
 resourceSchema.index({ createdBy: 1 });
+// An undo finds the resources one offboarding moved: multikey IXSCAN on the transfer history.
+resourceSchema.index({ 'transfers.processId': 1 });
 
 export type Resource = InferSchemaType<typeof resourceSchema>;
 export type ResourceModel = Model<Resource>;

@@ -59,8 +59,21 @@ export const userSchema = new Schema(
   { collection: 'users', timestamps: true, versionKey: false },
 );
 
+/*
+ * Every filter the code sends has an index here. Expected mongod plans (explain "winningPlan"):
+ *   { email }                                   exact lookup, login, invite     IXSCAN email_1 (unique), FETCH
+ *   { email: /^john/ } sort email, limit 2      seed-001 prefix search          IXSCAN email_1 [bounds "john", "joho"), no SORT
+ *   { emailDomain, email?: /re/ } sort email    seed-001 *@d, *x*@d             IXSCAN emailDomain_1_email_1, regex on keys, no SORT
+ *   { status: {$in}, siteRole?: {$in} } sort createdAt   users table tabs       IXSCAN status_1_createdAt_-1 or status_1_siteRole_1_createdAt_-1, SORT_MERGE
+ *   { status: {$in} } count (limit)             plan seat check                 COUNT_SCAN on the status prefix
+ *   { siteRole, status }                        admins to notify                IXSCAN status_1_siteRole_1_createdAt_-1
+ *   { status: 'pending', invitation.expiresAt: {$lte} }   expiry sweep           IXSCAN status_1_invitation.expiresAt_1
+ *   { searchTokens: /^w/ } (every word)         q= text search                  IXSCAN searchTokens_1 (multikey) on the first word
+ *   { hrEmployeeId } / { managerId } / { groups }   HR intake, reports, members IXSCAN on each
+ */
 userSchema.index({ email: 1 }, { unique: true });
 userSchema.index({ emailDomain: 1, email: 1 });
+userSchema.index({ status: 1, createdAt: -1 });
 userSchema.index({ status: 1, siteRole: 1, createdAt: -1 });
 userSchema.index({ status: 1, 'invitation.expiresAt': 1 });
 userSchema.index({ searchTokens: 1 });

@@ -64,7 +64,7 @@ export function accessRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZod
         const q = request.query;
         const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
         const [tokens, log] = await Promise.all([listTokens(models, user._id), tokenUsageLog(models, user._id, { tokenId: q.tokenId }, q)]);
-        return { userId: String(user._id), tokens, usage: log.usage, total: log.total, limit: q.limit, offset: q.offset };
+        return { userId: String(user._id), tokens, usage: log.usage, ...log.page };
       },
     );
 
@@ -135,8 +135,8 @@ export function accessRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZod
       async (request) => {
         const q = request.query;
         const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
-        const { total, events } = await userActivity(models, user._id, { action: q.action }, q);
-        return { total, limit: q.limit, offset: q.offset, events };
+        const { page, events } = await userActivity(models, user._id, { action: q.action }, q);
+        return { ...page, events };
       },
     );
   };

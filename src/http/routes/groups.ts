@@ -17,8 +17,8 @@ export function groupRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZod 
       },
       async (request) => {
         const q = request.query;
-        const { total, groups } = await listGroups(deps.models, q);
-        return { total, limit: q.limit, offset: q.offset, groups };
+        const { page, groups } = await listGroups(deps.models, q);
+        return { ...page, groups };
       },
     );
 

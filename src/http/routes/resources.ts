@@ -29,8 +29,8 @@ export function resourceRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZ
       },
       async (request) => {
         const q = request.query;
-        const { total, resources } = await listResources(models, { ownerId: q.ownerId, createdBy: q.createdBy, kind: q.kind }, q);
-        return { total, limit: q.limit, offset: q.offset, resources };
+        const { page, resources } = await listResources(models, { ownerId: q.ownerId, createdBy: q.createdBy, kind: q.kind }, q);
+        return { ...page, resources };
       },
     );
 

@@ -48,15 +48,16 @@ export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         onRequest: guard('users:read-active'),
         schema: {
           tags: TAGS,
-          summary: 'Active users by email pattern and/or id list (seed 001); X-Total-Count holds the number of matches',
+          summary: 'Active users by email pattern and/or id list (seed 001); X-Has-More says whether another page follows, X-Total-Count (with count=true) the number of matches',
           querystring: activeQuery,
           response: { 200: z.array(apiUserSchema), ...errorResponses(...AUTH_ERRORS) },
         },
       },
       async (request, reply) => {
         const q = request.query;
-        const { total, users } = await listActiveUsers(deps.models, { email: q.email, ids: q.id }, { limit: q.limit, offset: q.offset });
-        reply.header('x-total-count', String(total));
+        const { page, users } = await listActiveUsers(deps.models, { email: q.email, ids: q.id }, q);
+        if (page.total !== undefined) reply.header('x-total-count', String(page.total));
+        reply.header('x-has-more', String(page.hasMore));
         return users.map(toApiUser);
       },
     );
@@ -75,8 +76,8 @@ export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         const q = request.query;
         const statuses = statusesFor(principalOf(request).user.siteRole, q.status);
-        const { total, users } = await listUsers(deps.models, { statuses, siteRoles: q.siteRole, q: q.q, email: q.email }, { limit: q.limit, offset: q.offset, sort: q.sort });
-        return { total, limit: q.limit, offset: q.offset, users: users.map(toApiUser) };
+        const { page, users } = await listUsers(deps.models, { statuses, siteRoles: q.siteRole, q: q.q, email: q.email }, q);
+        return { ...page, users: users.map(toApiUser) };
       },
     );
 

@@ -30,12 +30,21 @@ export function intQuery(min: number, max: number, fallback: number) {
     .default(fallback);
 }
 
+/** `true` or `false` in a query string. */
+export const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
+
 export const pagingQuery = {
   limit: intQuery(1, 200, 50).describe('Page size (1-200, default 50)'),
   offset: intQuery(0, 100_000, 0).describe('Items to skip (default 0)'),
+  count: booleanQuery.default(false).describe('Also return `total`, the number of all matches (counts them; off by default)'),
 };
 
-export const pageMeta = z.object({ total: z.number().int(), limit: z.number().int(), offset: z.number().int() });
+export const pageMeta = z.object({
+  limit: z.number().int(),
+  offset: z.number().int(),
+  hasMore: z.boolean().describe('Whether another page follows'),
+  total: z.number().int().optional().describe('Number of all matches; only with count=true'),
+});
 
 /** A comma-separated list of values from a fixed set, e.g. `status=active,pending`. */
 export function csvEnumQuery<T extends readonly [string, ...string[]]>(values: T) {

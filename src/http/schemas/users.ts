@@ -47,6 +47,7 @@ export const activeQuery = z
     id: csvIdsQuery(100).optional().describe('Comma-separated user ids (at most 100)'),
     limit: intQuery(1, 1000, 200).describe('Page size (1-1000, default 200)'),
     offset: pagingQuery.offset,
+    count: pagingQuery.count,
   })
   .refine((q) => q.email !== undefined || q.id !== undefined, { message: 'give email=PATTERN or id=ID,ID', path: ['email'] });
 
