@@ -1,6 +1,6 @@
 /**
  * `npm start` end to end: it starts its own servers, the API and the worker, answers on its
- * health endpoint, and leaves no process behind after SIGINT.
+ * health endpoint, leaves no process behind after SIGINT, and finds its data again on the next start.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { connectMongo } from '../../src/db/connection';
+import { createModels } from '../../src/db/models';
 import { freePort } from '../../src/devstack/ports';
+import { issueAccessToken } from '../../src/security/access-tokens';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'tenure-run-'));
@@ -66,40 +69,70 @@ describe('npm start', () => {
     expect(stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
   });
 
-  it('starts everything, answers on /healthz, and stops every child on SIGINT', async () => {
+  it('starts everything, answers on /healthz, stops every child on SIGINT, and keeps its data across restarts', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/dev.ts'], {
-      cwd: ROOT,
-      env: cleanEnv({ HTTP_PORT: String(port), TENURE_DATA_DIR: join(dataDir, 'run'), LOG_LEVEL: 'warn' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const runDir = join(dataDir, 'run');
+    const email = `kept-${Date.now()}@example.com`;
+    let token = '';
 
+    await runOnce(port, runDir, async ({ stdout, mongoUri }) => {
+      expect(stdout).toContain(`API          http://127.0.0.1:${port}`);
+      expect(stdout).toMatch(/Temporal UI  http:\/\/127\.0\.0\.1:\d+/);
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', checks: { mongodb: { ok: true }, redis: { ok: true }, temporal: { ok: true } } });
+      // Written under the first run: an administrator and their API token.
+      const conn = await connectMongo(mongoUri.replace(/\/tenure$/, ''), 'tenure');
+      try {
+        const models = createModels(conn);
+        const admin = await models.User.create({ email, firstName: 'Kept', lastName: 'Admin', siteRole: 'Administrators', status: 'active' });
+        token = (await issueAccessToken(models, admin._id)).token;
+      } finally {
+        await conn.close();
+      }
+      const seen = await fetch(`http://127.0.0.1:${port}/v1/users/search?email=${encodeURIComponent(email)}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(seen.status).toBe(200);
+    });
+
+    // The second run reads what the first wrote: the user store lives in a file under the data dir.
+    await runOnce(port, runDir, async () => {
+      const found = await fetch(`http://127.0.0.1:${port}/v1/users/search?email=${encodeURIComponent(email)}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(found.status).toBe(200);
+      expect(await found.json()).toMatchObject({ email, siteRole: 'Administrators', status: 'active' });
+    });
+  }, 300_000);
+});
+
+/** One `npm start` in `runDir`: waits until it runs, calls `fn`, then SIGINT and no process left. */
+async function runOnce(port: number, runDir: string, fn: (run: { stdout: string; mongoUri: string }) => Promise<void>): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/dev.ts'], {
+    cwd: ROOT,
+    env: cleanEnv({ HTTP_PORT: String(port), TENURE_DATA_DIR: runDir, LOG_LEVEL: 'warn' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  try {
     const deadline = Date.now() + 150_000;
     while (!stdout.includes('tenure is running')) {
       if (child.exitCode !== null) throw new Error(`npm start exited early:\n${stderr}`);
       if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${stderr}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    expect(stdout).toContain(`API          http://127.0.0.1:${port}`);
-    expect(stdout).toMatch(/Temporal UI  http:\/\/127\.0\.0\.1:\d+/);
-
-    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
-    expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'ok', checks: { mongodb: { ok: true }, redis: { ok: true }, temporal: { ok: true } } });
-
+    const mongoUri = /MongoDB {6}(\S+)/.exec(stdout)?.[1];
+    expect(mongoUri).toBeTruthy();
+    await fn({ stdout, mongoUri: mongoUri! });
+  } finally {
     const pids = descendants(child.pid!);
     // api, worker, temporal, redis and the MongoDB-wire server at least
     expect(pids.length).toBeGreaterThanOrEqual(5);
-
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     const deadlineGone = Date.now() + 10_000;
     while (pids.some(alive) && Date.now() < deadlineGone) await new Promise((r) => setTimeout(r, 100));
     expect(pids.filter(alive)).toEqual([]);
-  }, 240_000);
-});
+  }
+}
