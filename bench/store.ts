@@ -27,6 +27,7 @@ import os from 'node:os';
 import { mongo } from 'mongoose';
 import { startMongoServer } from '../src/devstack/stack';
 import { startFerretDbForComparison } from './support/ferretdb';
+import { DOMAINS, POPULATION, seedPopulation, userDoc, usersInDomain as inDomain } from './support/population';
 
 const { MongoClient, ObjectId } = mongo;
 type Db = mongo.Db;
@@ -34,17 +35,11 @@ type MongoClientT = mongo.MongoClient;
 
 const CLIENTS = 20;
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 20);
-const USERS = Number(process.env.BENCH_USERS ?? 100_000);
+const USERS = POPULATION;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const MIN_SAMPLES = 3;
-const BATCH = 5_000;
 const PAGE = 50;
-
-const DOMAINS = ['acme.test', 'globex.test', 'initech.test', 'umbrella.test', 'hooli.test'];
-const FIRST = ['john', 'johnny', 'johanna', 'jane', 'mary', 'peter', 'bengt', 'sven', 'li', 'ana', 'omar', 'yuki', 'eng', 'kofi', 'rosa', 'ivan'];
-const LAST = ['smith', 'doe', 'lee', 'garcia', 'engels', 'muller', 'rossi', 'tanaka', 'kim', 'silva', 'strong', 'brown'];
-const ROLES = ['ops', 'engineer', 'sales', 'support', 'finance', 'design', 'legal', 'hr'];
 
 // ---------------------------------------------------------------------------------------------
 // Servers
@@ -165,35 +160,6 @@ async function claimsWon(main: Db, dbs: Db[]): Promise<RaceSummary> {
 // ---------------------------------------------------------------------------------------------
 // b. Latency over a users collection
 
-/** A user shaped like tenure's (as in bench/search.ts), e.g. john.smith.ops.0@acme.test. */
-function userDoc(i: number) {
-  const first = FIRST[i % FIRST.length]!;
-  const last = LAST[Math.floor(i / FIRST.length) % LAST.length]!;
-  const role = ROLES[Math.floor(i / 7) % ROLES.length]!;
-  const domain = DOMAINS[i % DOMAINS.length]!;
-  const email = `${first}.${last}.${role}.${i}@${domain}`;
-  const at = new Date(Date.UTC(2020, 0, 1) + i * 60_000);
-  return {
-    email,
-    emailDomain: domain,
-    firstName: first[0]!.toUpperCase() + first.slice(1),
-    lastName: last[0]!.toUpperCase() + last.slice(1),
-    searchTokens: [first, last, role, domain],
-    siteRole: 'Users',
-    status: i % 10 === 0 ? 'deactivated' : 'active',
-    groups: [],
-    applications: [],
-    tools: [],
-    createdAt: at,
-    updatedAt: at,
-  };
-}
-
-/** How many seeded users have the domain DOMAINS[k] (user i has DOMAINS[i % 5]). */
-function usersInDomain(k: number): number {
-  return USERS > k ? Math.floor((USERS - 1 - k) / DOMAINS.length) + 1 : 0;
-}
-
 /** Inserts USERS users with the indexes tenure declares for lookups by email; returns their _ids. */
 async function seedUsers(db: Db, label: string): Promise<mongo.ObjectId[]> {
   const users = db.collection('users');
@@ -201,16 +167,11 @@ async function seedUsers(db: Db, label: string): Promise<mongo.ObjectId[]> {
   await users.createIndex({ emailDomain: 1, email: 1 });
   await users.createIndex({ status: 1, siteRole: 1, createdAt: -1 });
   const ids: mongo.ObjectId[] = [];
-  for (let from = 0; from < USERS; from += BATCH) {
-    const docs = Array.from({ length: Math.min(BATCH, USERS - from) }, (_, k) => {
-      const _id = new ObjectId();
-      ids.push(_id);
-      return { _id, ...userDoc(from + k) };
-    });
-    await users.insertMany(docs, { ordered: false });
-    process.stderr.write(`\r  ${label}: seeded ${from + docs.length} / ${USERS}`);
-  }
-  process.stderr.write('\n');
+  await seedPopulation(users, USERS, label, () => {
+    const _id = new ObjectId();
+    ids.push(_id);
+    return { _id };
+  });
   return ids;
 }
 
@@ -267,14 +228,14 @@ const OPERATIONS: Array<{ label: string; run: (db: Db, ids: mongo.ObjectId[], pi
     run: async (db, _ids, pick) => {
       const k = pick(DOMAINS.length);
       const page = await db.collection('users').find({ emailDomain: DOMAINS[k] }).limit(PAGE).toArray();
-      return page.length === Math.min(PAGE, usersInDomain(k));
+      return page.length === Math.min(PAGE, inDomain(USERS, k));
     },
   },
   {
     label: 'countDocuments by emailDomain',
     run: async (db, _ids, pick) => {
       const k = pick(DOMAINS.length);
-      return (await db.collection('users').countDocuments({ emailDomain: DOMAINS[k] })) === usersInDomain(k);
+      return (await db.collection('users').countDocuments({ emailDomain: DOMAINS[k] })) === inDomain(USERS, k);
     },
   },
   {
