@@ -10,6 +10,7 @@
  *
  * Prints, per concurrency: requests, accepted (202), other answers, accepted per second, p50 and
  * p99 latency; then accepted vs. unique events vs. jobs queued vs. jobs processed and duplicates.
+ * Runs in an organization of BENCH_USERS users (default 100,000) beside the employees it updates.
  * Settings: BENCH_LEVELS (1,10,50,100), BENCH_REQUESTS (500 per level), BENCH_SECONDS (15 per level),
  * BENCH_DRAIN_SECONDS (600: how long to wait for the worker to process the backlog).
  */
@@ -27,6 +28,7 @@ import { createQueue, createRedisConnection, QUEUE_NAMES } from '../src/jobs/que
 import { startJobWorkers } from '../src/jobs/workers';
 import { createLogger } from '../src/logger';
 import { createTemporalClient } from '../src/temporal/client';
+import { POPULATION, seedPopulation } from './support/population';
 
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,10,50,100').split(',').map(Number);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 500);
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
   const worker = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--intake-worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   const app = await buildApp({ config, logger, conn, models, redis, temporal });
   try {
+    await seedPopulation(models.User.collection, POPULATION, 'organization', (i) => ({ hrEmployeeId: `P-${i}` }));
     const managers = ['manager.one@bench.test', 'manager.two@bench.test'];
     await models.User.insertMany(managers.map((email) => ({ email, emailDomain: 'bench.test', siteRole: 'Users', status: 'active' })));
     await models.User.insertMany(Array.from({ length: EMPLOYEES }, (_, i) => ({ email: `employee.${i}@bench.test`, emailDomain: 'bench.test', siteRole: 'Users', status: 'active', hrEmployeeId: `B-${i}` })));

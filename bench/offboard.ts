@@ -6,6 +6,8 @@
  *   npm run bench:offboard                         # 500 offboardings, 5 resources each
  *   BENCH_OFFBOARDINGS=100 BENCH_LOCKOUTS=20 BENCH_IN_FLIGHT=10 npm run bench:offboard
  *
+ * Runs in an organization of BENCH_USERS users (default 100,000) of whom every second owns a
+ * resource, so each query meets collections of realistic size.
  * Starts its own servers (startStack) unless TEMPORAL_ADDRESS / REDIS_URL / MONGODB_URI name
  * running ones. Bounded: BENCH_TIME_LIMIT_S (default 600) stops waiting and reports what finished.
  */
@@ -15,6 +17,7 @@ import type { Models } from '../src/db/models';
 import { startOffboarding } from '../src/services/offboarding-process';
 import { progressQuery, type OffboardingProgress } from '../workflows/offboarding-messages';
 import { startScratchSystem } from '../scripts/lib/scratch-system';
+import { POPULATION, seedPopulation } from './support/population';
 
 const COUNT = Number(process.env.BENCH_OFFBOARDINGS ?? 500);
 const RESOURCES = Number(process.env.BENCH_RESOURCES ?? 5);
@@ -90,6 +93,23 @@ async function seedLeavers(models: Models, prefix: string, count: number, resour
   return users.map((u) => u._id);
 }
 
+/** The bystanders: POPULATION users, every second one owning a resource. */
+async function seedOrganization(models: Models): Promise<void> {
+  const ids: Types.ObjectId[] = [];
+  await seedPopulation(models.User.collection, POPULATION, 'organization', () => {
+    const _id = new Types.ObjectId();
+    ids.push(_id);
+    return { _id };
+  });
+  const owners = ids.filter((_, i) => i % 2 === 0);
+  for (let i = 0; i < owners.length; i += 5_000) {
+    await models.Resource.collection.insertMany(
+      owners.slice(i, i + 5_000).map((ownerId, k) => ({ kind: 'task', name: `bystander-${i + k}`, ownerId, createdBy: ownerId, transfers: [], createdAt: new Date(), updatedAt: new Date() })),
+      { ordered: false },
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const system = await startScratchSystem('bench-offboard');
   const { models, client, taskQueue, run } = system;
@@ -104,6 +124,7 @@ async function main(): Promise<void> {
   try {
     await system.withWorker({}, async () => {
       await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': false, 'offboarding.retentionDays': null } }, { upsert: true });
+      await seedOrganization(models);
       const manager = await models.User.create({ email: 'manager@bench.example.com', status: 'active', siteRole: 'Users' });
       const requester = await models.User.create({ email: 'admin@bench.example.com', status: 'active', siteRole: 'Administrators' });
       const requestedBy = { type: 'user' as const, id: String(requester._id), email: requester.email };

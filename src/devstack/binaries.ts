@@ -6,13 +6,13 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const MONGO_JAVA_SERVER_VERSION = '1.47.0';
-/** The launcher's Java source and the pom naming its jars. */
+/** The launcher's Java sources and the pom naming its jars. */
 const MONGO_JAVA_SERVER_DIR = fileURLToPath(new URL('./mongo-java-server/', import.meta.url));
 export const TEMPORAL_CLI_GO_VERSION = 'v1.5.1';
 
@@ -123,9 +123,11 @@ export function findOrBuildMongo(): Binaries['mongo'] {
  * a key made of the launcher's source and pom, so a change to either builds afresh.
  */
 function buildMongoJavaServer(): Binaries['mongo'] {
-  const launcherSource = readFileSync(join(MONGO_JAVA_SERVER_DIR, 'TenureMongoServer.java'));
+  const sources = javaSources(MONGO_JAVA_SERVER_DIR);
   const pom = readFileSync(join(MONGO_JAVA_SERVER_DIR, 'pom.xml'));
-  const key = createHash('sha256').update(launcherSource).update(pom).digest('hex').slice(0, 12);
+  const hash = createHash('sha256').update(pom);
+  for (const file of sources) hash.update(relative(MONGO_JAVA_SERVER_DIR, file)).update(readFileSync(file));
+  const key = hash.digest('hex').slice(0, 12);
   const home = join(cacheDir(), `mongo-java-server-${MONGO_JAVA_SERVER_VERSION}-${key}`);
   const classpath = [join(home, 'classes'), join(home, 'lib', '*')].join(delimiter);
   const java = findOrInstallJdk();
@@ -138,7 +140,7 @@ function buildMongoJavaServer(): Binaries['mongo'] {
     mkdirSync(join(work, 'classes'), { recursive: true });
     writeFileSync(join(work, 'pom.xml'), pom);
     run(java.mvn, ['-q', '-B', 'dependency:copy-dependencies', '-DoutputDirectory=lib', '-DincludeScope=runtime'], { cwd: work });
-    run(java.javac, ['-d', join(work, 'classes'), '-cp', join(work, 'lib', '*'), join(MONGO_JAVA_SERVER_DIR, 'TenureMongoServer.java')]);
+    run(java.javac, ['-d', join(work, 'classes'), '-cp', join(work, 'lib', '*'), ...sources]);
     // Concurrent first runs (npm start beside a test run) each build apart; the first rename wins.
     try {
       renameSync(work, home);
@@ -151,6 +153,14 @@ function buildMongoJavaServer(): Binaries['mongo'] {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The launcher and the index classes it plugs into mongo-java-server. */
+function javaSources(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.java'))
+    .sort()
+    .map((name) => join(dir, name));
 }
 
 /** java, javac and mvn: from PATH, else Debian's packages when running as root. */

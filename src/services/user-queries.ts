@@ -60,10 +60,14 @@ export async function listUsers(models: Models, filter: UserFilter, page: PageRe
   return { page: info, users: items };
 }
 
-/** seed 001 search: exactly one user among those the caller may read; 400 when several match. */
+/**
+ * seed 001 search: exactly one user among those the caller may read; 400 when several match.
+ * Two users are enough to tell, and no order is needed to tell it, so the read stops at the
+ * second match: IXSCAN email_1 (exact, prefix) or emailDomain_1_email_1 (domain), LIMIT 2.
+ */
 export async function findOneByPattern(models: Models, pattern: string, statuses: UserStatus[]): Promise<StoredUser> {
   const query = { ...emailPatternQuery(pattern), status: { $in: statuses } };
-  const found = await models.User.find(query).sort({ email: 1 }).limit(2).lean<StoredUser[]>();
+  const found = await models.User.find(query).limit(2).lean<StoredUser[]>();
   if (found.length === 0) throw new NotFoundError(`No user matches ${pattern.slice(0, 254)}.`, 'user_not_found');
   if (found.length > 1) {
     throw new ValidationError(`More than one user matches ${pattern.slice(0, 254)}; use an exact email or a narrower pattern.`, undefined, 'multiple_matches');

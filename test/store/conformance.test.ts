@@ -156,3 +156,45 @@ describe('store conformance: single-document atomicity under concurrent writers'
     expect(revivedPerTrial).toEqual(Array(TRIALS).fill(0));
   });
 });
+
+describe('store conformance: indexed reads answer as a scan would', () => {
+  it('equality, $in, null, arrays and dotted paths on indexed fields, across updates and deletes', async () => {
+    const coll = collections('indexed')[0]!;
+    await coll.createIndex({ ownerId: 1, kind: 1 });
+    await coll.createIndex({ groups: 1 });
+    await coll.createIndex({ 'transfers.processId': 1 });
+    await coll.createIndex({ key: 1 }, { unique: true });
+    // Enough documents that an index is worth using, with values of mixed number types.
+    const docs = Array.from({ length: 3_000 }, (_, i) => ({
+      i,
+      key: `k${i}`,
+      ownerId: i % 500 === 0 ? null : i % 2 ? i % 500 : (i % 500) + 0.0,
+      kind: i % 3 ? 'task' : 'tool',
+      groups: i % 3 ? ['a', `g${i % 11}`] : [],
+      transfers: i % 7 === 0 ? [{ processId: 'p1' }, { processId: `p${i}` }] : [],
+      status: i % 10 === 0 ? 'deactivated' : 'active',
+    }));
+    await coll.insertMany(docs.map((d) => ({ ...d })));
+    await coll.updateMany({ i: { $lt: 50 } }, { $set: { ownerId: 7 } });
+    await coll.deleteMany({ i: { $gte: 2_900 } });
+    await coll.updateOne({ i: 14 }, { $push: { transfers: { processId: 'pX' } } } as never);
+
+    const all = await coll.find({}).toArray();
+    const expectSame = async (filter: Record<string, unknown>, predicate: (d: Document) => boolean) => {
+      const got = (await coll.find(filter).toArray()).map((d) => d.i as number).sort((a, b) => a - b);
+      const want = all.filter(predicate).map((d) => d.i as number).sort((a, b) => a - b);
+      expect(got, JSON.stringify(filter)).toEqual(want);
+      expect(await coll.countDocuments(filter), JSON.stringify(filter)).toBe(want.length);
+    };
+    const has = (d: Document, processId: string) => (d.transfers as Array<{ processId: string }>).some((t) => t.processId === processId);
+    await expectSame({ ownerId: 7 }, (d) => d.ownerId === 7);
+    await expectSame({ ownerId: { $in: [8, 9] }, kind: 'task' }, (d) => (d.ownerId === 8 || d.ownerId === 9) && d.kind === 'task');
+    await expectSame({ ownerId: null }, (d) => d.ownerId === null || d.ownerId === undefined);
+    await expectSame({ groups: 'a', status: 'active' }, (d) => (d.groups as string[]).includes('a') && d.status === 'active');
+    await expectSame({ 'transfers.processId': 'p1' }, (d) => has(d, 'p1'));
+    await expectSame({ 'transfers.processId': 'pX' }, (d) => has(d, 'pX'));
+    await expectSame({ key: 'k42', status: 'active' }, (d) => d.key === 'k42' && d.status === 'active');
+    await expectSame({ key: 'k2950' }, () => false);
+  });
+});
+

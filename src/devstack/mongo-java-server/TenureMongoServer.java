@@ -1,10 +1,18 @@
 import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.EqualityIndex;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.UniqueLookupIndex;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import org.h2.mvstore.MVStore;
 
 /**
  * Serves mongo-java-server on a loopback port for tenure's local stack and tests.
@@ -14,6 +22,11 @@ import java.util.concurrent.CountDownLatch;
  * the server announces that. Usage:
  *   TenureMongoServer --port N [--host 127.0.0.1] [--file path/to/store.mv]
  * Without --file the data lives in memory; with it, in an H2 MVStore file that survives restarts.
+ *
+ * mongo-java-server ignores non-unique indexes and uses a unique one only for a query on exactly
+ * its fields, so both backends here get EqualityIndex for non-unique indexes and
+ * UniqueLookupIndex around unique ones (see those classes). Writes stay as the server makes
+ * them: each collection serialises its operations, which is what the conformance test checks.
  */
 public final class TenureMongoServer {
   private enum AnnouncedVersion implements MongoVersion {
@@ -43,7 +56,7 @@ public final class TenureMongoServer {
         default -> fail("unknown option " + args[i] + " (expected --host, --port, --file)");
       }
     }
-    MongoBackend backend = file == null ? new MemoryBackend() : new H2Backend(file);
+    MongoBackend backend = file == null ? new IndexedMemoryBackend() : IndexedH2Backend.open(file);
     backend.version(AnnouncedVersion.MONGO_4_4);
     MongoServer server = new MongoServer(backend);
     server.bind(host, port);
@@ -66,5 +79,59 @@ public final class TenureMongoServer {
   private static void fail(String message) {
     System.err.println("TenureMongoServer: " + message);
     System.exit(2);
+  }
+
+  private static final class IndexedMemoryBackend extends MemoryBackend {
+    @Override
+    public MemoryDatabase openOrCreateDatabase(String databaseName) {
+      return new MemoryDatabase(databaseName, getCursorRegistry()) {
+        @Override
+        protected Index<Integer> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+          return new EqualityIndex<>(indexName, keys, sparse);
+        }
+
+        @Override
+        protected Index<Integer> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+          return new UniqueLookupIndex<>(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse));
+        }
+      };
+    }
+  }
+
+  private static final class IndexedH2Backend extends H2Backend {
+    /** H2Backend opens the stored databases in its constructor, before a field of ours is set. */
+    private static MVStore opening;
+
+    static synchronized IndexedH2Backend open(String file) {
+      opening = MVStore.open(file);
+      try {
+        return new IndexedH2Backend(opening);
+      } finally {
+        opening = null;
+      }
+    }
+
+    private final MVStore store;
+
+    private IndexedH2Backend(MVStore store) {
+      super(store);
+      this.store = store;
+    }
+
+    @Override
+    protected MongoDatabase openOrCreateDatabase(String databaseName) {
+      MVStore mvStore = store != null ? store : opening;
+      return new H2Database(databaseName, mvStore, getCursorRegistry()) {
+        @Override
+        protected Index<Object> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+          return new EqualityIndex<>(indexName, keys, sparse);
+        }
+
+        @Override
+        protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+          return new UniqueLookupIndex<>(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse));
+        }
+      };
+    }
   }
 }
