@@ -20,7 +20,7 @@ export function textSearchFilter(q: string): Record<string, unknown> | undefined
   const words = [...new Set(q.toLowerCase().split(/\s+/).filter(Boolean))];
   if (!words.length) return undefined;
   if (words.length > MAX_SEARCH_WORDS) throw new ValidationError(`Search with at most ${MAX_SEARCH_WORDS} words.`, undefined, 'invalid_query');
-  return { $and: words.map((w) => ({ searchTokens: { $regex: `^${escapeRegex(w)}` } })) };
+  return { $and: words.map((w) => ({ searchTokens: new RegExp(`^${escapeRegex(w)}`) })) };
 }
 
 export interface UserFilter {

@@ -51,7 +51,8 @@ export function emailPatternQuery(pattern: string): Record<string, unknown> {
   const query: Record<string, unknown> = {};
   if (parsed.domain) query.emailDomain = parsed.domain;
   // "*@example.com" is the domain lookup alone; anything else also filters the email itself.
-  if (!(parsed.domain && parsed.raw.replace(/\*+/g, '*') === `*@${parsed.domain}`)) query.email = { $regex: parsed.regex };
+  // A BSON regular expression (not a `$regex` string): one compiled pattern for the whole query.
+  if (!(parsed.domain && parsed.raw.replace(/\*+/g, '*') === `*@${parsed.domain}`)) query.email = new RegExp(parsed.regex);
   return query;
 }
 

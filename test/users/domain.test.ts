@@ -101,8 +101,8 @@ describe('emails and email patterns (seed 001)', () => {
 
   it('builds queries that narrow on the indexed domain field', () => {
     expect(emailPatternQuery('*@Example.com')).toEqual({ emailDomain: 'example.com' });
-    expect(emailPatternQuery('*eng*@example.com')).toEqual({ emailDomain: 'example.com', email: { $regex: '^.*eng.*@example\\.com$' } });
-    expect(emailPatternQuery('john*')).toEqual({ email: { $regex: '^john.*$' } });
+    expect(emailPatternQuery('*eng*@example.com')).toEqual({ emailDomain: 'example.com', email: /^.*eng.*@example\.com$/ });
+    expect(emailPatternQuery('john*')).toEqual({ email: /^john.*$/ });
     expect(emailPatternQuery('a@b.io')).toEqual({ email: 'a@b.io' });
   });
 
@@ -120,7 +120,7 @@ describe('emails and email patterns (seed 001)', () => {
 
 describe('text search and CSV safety', () => {
   it('turns words into anchored, escaped prefix matches on searchTokens', () => {
-    expect(textSearchFilter('John  D.')).toEqual({ $and: [{ searchTokens: { $regex: '^john' } }, { searchTokens: { $regex: '^d\\.' } }] });
+    expect(textSearchFilter('John  D.')).toEqual({ $and: [{ searchTokens: /^john/ }, { searchTokens: /^d\./ }] });
     expect(textSearchFilter('   ')).toBeUndefined();
     expect(() => textSearchFilter('a b c d e f')).toThrow(/at most 5 words/);
   });
