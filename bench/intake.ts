@@ -4,7 +4,7 @@
  * Starts its own servers (or uses MONGODB_URI / REDIS_URL / TEMPORAL_ADDRESS), serves the real
  * API on a loopback port, runs the HR intake worker in a separate process (as in production:
  * API and worker are different processes; this file re-runs itself with --intake-worker), and sends signed generic-provider
- * webhooks at increasing concurrency. Every event is an `employee.updated` (manager change) of
+ * webhooks at increasing concurrency from a third process (--load), as an HR system on another machine would. Every event is an `employee.updated` (manager change) of
  * an employee that exists, so each one is processed to a countable outcome without starting
  * processes; one request in ten is a redelivery of an event already sent.
  *
@@ -16,6 +16,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config/env';
 import { connectMongo } from '../src/db/connection';
@@ -40,6 +41,104 @@ const SECRET = randomUUID();
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+interface LoadSpec {
+  url: string;
+  secret: string;
+  connections: number;
+  requests: number;
+  seconds: number;
+  sequenceStart: number;
+  employees: number;
+  managers: string[];
+}
+
+interface LoadResult {
+  issued: number;
+  accepted: number;
+  other: number;
+  elapsed: number;
+  p50: number;
+  p99: number;
+  acceptedEventIds: string[];
+}
+
+/** One request over a keep-alive agent; resolves with the status code. */
+function post(agent: Agent, url: URL, body: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * --load: the HR system's side, in a process of its own (as it would be on another machine),
+ * sending signed events over `connections` keep-alive connections; one in ten a redelivery.
+ */
+async function loadMain(): Promise<void> {
+  const spec = JSON.parse(process.env.BENCH_LOAD_SPEC!) as LoadSpec;
+  const url = new URL(spec.url);
+  const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
+  let sequence = spec.sequenceStart;
+  const sent: HrEvent[] = [];
+  const accepted = new Set<string>();
+  const nextEvent = (): HrEvent => {
+    if (sent.length > 10 && sequence % 10 === 9) {
+      sequence += 1;
+      return sent[Math.floor(Math.random() * sent.length)]!;
+    }
+    const i = sequence++;
+    const event: HrEvent = {
+      eventId: `bench-${i}-${randomUUID().slice(0, 8)}`,
+      type: 'employee.updated',
+      occurredAt: new Date().toISOString(),
+      employee: { id: `B-${i % spec.employees}`, managerEmail: spec.managers[Math.floor(i / spec.employees) % 2] },
+    };
+    sent.push(event);
+    return event;
+  };
+  const latencies: number[] = [];
+  let acceptedCount = 0;
+  let other = 0;
+  let issued = 0;
+  const deadline = Date.now() + spec.seconds * 1000;
+  const started = performance.now();
+  const loop = async () => {
+    while (issued < spec.requests && Date.now() < deadline) {
+      issued += 1;
+      const event = nextEvent();
+      const body = JSON.stringify(event);
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const t0 = performance.now();
+      const status = await post(agent, url, body, { 'content-type': 'application/json', 'x-tenure-timestamp': timestamp, 'x-tenure-signature': signGeneric(spec.secret, timestamp, body) });
+      latencies.push(performance.now() - t0);
+      if (status === 202) {
+        acceptedCount += 1;
+        accepted.add(event.eventId);
+      } else other += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: spec.connections }, loop));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  agent.destroy();
+  const result: LoadResult = { issued, accepted: acceptedCount, other, elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), acceptedEventIds: [...accepted] };
+  process.stdout.write(JSON.stringify(result));
+}
+
+function runLoadProcess(spec: LoadSpec): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--load'], { env: { ...process.env, BENCH_LOAD_SPEC: JSON.stringify(spec) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`the load process exited with ${code}`))));
+  });
 }
 
 /** --intake-worker: only the BullMQ workers (HR intake), configured from the environment. */
@@ -99,59 +198,19 @@ async function main(): Promise<void> {
     await app.listen({ host: '127.0.0.1', port: 0 });
     const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/webhooks/hr/generic`;
 
-    let sequence = 0;
-    const sent: HrEvent[] = [];
     const uniqueEvents = new Set<string>();
-    const nextEvent = (): HrEvent => {
-      // One in ten is a redelivery of an event sent before (HR systems retry).
-      if (sent.length > 10 && sequence % 10 === 9) {
-        sequence += 1;
-        return sent[Math.floor(Math.random() * sent.length)]!;
-      }
-      const i = sequence++;
-      const event: HrEvent = {
-        eventId: `bench-${i}-${randomUUID().slice(0, 8)}`,
-        type: 'employee.updated',
-        occurredAt: new Date().toISOString(),
-        employee: { id: `B-${i % EMPLOYEES}`, managerEmail: managers[Math.floor(i / EMPLOYEES) % 2] },
-      };
-      sent.push(event);
-      return event;
-    };
-
     const rows: string[][] = [['connections', 'requests', 'accepted (202)', 'other', 'accepted/s', 'p50 ms', 'p99 ms']];
     let acceptedTotal = 0;
     let totalSeconds = 0;
+    let sequenceStart = 0;
     for (const connections of LEVELS) {
-      const latencies: number[] = [];
-      let accepted = 0;
-      let other = 0;
-      let issued = 0;
-      const deadline = Date.now() + SECONDS * 1000;
-      const started = performance.now();
-      const loop = async () => {
-        while (issued < REQUESTS && Date.now() < deadline) {
-          issued += 1;
-          const event = nextEvent();
-          const body = JSON.stringify(event);
-          const timestamp = String(Math.floor(Date.now() / 1000));
-          const t0 = performance.now();
-          const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-tenure-timestamp': timestamp, 'x-tenure-signature': signGeneric(SECRET, timestamp, body) } });
-          await res.arrayBuffer();
-          latencies.push(performance.now() - t0);
-          if (res.status === 202) {
-            accepted += 1;
-            uniqueEvents.add(event.eventId);
-          } else other += 1;
-        }
-      };
-      await Promise.all(Array.from({ length: connections }, loop));
-      const elapsed = (performance.now() - started) / 1000;
-      totalSeconds += elapsed;
-      latencies.sort((a, b) => a - b);
-      acceptedTotal += accepted;
-      rows.push([String(connections), String(issued), String(accepted), String(other), (accepted / elapsed).toFixed(0), percentile(latencies, 50).toFixed(2), percentile(latencies, 99).toFixed(2)]);
-      process.stderr.write(`${connections} connections: ${accepted} accepted in ${elapsed.toFixed(1)} s\n`);
+      const level = await runLoadProcess({ url, secret: SECRET, connections, requests: REQUESTS, seconds: SECONDS, sequenceStart, employees: EMPLOYEES, managers });
+      sequenceStart += level.issued;
+      for (const id of level.acceptedEventIds) uniqueEvents.add(id);
+      totalSeconds += level.elapsed;
+      acceptedTotal += level.accepted;
+      rows.push([String(connections), String(level.issued), String(level.accepted), String(level.other), (level.accepted / level.elapsed).toFixed(0), level.p50.toFixed(2), level.p99.toFixed(2)]);
+      process.stderr.write(`${connections} connections: ${level.accepted} accepted in ${level.elapsed.toFixed(1)} s\n`);
     }
 
     const drainStarted = performance.now();
@@ -196,7 +255,7 @@ async function main(): Promise<void> {
   }
 }
 
-(process.argv.includes('--intake-worker') ? intakeWorkerMain() : main()).catch((err) => {
+(process.argv.includes('--intake-worker') ? intakeWorkerMain() : process.argv.includes('--load') ? loadMain() : main()).catch((err) => {
   process.stderr.write(`bench:intake failed: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
 });

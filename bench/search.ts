@@ -10,7 +10,7 @@
  *   - the naive query a search box often gets: a case-insensitive $regex on email (find + count)
  * then prints explain() of the indexed queries when the server supports it.
  * Settings: BENCH_USERS (100000), BENCH_REQUESTS (at most 200 per cell), BENCH_SECONDS (a cell stops
- * sampling after 20 s once it has BENCH_MIN_SAMPLES, 3), BENCH_WARMUP (1 unmeasured run per cell).
+ * sampling after 20 s once it has BENCH_MIN_SAMPLES, 3), BENCH_WARMUP (10 unmeasured runs per cell, so the servers are warm).
  * A slow server (one that scans the collection) gets few samples per cell; the table prints n.
  */
 import { randomUUID } from 'node:crypto';
@@ -31,7 +31,7 @@ const USERS = POPULATION;
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const MIN_SAMPLES = Number(process.env.BENCH_MIN_SAMPLES ?? 3);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 10);
 const PAGE = 50;
 
 const QUERIES = [

@@ -23,15 +23,19 @@ const PATTERN_CHARS = /^[a-z0-9._%+'@*-]+$/;
  * - domain: the domain part is literal, so the query narrows on the indexed emailDomain field
  * - prefix: the pattern starts with a literal, so an anchored regex can use the email index
  */
-export interface EmailPattern {
+export type EmailPattern = {
   raw: string;
-  exact?: string;
   domain?: string;
-  /** Anchored, RE2-compatible, case-insensitive-safe (input is lower-cased) regular expression. */
-  regex?: string;
   /** Literal prefix before the first wildcard (may be empty). */
   prefix: string;
-}
+} & (
+  | { exact: string; regex?: undefined }
+  | {
+      exact?: undefined;
+      /** Anchored, RE2-compatible, case-insensitive-safe (input is lower-cased) regular expression. */
+      regex: string;
+    }
+);
 
 export class PatternError extends Error {
   override readonly name = 'PatternError';

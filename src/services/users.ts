@@ -47,7 +47,7 @@ export function emailPatternQuery(pattern: string): Record<string, unknown> {
     if (err instanceof PatternError) throw new ValidationError(err.message, undefined, 'invalid_pattern');
     throw err;
   }
-  if (parsed.exact) return { email: parsed.exact };
+  if (parsed.exact !== undefined) return { email: parsed.exact };
   const query: Record<string, unknown> = {};
   if (parsed.domain) query.emailDomain = parsed.domain;
   // "*@example.com" is the domain lookup alone; anything else also filters the email itself.
