@@ -11,7 +11,7 @@
  * Prints, per concurrency: requests, accepted (202), other answers, accepted per second, p50 and
  * p99 latency; then accepted vs. unique events vs. jobs queued vs. jobs processed and duplicates.
  * Runs in an organization of BENCH_USERS users (default 100,000) beside the employees it updates.
- * Settings: BENCH_LEVELS (1,10,50,100), BENCH_REQUESTS (500 per level), BENCH_SECONDS (15 per level),
+ * Settings: BENCH_LEVELS (1,10,50,100), BENCH_REQUESTS (10000 per level), BENCH_SECONDS (15 per level),
  * BENCH_DRAIN_SECONDS (600: how long to wait for the worker to process the backlog).
  */
 import { spawn } from 'node:child_process';
@@ -32,7 +32,7 @@ import { createTemporalClient } from '../src/temporal/client';
 import { POPULATION, seedPopulation } from './support/population';
 
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,10,50,100').split(',').map(Number);
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 500);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const DRAIN_SECONDS = Number(process.env.BENCH_DRAIN_SECONDS ?? 600);
 const EMPLOYEES = 200;
