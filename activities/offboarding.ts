@@ -16,6 +16,7 @@ import { ErrorType } from '../workflows/errors';
 import { tokenAuthenticates } from '../src/security/access-tokens';
 import type { OffboardingPlan, OffboardingPolicy, VerificationResult } from '../workflows/offboarding-messages';
 import type { ActivityDeps, OffboardingTimings } from './deps';
+import { countSubjectDocuments } from '../src/db/count';
 
 export const DEFAULT_OFFBOARDING_TIMINGS: OffboardingTimings = {
   approvalReminderMs: 86_400_000,
@@ -262,9 +263,9 @@ export function offboardingActivities(deps: ActivityDeps) {
       const userId = new Types.ObjectId(input.userId);
       const [user, activeSessions, tokens, owned] = await Promise.all([
         models.User.findById(userId, { status: 1, groups: 1 }).lean(),
-        models.Session.countDocuments({ userId, endedAt: null }),
+        countSubjectDocuments(models.Session, { userId, endedAt: null }),
         models.AccessToken.find({ userId }, { revokedAt: 1, expiresAt: 1 }).lean(),
-        models.Resource.countDocuments({ ownerId: userId }),
+        countSubjectDocuments(models.Resource, { ownerId: userId }),
       ]);
       const now = new Date();
       const liveTokens = tokens.filter((t) => tokenAuthenticates(t, now)).length;

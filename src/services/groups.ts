@@ -5,6 +5,7 @@ import type { Group } from '../db/models/group';
 import { ConflictError } from '../errors';
 import { recordAudit, type Actor } from './audit';
 import { readPage, type PageRequest } from './paging';
+import { countSubjectDocuments } from '../db/count';
 
 type StoredGroup = Group & { _id: Types.ObjectId; createdAt?: Date; updatedAt?: Date };
 
@@ -19,7 +20,7 @@ export async function listGroups(models: Models, page: PageRequest) {
     () => models.Group.countDocuments({}),
   );
   // One count per group on the page, each from the multikey { groups } index.
-  const counts = await Promise.all(groups.map((g) => models.User.countDocuments({ groups: g._id })));
+  const counts = await Promise.all(groups.map((g) => countSubjectDocuments(models.User, { groups: g._id })));
   return { page: info, groups: groups.map((g, i) => toApiGroup(g, counts[i]!)) };
 }
 

@@ -7,6 +7,7 @@ import type { Models } from '../db/models';
 import { getOrgSettings } from '../db/models/org-settings';
 import type { OffboardingPlan, OwnerSource } from '../../workflows/offboarding-messages';
 import { getUserById } from './users';
+import { countSubjectDocuments } from '../db/count';
 
 /** The plan lists at most this many resources; `resourcesTotal` counts them all. */
 export const PLAN_RESOURCE_LIMIT = 1000;
@@ -53,8 +54,8 @@ export async function buildOffboardingPlan(models: Models, options: PlanOptions)
 
   const [resources, resourcesTotal, activeSessions, tokens] = await Promise.all([
     models.Resource.find({ ownerId: leaver._id }, { kind: 1, name: 1 }).sort({ kind: 1, name: 1 }).limit(PLAN_RESOURCE_LIMIT).lean(),
-    models.Resource.countDocuments({ ownerId: leaver._id }),
-    models.Session.countDocuments({ userId: leaver._id, endedAt: null }),
+    countSubjectDocuments(models.Resource, { ownerId: leaver._id }),
+    countSubjectDocuments(models.Session, { userId: leaver._id, endedAt: null }),
     models.AccessToken.find({ userId: leaver._id, revokedAt: null }, { tokenId: 1, name: 1 }).lean(),
   ]);
 

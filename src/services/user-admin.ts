@@ -10,10 +10,11 @@ import { AppError, ConflictError } from '../errors';
 import { issueAccessToken } from '../security/access-tokens';
 import { recordAudit, type Actor } from './audit';
 import { changeSiteRole, deactivateUser, deleteUserPermanently, getUserById, type StoredUser } from './users';
+import { countSubjectDocuments } from '../db/count';
 
 /** Active Administrators other than `userId`: at least one must remain. */
 async function otherActiveAdministrators(models: Models, userId: Types.ObjectId): Promise<number> {
-  return models.User.countDocuments({ siteRole: 'Administrators', status: 'active', _id: { $ne: userId } });
+  return countSubjectDocuments(models.User, { siteRole: 'Administrators', status: 'active', _id: { $ne: userId } });
 }
 
 async function assertNotLastAdministrator(models: Models, user: StoredUser, what: string): Promise<void> {

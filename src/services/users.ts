@@ -14,6 +14,7 @@ import { allowedFrom, nextStatus, type Transition } from '../domain/user-state';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../errors';
 import { revokeUserTokens } from '../security/access-tokens';
 import { recordAudit, type Actor } from './audit';
+import { countSubjectDocuments } from '../db/count';
 
 export type StoredUser = User & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
 
@@ -171,7 +172,7 @@ export interface OwnedSummary {
 
 export async function ownedResources(models: Models, userId: Types.ObjectId, limit = 1000): Promise<OwnedSummary> {
   const [total, resources] = await Promise.all([
-    models.Resource.countDocuments({ ownerId: userId }),
+    countSubjectDocuments(models.Resource, { ownerId: userId }),
     models.Resource.find({ ownerId: userId }, { kind: 1, name: 1 }).sort({ kind: 1, name: 1 }).limit(limit).lean(),
   ]);
   return { total, resources: resources.map((r) => ({ _id: String(r._id), kind: r.kind, name: r.name })) };
