@@ -15,9 +15,15 @@ export interface Mailer {
   close(): void;
 }
 
-/** Sends mail through the SMTP server of SMTP_URL. */
+/**
+ * Sends mail through the SMTP server of SMTP_URL over a small pool of kept-open connections
+ * (nodemailer's `pool`), so a burst of notifications does not open one connection per message.
+ * A `pool=` already in the URL wins.
+ */
 export function createMailer(options: { smtpUrl: string; from: string }): Mailer {
-  const transport: Transporter = nodemailer.createTransport(options.smtpUrl);
+  const url = new URL(options.smtpUrl);
+  if (!url.searchParams.has('pool')) url.searchParams.set('pool', 'true');
+  const transport: Transporter = nodemailer.createTransport(url.toString());
   return {
     async send(mail) {
       const info = await transport.sendMail({ from: options.from, ...mail });
