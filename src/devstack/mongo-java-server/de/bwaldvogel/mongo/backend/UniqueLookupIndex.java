@@ -13,7 +13,7 @@ import de.bwaldvogel.mongo.exception.KeyConstraintError;
  * Wraps one of mongo-java-server's unique indexes, which answer a query only when its fields are
  * exactly the index's fields: `{ email }` uses the email index, `{ email, status }` scans the
  * collection. This wrapper also answers a query that has the index's fields plus others, by
- * looking up the index's fields alone; the collection then matches the candidate against the
+ * looking up the index's fields alone (equality and $in); the collection then matches the candidate against the
  * whole query. On a single string field it also keeps the values in order, so an anchored
  * regular expression (`^john`) reads the range of its literal prefix instead of every key.
  * Everything else (uniqueness, maintenance) is the wrapped index's.
@@ -91,8 +91,10 @@ public final class UniqueLookupIndex<P> extends Index<P> {
     @Override
     public synchronized boolean canHandle(Document query) {
         if (prefixAskedFor(query) != null || unique.canHandle(query)) return true;
+        // With more fields than the index's, only equality lookups: the wrapped index answers a
+        // regular expression by testing every key, and another index may narrow better.
         Document restricted = lookup(query);
-        return restricted != null && unique.canHandle(restricted);
+        return restricted != null && restricted.values().stream().noneMatch(BsonRegularExpression::isRegularExpression) && unique.canHandle(restricted);
     }
 
     @Override
