@@ -36,9 +36,14 @@ export async function recordAudit(models: Models, input: AuditInput): Promise<vo
     eventKey: input.eventKey,
   };
   if (input.eventKey) {
-    // An upsert keyed on eventKey inserts once; the append-only guard allows inserts only,
-    // so use the driver's collection directly for this insert-if-absent.
-    await models.AuditEvent.collection.updateOne({ eventKey: input.eventKey }, { $setOnInsert: doc }, { upsert: true });
+    // Insert-if-absent keyed on eventKey (the append-only guard allows inserts only, so the
+    // driver's collection is used directly). The unique index decides a race: the loser's
+    // duplicate-key error means the event is already recorded.
+    try {
+      await models.AuditEvent.collection.updateOne({ eventKey: input.eventKey }, { $setOnInsert: doc }, { upsert: true });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+    }
     return;
   }
   await models.AuditEvent.create(doc);

@@ -23,7 +23,9 @@ export const auditEventSchema = new Schema(
 auditEventSchema.index({ targetUserId: 1, at: -1 });
 auditEventSchema.index({ actorId: 1, at: -1 });
 auditEventSchema.index({ processId: 1, at: 1 });
-auditEventSchema.index({ eventKey: 1 });
+// Events written by retried activities carry a key and are written once: the unique index is the
+// guard (an upsert alone may insert twice when two retries race). Sparse: most events have no key.
+auditEventSchema.index({ eventKey: 1 }, { unique: true, sparse: true, name: 'eventKey_unique' });
 
 class AppendOnlyError extends Error {
   override readonly name = 'AppendOnlyError';
