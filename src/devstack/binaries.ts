@@ -120,7 +120,7 @@ export function findOrBuildMongo(): Binaries['mongo'] {
 
 /**
  * mongo-java-server from Maven Central with tenure's launcher compiled against it, cached under
- * a key made of the launcher's source and pom, so a change to either builds afresh.
+ * a key made of the Java sources and the pom, so a change to any of them builds afresh.
  */
 function buildMongoJavaServer(): Binaries['mongo'] {
   const sources = javaSources(MONGO_JAVA_SERVER_DIR);
@@ -130,8 +130,12 @@ function buildMongoJavaServer(): Binaries['mongo'] {
   const key = hash.digest('hex').slice(0, 12);
   const home = join(cacheDir(), `mongo-java-server-${MONGO_JAVA_SERVER_VERSION}-${key}`);
   const classpath = [join(home, 'classes'), join(home, 'lib', '*')].join(delimiter);
+  // Built before: running it needs only java.
+  const built = existsSync(join(home, 'classes', 'TenureMongoServer.class'));
+  const runtime = built ? which('java', ['-version']) : undefined;
+  if (runtime) return { kind: 'mongo-java-server', java: runtime, classpath };
   const java = findOrInstallJdk();
-  if (existsSync(join(home, 'classes', 'TenureMongoServer.class'))) return { kind: 'mongo-java-server', java: java.java, classpath };
+  if (built) return { kind: 'mongo-java-server', java: java.java, classpath };
 
   log(`fetching mongo-java-server ${MONGO_JAVA_SERVER_VERSION} from Maven Central and compiling its launcher…`);
   const work = `${home}.partial-${process.pid}`;
