@@ -6,17 +6,17 @@
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Types } from 'mongoose';
+import { countSubjectDocuments } from '../src/db/count';
 import { getOrgSettings } from '../src/db/models/org-settings';
 import { AppError, NotFoundError } from '../src/errors';
 import { renderOffboardingMail, type OffboardingMailKind } from '../src/mail/templates/offboarding';
+import { tokenAuthenticates } from '../src/security/access-tokens';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../src/services/audit';
 import { buildOffboardingPlan, newOwnerProblem } from '../src/services/offboarding-plan';
 import { deactivateUser, deleteUserPermanently, endSessions, getUserById, reactivateUser, transferResource } from '../src/services/users';
 import { ErrorType } from '../workflows/errors';
-import { tokenAuthenticates } from '../src/security/access-tokens';
 import type { OffboardingPlan, OffboardingPolicy, VerificationResult } from '../workflows/offboarding-messages';
 import type { ActivityDeps, OffboardingTimings } from './deps';
-import { countSubjectDocuments } from '../src/db/count';
 
 export const DEFAULT_OFFBOARDING_TIMINGS: OffboardingTimings = {
   approvalReminderMs: 86_400_000,

@@ -2,6 +2,7 @@
 import type { Types } from 'mongoose';
 import type { Models } from '../db/models';
 import type { AccessToken, TokenUsage } from '../db/models/access-token';
+import { tokenAuthenticates } from '../security/access-tokens';
 import { readPage, type PageRequest } from './paging';
 
 export function toApiToken(t: AccessToken) {
@@ -14,7 +15,7 @@ export function toApiToken(t: AccessToken) {
     expiresAt: t.expiresAt?.toISOString(),
     revokedAt: t.revokedAt?.toISOString(),
     revokedReason: t.revokedReason ?? undefined,
-    active: !t.revokedAt && !(t.expiresAt && t.expiresAt.getTime() <= Date.now()),
+    active: tokenAuthenticates(t),
   };
 }
 
