@@ -13,7 +13,7 @@ import { renderOffboardingMail, type OffboardingMailKind } from '../src/mail/tem
 import { tokenAuthenticates } from '../src/security/access-tokens';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../src/services/audit';
 import { buildOffboardingPlan, newOwnerProblem } from '../src/services/offboarding-plan';
-import { deactivateUser, deleteUserPermanently, endSessions, getUserById, reactivateUser, transferResource } from '../src/services/users';
+import { assertCanOwnResources, deactivateUser, deleteUserPermanently, endSessions, getUserById, reactivateUser, transferResource } from '../src/services/users';
 import { ErrorType } from '../workflows/errors';
 import type { OffboardingPlan, OffboardingPolicy, VerificationResult } from '../workflows/offboarding-messages';
 import type { ActivityDeps, OffboardingTimings } from './deps';
@@ -189,6 +189,15 @@ export function offboardingActivities(deps: ActivityDeps) {
     async transferResources(input: RunRef & { items: TransferItem[] }): Promise<TransferBatchResult> {
       const result: TransferBatchResult = { transferred: [], skipped: [], failed: [] };
       const leaverId = new Types.ObjectId(input.userId);
+      // The new owners are checked once for the batch, not once per resource.
+      for (const toUserId of new Set(input.items.map((i) => i.toUserId))) {
+        try {
+          await assertCanOwnResources(models, new Types.ObjectId(toUserId));
+        } catch (err) {
+          if (err instanceof AppError) throw permanent(ErrorType.NewOwnerInactive, err.message);
+          throw err;
+        }
+      }
       for (const item of input.items) {
         heartbeat({ done: result.transferred.length + result.skipped.length + result.failed.length });
         try {
@@ -200,6 +209,7 @@ export function offboardingActivities(deps: ActivityDeps) {
             processId: input.workflowId,
             reason: 'offboarding',
             expectedOwnerId: leaverId,
+            newOwnerChecked: true,
           });
           if (outcome.transferred) result.transferred.push(item.resourceId);
           else {

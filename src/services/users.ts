@@ -237,14 +237,47 @@ export async function changeSiteRole(models: Models, userId: Types.ObjectId, sit
   return updated;
 }
 
+/** Only an existing, active user can receive resources. */
+export async function assertCanOwnResources(models: Models, userId: Types.ObjectId): Promise<void> {
+  const user = await models.User.findById(userId, { status: 1, email: 1 }).lean();
+  if (!user) throw new UnprocessableError(`No user with id ${String(userId)} to receive the resource.`, 'unknown_new_owner');
+  if (user.status !== 'active') throw new UnprocessableError(`${user.email} is ${user.status}; only an active user can own resources.`, 'new_owner_inactive');
+}
+
+export interface TransferInput {
+  resourceId: Types.ObjectId;
+  toUserId: Types.ObjectId;
+  transferId: string;
+  actor: Actor;
+  processId?: string;
+  reason?: string;
+  /** The owner the caller expects; a resource that has moved on is refused (`owner_changed`). */
+  expectedOwnerId?: Types.ObjectId;
+  /**
+   * The caller checked `toUserId` with assertCanOwnResources for a whole batch, so a resource of
+   * the expected owner moves in one conditional write instead of a read, a check and a write.
+   */
+  newOwnerChecked?: boolean;
+}
+
 /**
  * Transfers one resource. Idempotent through `transferId`: a retry after the transfer landed
  * changes nothing and records nothing twice. Returns whether this call made the change.
  */
-export async function transferResource(
-  models: Models,
-  input: { resourceId: Types.ObjectId; toUserId: Types.ObjectId; transferId: string; actor: Actor; processId?: string; reason?: string; expectedOwnerId?: Types.ObjectId },
-): Promise<{ transferred: boolean; fromUserId?: Types.ObjectId }> {
+export async function transferResource(models: Models, input: TransferInput): Promise<{ transferred: boolean; fromUserId?: Types.ObjectId }> {
+  if (input.newOwnerChecked && input.expectedOwnerId && !input.expectedOwnerId.equals(input.toUserId)) {
+    const fromUserId = input.expectedOwnerId;
+    const before = await models.Resource.findOneAndUpdate(
+      { _id: input.resourceId, ownerId: fromUserId, 'transfers.transferId': { $ne: input.transferId } },
+      { $set: { ownerId: input.toUserId }, $push: { transfers: transferEntry(input, fromUserId, new Date()) } },
+      { returnDocument: 'before', projection: { kind: 1, name: 1 } },
+    ).lean();
+    if (before) {
+      await auditTransfer(models, input, { kind: before.kind, name: before.name, fromUserId });
+      return { transferred: true, fromUserId };
+    }
+    // Not moved by this write: gone, moved already, or moved by someone else. Tell which below.
+  }
   const resource = await models.Resource.findById(input.resourceId).lean();
   if (!resource) throw new NotFoundError(`No resource with id ${String(input.resourceId)}.`, 'resource_not_found');
   if (resource.transfers.some((t) => t.transferId === input.transferId)) return { transferred: false, fromUserId: resource.ownerId };
@@ -252,18 +285,10 @@ export async function transferResource(
     throw new ConflictError(`The resource "${resource.name}" is no longer owned by the expected user.`, 'owner_changed');
   }
   if (resource.ownerId.equals(input.toUserId)) return { transferred: false, fromUserId: resource.ownerId };
-  const newOwner = await models.User.findById(input.toUserId, { status: 1, email: 1 }).lean();
-  if (!newOwner) throw new UnprocessableError(`No user with id ${String(input.toUserId)} to receive the resource.`, 'unknown_new_owner');
-  if (newOwner.status !== 'active') throw new UnprocessableError(`${newOwner.email} is ${newOwner.status}; only an active user can own resources.`, 'new_owner_inactive');
-  const at = new Date();
+  await assertCanOwnResources(models, input.toUserId);
   const result = await models.Resource.updateOne(
     { _id: input.resourceId, ownerId: resource.ownerId, 'transfers.transferId': { $ne: input.transferId } },
-    {
-      $set: { ownerId: input.toUserId },
-      $push: {
-        transfers: { transferId: input.transferId, fromUserId: resource.ownerId, toUserId: input.toUserId, at, byUserId: input.actor.type === 'user' ? input.actor.id : undefined, processId: input.processId, reason: input.reason },
-      },
-    },
+    { $set: { ownerId: input.toUserId }, $push: { transfers: transferEntry(input, resource.ownerId, new Date()) } },
   );
   if (result.modifiedCount === 0) {
     // Someone else moved it meanwhile; the caller retries with a fresh read.
@@ -271,15 +296,23 @@ export async function transferResource(
     if (now?.transfers.some((t) => t.transferId === input.transferId)) return { transferred: false, fromUserId: resource.ownerId };
     throw new ConflictError(`The resource "${resource.name}" changed owner while it was being transferred.`, 'owner_changed');
   }
+  await auditTransfer(models, input, { kind: resource.kind, name: resource.name, fromUserId: resource.ownerId });
+  return { transferred: true, fromUserId: resource.ownerId };
+}
+
+function transferEntry(input: TransferInput, fromUserId: Types.ObjectId, at: Date) {
+  return { transferId: input.transferId, fromUserId, toUserId: input.toUserId, at, byUserId: input.actor.type === 'user' ? input.actor.id : undefined, processId: input.processId, reason: input.reason };
+}
+
+async function auditTransfer(models: Models, input: TransferInput, resource: { kind: string; name: string; fromUserId: Types.ObjectId }): Promise<void> {
   await recordAudit(models, {
     action: 'resource.transferred',
     actor: input.actor,
-    target: { id: resource.ownerId },
+    target: { id: resource.fromUserId },
     processId: input.processId,
     eventKey: `transfer:${input.transferId}`,
-    details: { resourceId: String(input.resourceId), kind: resource.kind, name: resource.name, from: String(resource.ownerId), to: String(input.toUserId) },
+    details: { resourceId: String(input.resourceId), kind: resource.kind, name: resource.name, from: String(resource.fromUserId), to: String(input.toUserId) },
   });
-  return { transferred: true, fromUserId: resource.ownerId };
 }
 
 /**
