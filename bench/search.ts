@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config/env';
 import { connectMongo } from '../src/db/connection';
-import { createModels, ensureIndexes, type Models } from '../src/db/models';
+import { createModels, ensureIndexes } from '../src/db/models';
 import { startStack } from '../src/devstack/stack';
 import { buildApp } from '../src/http/app';
 import { createRedisConnection } from '../src/jobs/queues';

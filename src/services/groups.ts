@@ -3,9 +3,9 @@ import type { Types } from 'mongoose';
 import type { Models } from '../db/models';
 import type { Group } from '../db/models/group';
 import { ConflictError } from '../errors';
+import { countSubjectDocuments } from '../db/count';
 import { recordAudit, type Actor } from './audit';
 import { readPage, type PageRequest } from './paging';
-import { countSubjectDocuments } from '../db/count';
 
 type StoredGroup = Group & { _id: Types.ObjectId; createdAt?: Date; updatedAt?: Date };
 

@@ -82,8 +82,8 @@ export interface CreateUserInput {
  * only up to `upTo`: a plan check needs to know whether the limit is reached, not the exact
  * number of a large organization.
  */
-export async function seatsInUse(models: Models, upTo?: number): Promise<number> {
-  return models.User.countDocuments({ status: { $in: ['active', 'pending'] } }, upTo === undefined ? {} : { limit: upTo });
+export async function seatsInUse(models: Models, upTo: number): Promise<number> {
+  return models.User.countDocuments({ status: { $in: ['active', 'pending'] } }, { limit: upTo });
 }
 
 export async function assertSeatAvailable(models: Models, adding = 1): Promise<void> {
