@@ -1,4 +1,6 @@
-/** Email normalisation and the `email=` patterns of seed 001. Pure: no I/O. */
+/** Email normalisation, the one email-address rule and the `email=` patterns of seed 001. Pure: no I/O. */
+import { z } from 'zod';
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -65,3 +67,33 @@ export function parseEmailPattern(input: string): EmailPattern {
   const regex = `^${collapsed.split('*').map(escapeRegex).join('.*')}$`;
   return { raw, domain, regex, prefix: collapsed.slice(0, collapsed.indexOf('*')) };
 }
+
+export const MAX_EMAIL_LENGTH = 254;
+const emailAddressSchema = z.email();
+
+/**
+ * The one email-address rule of every way in (API, SCIM, HR, Slack, bootstrap): a single `@`,
+ * a dotted domain, no markup or control characters, at most 254 characters. Returns why
+ * `input` is not an address, or null when it is.
+ */
+export function emailAddressProblem(input: string): string | null {
+  const email = normalizeEmail(input);
+  if (!email) return 'is empty';
+  if (email.length > MAX_EMAIL_LENGTH) return `is longer than ${MAX_EMAIL_LENGTH} characters`;
+  if (!emailAddressSchema.safeParse(email).success) return 'is not an email address';
+  return null;
+}
+
+export function isEmailAddress(input: string): boolean {
+  return emailAddressProblem(input) === null;
+}
+
+/** A zod string holding an email address under the one rule, normalised (trimmed, lower-cased). */
+export const emailAddress = z
+  .string()
+  .max(MAX_EMAIL_LENGTH + 64)
+  .transform(normalizeEmail)
+  .superRefine((email, ctx) => {
+    const problem = emailAddressProblem(email);
+    if (problem) ctx.addIssue({ code: 'custom', message: `must be an email address (${problem})` });
+  });
