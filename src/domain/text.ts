@@ -9,10 +9,12 @@ import { z } from 'zod';
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // What a decoder puts in place of broken or overlong UTF-8: the input was not valid UTF-8.
 const REPLACEMENT = /\uFFFD/;
+// A high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Why `text` cannot be stored as a single-line text value, or null when it can. */
 export function textProblem(text: string): string | null {
-  if (!text.isWellFormed()) return 'contains a lone surrogate (not valid Unicode)';
+  if (LONE_SURROGATE.test(text)) return 'contains a lone surrogate (not valid Unicode)';
   if (REPLACEMENT.test(text)) return 'contains bytes that are not valid UTF-8';
   if (CONTROL.test(text)) return 'contains a control character';
   return null;
