@@ -88,18 +88,21 @@ async function postApprovals(ctx: SlackContext, client: WebClient, leaver: Store
  * those asked only because of an escalation) get one reminder in the thread of their request.
  */
 async function postReminders(ctx: SlackContext, client: WebClient, leaver: StoredUser, progress: OffboardingProgress): Promise<number> {
-  const reminded = new Set(await Promise.all((await approversFor(ctx, leaver, false)).map((a) => slackIdOf(client, a.email))));
+  const keyOf = (slackUserId: string) => `reminder:${progress.workflowId}:${progress.remindedAt}:${slackUserId}`;
   const open = await ctx.models.SlackMessage.find({ kind: 'approval', workflowId: progress.workflowId, planVersion: progress.plan!.version, finishedAt: null }).lean();
+  const sent = new Set((await ctx.models.SlackMessage.find({ key: { $in: open.map((m) => keyOf(m.slackUserId ?? '')) } }, { key: 1 }).lean()).map((m) => m.key));
+  const due = open.filter((m) => m.slackUserId && m.channel && m.ts && !sent.has(keyOf(m.slackUserId)));
+  if (!due.length) return 0;
+  const reminded = new Set(await Promise.all((await approversFor(ctx, leaver, false)).map((a) => slackIdOf(client, a.email))));
   let posted = 0;
-  for (const request of open) {
-    if (!request.slackUserId || !reminded.has(request.slackUserId) || !request.channel || !request.ts) continue;
-    const key = `reminder:${progress.workflowId}:${progress.remindedAt}:${request.slackUserId}`;
-    if (await ctx.models.SlackMessage.exists({ key })) continue;
+  for (const request of due) {
+    if (!reminded.has(request.slackUserId!)) continue;
+    const key = keyOf(request.slackUserId!);
     const text = `:alarm_clock: Reminder: the offboarding of ${displayName(leaver)} (${leaver.email}) is still waiting for your answer.`;
-    const sent = await ctx.throttle.run(request.channel, () => client.chat.postMessage({ channel: request.channel!, thread_ts: request.ts!, text }));
+    const reply = await ctx.throttle.run(request.channel!, () => client.chat.postMessage({ channel: request.channel!, thread_ts: request.ts!, text }));
     await ctx.models.SlackMessage.updateOne(
       { key },
-      { $setOnInsert: { kind: 'reminder', key, workflowId: progress.workflowId, channel: request.channel, ts: sent.ts, title: displayName(leaver), slackUserId: request.slackUserId, planVersion: progress.plan!.version, finishedAt: new Date() } },
+      { $setOnInsert: { kind: 'reminder', key, workflowId: progress.workflowId, channel: request.channel, ts: reply.ts, title: displayName(leaver), slackUserId: request.slackUserId, planVersion: progress.plan!.version, finishedAt: new Date() } },
       { upsert: true },
     );
     posted += 1;
