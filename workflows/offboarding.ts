@@ -91,6 +91,9 @@ class OffboardingState {
   error: string | undefined;
   activityCount = 0;
   decision: OffboardingProgress['decision'];
+  /** When the current wait for an approver was reminded and escalated (the timers' own times). */
+  remindedAt: string | undefined;
+  escalatedAt: string | undefined;
 
   constructor(readonly workflowId: string, readonly userId: string) {}
 
@@ -121,6 +124,8 @@ class OffboardingState {
         : null,
       awaiting: this.awaiting,
       decision: this.decision,
+      remindedAt: this.remindedAt,
+      escalatedAt: this.escalatedAt,
       verification: this.verification,
       undoUntil: this.undoUntil,
       deleteAt: this.deleteAt,
@@ -203,14 +208,20 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     s.status = 'awaiting_approval';
     s.awaiting = why;
     s.answer = undefined;
+    s.remindedAt = undefined;
+    s.escalatedAt = undefined;
     const st = s.step('approval');
     st.state = 'running';
     st.startedAt ??= now();
     await notify(mailKind, 'approvers', why, `r${round}`);
     const answered = () => s.answer !== undefined;
+    // The times are state only (no command), so recorded histories replay unchanged and a
+    // replayed process knows it was reminded or escalated: Slack reads them from the query.
     if (!(await condition(answered, Math.max(1, policy.approvalReminderMs)))) {
+      s.remindedAt = now();
       await notify('approval_reminder', 'approvers', why, `r${round}`);
       if (!(await condition(answered, Math.max(1, policy.approvalEscalationMs - policy.approvalReminderMs)))) {
+        s.escalatedAt = now();
         await notify('approval_escalation', 'admins', why, `r${round}`);
         await condition(answered);
       }

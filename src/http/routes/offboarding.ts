@@ -11,13 +11,12 @@ import { can, type Permission } from '../../domain/roles';
 import { AppError, ConflictError, ForbiddenError, UnprocessableError, ValidationError } from '../../errors';
 import { recordAudit } from '../../services/audit';
 import { buildOffboardingPlan, newOwnerProblem } from '../../services/offboarding-plan';
+import { actOnOffboardingAs, requestOffboarding, type ActingUser } from '../../services/offboarding-requests';
 import {
-  actOnOffboarding,
   getBulkOffboardingProgress,
   getOffboardingProgress,
   offboardingWorkflowId,
   startBulkOffboarding,
-  startOffboarding,
   startReactivation,
   type OffboardingAction,
 } from '../../services/offboarding-process';
@@ -127,6 +126,12 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     if (problem) throw new UnprocessableError(`The new owner cannot receive the resources: ${problem}.`, 'invalid_new_owner');
   }
 
+  /** The authenticated caller as the offboarding requests see them. */
+  function actingUser(request: FastifyRequest): ActingUser {
+    const { user } = principalOf(request);
+    return { user, actor: actorOf(request), source: 'api' };
+  }
+
   return async (app) => {
     app.addHook('preHandler', createAuthenticate(models, deps.logger));
     app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: BULK_CSV_MAX_BYTES }, (request, body, done) => {
@@ -151,23 +156,11 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         assertAdminOrManager(request, leaver, 'processes:start');
         if (leaver.status === 'deactivated') throw new ConflictError(`${leaver.email} is already deactivated.`, 'invalid_state');
         await assertNewOwner(request.body.newOwnerId, leaver);
-        const actor = actorOf(request);
-        const userId = String(leaver._id);
-        const started = await startOffboarding(temporal, taskQueue, {
-          userId,
+        const started = await requestOffboarding({ models, temporal, taskQueue }, leaver, actingUser(request), {
           reason: request.body.reason,
-          requestedBy: { type: 'user', id: String(actor.id), email: actor.email },
-          source: 'api',
           effectiveDate: request.body.effectiveDate,
           newOwnerId: request.body.newOwnerId?.toLowerCase(),
           immediateLockout: request.body.immediateLockout,
-        });
-        await recordAudit(models, {
-          action: started.started ? 'offboarding.requested' : 'offboarding.request_joined',
-          actor,
-          target: { id: leaver._id, email: leaver.email },
-          processId: started.workflowId,
-          details: { reason: request.body.reason, source: 'api', effectiveDate: request.body.effectiveDate, immediateLockout: !!request.body.immediateLockout },
         });
         return reply.status(202).send({ processId: started.workflowId, started: started.started });
       },
@@ -211,21 +204,9 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         { schema: { tags: ['offboarding'], summary: `${action.path} the running offboarding (manager or Administrator; never the leaver)`, params: idOrEmailParams, body: action.body.default({}) } },
         async (request) => {
           const leaver = await getUserByIdOrEmail(models, request.params.idOrEmail);
-          const actor = actorOf(request);
-          const { user } = principalOf(request);
           const command = action.toCommand(request.body as never);
-          const processId = offboardingWorkflowId(String(leaver._id));
-          const event = `offboarding.${action.path.replace('-', '_')}`;
-          try {
-            const result = await actOnOffboarding(temporal, String(leaver._id), { userId: String(user._id), role: user.siteRole, email: user.email }, command);
-            await recordAudit(models, { action: event, actor, target: { id: leaver._id, email: leaver.email }, processId, details: { ...command, result } });
-            return { processId, ...result };
-          } catch (err) {
-            if (err instanceof AppError && (err.status === 403 || err.status === 409 || err.status === 422)) {
-              await recordAudit(models, { action: `${event}_refused`, actor, target: { id: leaver._id, email: leaver.email }, processId, details: { code: err.code, message: err.message } });
-            }
-            throw err;
-          }
+          const result = await actOnOffboardingAs({ models, temporal }, leaver, actingUser(request), command);
+          return { processId: offboardingWorkflowId(String(leaver._id)), ...result };
         },
       );
     }

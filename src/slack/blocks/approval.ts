@@ -33,6 +33,9 @@ export function approvalBlocks(input: { leaver: string; leaverEmail: string; pro
       { type: 'section', text: { type: 'mrkdwn', text: `*${escape(input.leaver)}* (${input.leaverEmail}) is leaving${input.effectiveDate ? `, effective *${input.effectiveDate}*` : ''}.\nNew owner: *${newOwner}*` } },
       { type: 'section', text: { type: 'mrkdwn', text: resources.length ? `*Owned resources (${plan.resourcesTotal})*\n${resources.join('\n')}` : '*Owned resources*: none' } },
       { type: 'section', text: { type: 'mrkdwn', text: `*Will be revoked*: ${revoke.join(', ')}` } },
+      ...(input.progress.escalatedAt
+        ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: `:rotating_light: Escalated to the Administrators: nobody answered in time (escalated ${input.progress.escalatedAt}).` }] }]
+        : []),
       ...(plan.notes.length ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: plan.notes.map(escape).join(' · ').slice(0, 2900) }] }] : []),
       {
         type: 'actions',
