@@ -134,5 +134,7 @@ export function selectAttributes<T extends Json>(resource: T, selection: Attribu
       }
     }
   }
+  // `schemas` names the extension only while the response carries it.
+  if (!(ENTERPRISE_USER_SCHEMA in out) && Array.isArray(out.schemas)) out.schemas = out.schemas.filter((u) => u !== ENTERPRISE_USER_SCHEMA);
   return out;
 }

@@ -246,6 +246,11 @@ describe('hardening #19: SCIM as conformance checkers try it', () => {
     const dora = await seedUser(ctx.models, { email: 'dora.day@example.com', firstName: 'Dora', lastName: 'Day', managerId: manager.user._id, hrEmployeeId: 'E-77' });
     const id = String(dora.user._id);
     expect((await scimRequest(app, 'GET', `/Users/${id}`)).json()).toMatchObject({ name: { givenName: 'Dora', familyName: 'Day' }, [ENTERPRISE]: { employeeNumber: 'E-77', manager: { value: String(manager.user._id) } } });
+    const onlyManager = (await scimRequest(app, 'GET', `/Users/${id}?attributes=${encodeURIComponent(`${ENTERPRISE}:manager.value`)}`)).json();
+    expect(onlyManager).toEqual({ schemas: [USER_SCHEMA, ENTERPRISE], id, [ENTERPRISE]: { manager: { value: String(manager.user._id) } } });
+    const noExtension = (await scimRequest(app, 'GET', `/Users/${id}?excludedAttributes=${encodeURIComponent(ENTERPRISE)}`)).json();
+    expect(noExtension[ENTERPRISE]).toBeUndefined();
+    expect(noExtension.schemas).toEqual([USER_SCHEMA]);
 
     const removed = await patch(id, { op: 'remove', path: 'name' });
     expect(removed.statusCode).toBe(200);
