@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { can, type Permission } from '../../domain/roles';
 import { AppError, ConflictError, ForbiddenError, UnprocessableError, ValidationError } from '../../errors';
 import { recordAudit } from '../../services/audit';
-import { buildOffboardingPlan, newOwnerProblem } from '../../services/offboarding-plan';
+import { newOwnerProblem } from '../../services/offboarding-plan';
 import {
   actOnOffboarding,
   getBulkOffboardingProgress,
@@ -19,10 +19,10 @@ import {
   startBulkOffboarding,
   startOffboarding,
   startReactivation,
+  viewOffboardingPlan,
   type OffboardingAction,
 } from '../../services/offboarding-process';
 import { assertSeatAvailable, getUserByIdOrEmail, type StoredUser } from '../../services/users';
-import { planVersion } from '../../../workflows/offboarding-messages';
 import type { AppDeps } from '../app';
 import { actorOf, createAuthenticate, principalOf, requirePermission } from '../auth';
 
@@ -185,12 +185,11 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/users/:idOrEmail/offboarding-plan',
-      { schema: { tags: ['offboarding'], summary: 'What an offboarding would do (dry run, changes nothing)', params: idOrEmailParams, querystring: z.object({ newOwnerId: userIdText.optional() }) } },
+      { schema: { tags: ['offboarding'], summary: "The running offboarding's plan (owners as chosen, version to approve), else a dry run that changes nothing", params: idOrEmailParams, querystring: z.object({ newOwnerId: userIdText.optional() }) } },
       async (request) => {
         const leaver = await getUserByIdOrEmail(models, request.params.idOrEmail);
         assertAdminOrManager(request, leaver, 'processes:read');
-        const plan = await buildOffboardingPlan(models, { userId: leaver._id, newOwnerId: request.query.newOwnerId?.toLowerCase() });
-        return { ...plan, version: planVersion(plan.newOwner?.id ?? null, {}) };
+        return viewOffboardingPlan(models, temporal, String(leaver._id), request.query.newOwnerId?.toLowerCase());
       },
     );
 
