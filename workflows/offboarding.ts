@@ -381,7 +381,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
       return await finish(deleted.deleted ? 'deleted' : deleted.reason?.includes('active') ? 'reactivated' : s.status);
     }
     skip('retention', policy.retentionMs === null ? 'accounts are kept' : 'account not deactivated');
-    return await finish();
+    return await finish(s.reactivated ? 'reactivated' : undefined);
   } catch (err) {
     const type = failureType(err);
     if (type === ErrorType.UserGone || type === ErrorType.InvalidState) {

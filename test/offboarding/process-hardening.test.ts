@@ -284,3 +284,91 @@ describe('an owner only when something is owned', () => {
     );
   });
 });
+
+describe('one way to reactivate', () => {
+  async function offboarded(org: Org): Promise<OffboardingProgress> {
+    expect((await start(org.leaver, org.admin.auth)).statusCode).toBe(202);
+    const done = await waitForStatus(org.leaver, 'completed');
+    expect(done.steps.find((s) => s.name === 'undo_window')!.state).toBe('running');
+    return done;
+  }
+
+  async function endsReactivated(org: Org): Promise<void> {
+    const final = await waitForStatus(org.leaver, 'reactivated');
+    expect(final.steps.find((s) => s.name === 'undo_window')!.detail).toBe('account reactivated');
+    const handle = client.workflow.getHandle(offboardingWorkflowId(String(org.leaver.user._id)));
+    await eventually('the offboarding to close', async () => (await handle.describe()).status.name === 'COMPLETED');
+    const history = await handle.fetchHistory();
+    // The undo window's timer was cancelled, not left to fire.
+    expect(history.events!.some((e) => e.timerCanceledEventAttributes)).toBe(true);
+    expect((await ctx.models.User.findById(org.leaver.user._id).lean())!.status).toBe('active');
+    const audit = await ctx.models.AuditEvent.find({ action: 'user.reactivated', targetUserId: org.leaver.user._id }).lean();
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.processId).toBe(`reactivation:${String(org.leaver.user._id)}`);
+  }
+
+  it('hardening #15: POST …/reactivate tells the running offboarding, which ends as reactivated and keeps no timers', async () => {
+    await setPolicy(ctx.models, { approvalRequired: false, retentionDays: 1 });
+    const org = await seedOrg(ctx.models);
+    await withWorker(
+      ctx,
+      async () => {
+        await offboarded(org);
+        const res = await app.inject({ method: 'POST', url: `/v1/users/${String(org.leaver.user._id)}/reactivate`, headers: org.admin.auth });
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.json()).toMatchObject({ message: 'User reactivation completed: true', user: { status: 'active' } });
+        await endsReactivated(org);
+        // A second reactivation is a conflict and changes nothing.
+        const again = await app.inject({ method: 'POST', url: `/v1/users/${String(org.leaver.user._id)}/reactivate`, headers: org.admin.auth });
+        expect(again.statusCode).toBe(409);
+        expect(again.json().error.code).toBe('invalid_state');
+      },
+      fast({ undoGraceMs: 60_000, retentionDayMs: 120_000 }),
+    );
+  }, 60_000);
+
+  it('hardening #15: Slack /reactivate takes the same path and the offboarding hears it', async () => {
+    await setPolicy(ctx.models, { approvalRequired: false, retentionDays: 1 });
+    const org = await seedOrg(ctx.models);
+    const leaverInSlack = 'ULEAVERREACT';
+    slack.recorder.addUser({ id: leaverInSlack, email: org.leaver.user.email });
+    await withWorker(
+      ctx,
+      async () => {
+        await offboarded(org);
+        slack.responses();
+        await slack.command('/reactivate', org.leaver.user.email, slack.people.root!.slackId);
+        expect(await slack.nextResponse()).toMatch(/is active again/);
+        await endsReactivated(org);
+      },
+      fast({ undoGraceMs: 60_000, retentionDayMs: 120_000 }),
+    );
+  }, 60_000);
+
+  it('hardening #15: a refused reactivation changes nothing and the offboarding keeps going', async () => {
+    await setPolicy(ctx.models, { approvalRequired: false, retentionDays: 1 });
+    const org = await seedOrg(ctx.models);
+    await withWorker(
+      ctx,
+      async () => {
+        await offboarded(org);
+        const byManager = await app.inject({ method: 'POST', url: `/v1/users/${String(org.leaver.user._id)}/reactivate`, headers: org.manager.auth });
+        expect(byManager.statusCode).toBe(403);
+        await ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { plan: 'Starter' } }, { upsert: true });
+        try {
+          // This organization has more active users than the Starter plan's five seats.
+          const full = await app.inject({ method: 'POST', url: `/v1/users/${String(org.leaver.user._id)}/reactivate`, headers: org.admin.auth });
+          expect(full.statusCode).toBe(422);
+          expect(full.json().error.code).toBe('plan_limit_reached');
+        } finally {
+          await ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { plan: 'Enterprise' } });
+        }
+        const p = await progress(org.leaver);
+        expect(p.status).toBe('completed');
+        expect(p.steps.find((s) => s.name === 'undo_window')!.state).toBe('running');
+        expect((await ctx.models.User.findById(org.leaver.user._id).lean())!.status).toBe('deactivated');
+      },
+      fast({ undoGraceMs: 60_000, retentionDayMs: 120_000 }),
+    );
+  }, 60_000);
+});

@@ -18,11 +18,11 @@ import {
   offboardingWorkflowId,
   startBulkOffboarding,
   startOffboarding,
-  startReactivation,
   viewOffboardingPlan,
   type OffboardingAction,
 } from '../../services/offboarding-process';
-import { assertSeatAvailable, getUserByIdOrEmail, type StoredUser } from '../../services/users';
+import { reactivate } from '../../services/user-admin';
+import { getUserByIdOrEmail, type StoredUser } from '../../services/users';
 import type { AppDeps } from '../app';
 import { actorOf, createAuthenticate, principalOf, requirePermission } from '../auth';
 
@@ -231,15 +231,11 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.post(
       '/v1/users/:idOrEmail/reactivation',
-      { preHandler: requirePermission('users:reactivate'), schema: { tags: ['offboarding'], summary: 'Reactivate a deactivated user', params: idOrEmailParams, body: z.object({ reason: reasonText.optional() }).default({}), response: { 202: processAccepted } } },
+      { preHandler: requirePermission('users:reactivate'), schema: { tags: ['offboarding'], summary: 'Reactivate a deactivated user through the reactivation process (202 at once; the same path as …/reactivate)', params: idOrEmailParams, body: z.object({ reason: reasonText.optional() }).default({}), response: { 202: processAccepted } } },
       async (request, reply) => {
         const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
-        if (user.status !== 'deactivated') throw new ConflictError(`${user.email} is ${user.status}; only deactivated users can be reactivated.`, 'invalid_state');
-        await assertSeatAvailable(models);
-        const actor = actorOf(request);
-        const started = await startReactivation(temporal, taskQueue, { userId: String(user._id), requestedBy: { type: 'user', id: String(actor.id), email: actor.email }, reason: request.body.reason });
-        await recordAudit(models, { action: 'reactivation.requested', actor, target: { id: user._id, email: user.email }, processId: started.workflowId, details: { reason: request.body.reason } });
-        return reply.status(202).send({ processId: started.workflowId, started: started.started });
+        const outcome = await reactivate({ models, temporal, taskQueue }, user._id, actorOf(request), { reason: request.body.reason });
+        return reply.status(202).send({ processId: outcome.processId, started: outcome.started });
       },
     );
 
