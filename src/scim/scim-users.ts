@@ -10,7 +10,8 @@ import { normalizeEmail } from '../domain/email';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import { recordAudit, type Actor } from '../services/audit';
-import { actOnOffboarding, offboardingWorkflowId, startOffboarding, startReactivation } from '../services/offboarding-process';
+import { actOnOffboarding, offboardingWorkflowId, startOffboarding } from '../services/offboarding-process';
+import { reactivate } from '../services/user-admin';
 import { startOnboarding } from '../services/onboarding-process';
 import { assertDomainAllowed, assertSeatAvailable, createPendingUser, type StoredUser } from '../services/users';
 import { ScimError } from './errors';
@@ -196,8 +197,7 @@ async function deprovision(deps: ScimDeps, user: StoredUser, link: ScimLink | nu
 
 async function reprovision(deps: ScimDeps, user: StoredUser, link: ScimLink | null, caller: ScimCaller): Promise<void> {
   if (user.status === 'deactivated') {
-    await startReactivation(deps.temporal, deps.taskQueue, { userId: String(user._id), requestedBy: caller.requestedBy, reason: 'Reactivated by the identity provider (SCIM active=true).' });
-    await waitFor(async () => (await deps.models.User.findById(user._id, { status: 1 }).lean())?.status !== 'deactivated', 5_000);
+    await reactivate(deps, user._id, caller.actor, { reason: 'Reactivated by the identity provider (SCIM active=true).', waitMs: 5_000 });
   } else if (link?.deprovisionedAt) {
     // Still being offboarded: cancelling before the deactivation undoes the lockout.
     const running = await deps.temporal.workflow

@@ -10,18 +10,18 @@ import { z } from 'zod';
 import { can, type Permission } from '../../domain/roles';
 import { AppError, ConflictError, ForbiddenError, UnprocessableError, ValidationError } from '../../errors';
 import { recordAudit } from '../../services/audit';
-import { buildOffboardingPlan, newOwnerProblem } from '../../services/offboarding-plan';
+import { newOwnerProblem } from '../../services/offboarding-plan';
 import { actOnOffboardingAs, requestOffboarding, type ActingUser } from '../../services/offboarding-requests';
 import {
   getBulkOffboardingProgress,
   getOffboardingProgress,
   offboardingWorkflowId,
   startBulkOffboarding,
-  startReactivation,
+  viewOffboardingPlan,
   type OffboardingAction,
 } from '../../services/offboarding-process';
-import { assertSeatAvailable, getUserByIdOrEmail, type StoredUser } from '../../services/users';
-import { planVersion } from '../../../workflows/offboarding-messages';
+import { reactivate } from '../../services/user-admin';
+import { getUserByIdOrEmail, type StoredUser } from '../../services/users';
 import type { AppDeps } from '../app';
 import { actorOf, createAuthenticate, principalOf, requirePermission } from '../auth';
 
@@ -178,12 +178,11 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/users/:idOrEmail/offboarding-plan',
-      { schema: { tags: ['offboarding'], summary: 'What an offboarding would do (dry run, changes nothing)', params: idOrEmailParams, querystring: z.object({ newOwnerId: userIdText.optional() }) } },
+      { schema: { tags: ['offboarding'], summary: "The running offboarding's plan (owners as chosen, version to approve), else a dry run that changes nothing", params: idOrEmailParams, querystring: z.object({ newOwnerId: userIdText.optional() }) } },
       async (request) => {
         const leaver = await getUserByIdOrEmail(models, request.params.idOrEmail);
         assertAdminOrManager(request, leaver, 'processes:read');
-        const plan = await buildOffboardingPlan(models, { userId: leaver._id, newOwnerId: request.query.newOwnerId?.toLowerCase() });
-        return { ...plan, version: planVersion(plan.newOwner?.id ?? null, {}) };
+        return viewOffboardingPlan(models, temporal, String(leaver._id), request.query.newOwnerId?.toLowerCase());
       },
     );
 
@@ -213,15 +212,11 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.post(
       '/v1/users/:idOrEmail/reactivation',
-      { preHandler: requirePermission('users:reactivate'), schema: { tags: ['offboarding'], summary: 'Reactivate a deactivated user', params: idOrEmailParams, body: z.object({ reason: reasonText.optional() }).default({}), response: { 202: processAccepted } } },
+      { preHandler: requirePermission('users:reactivate'), schema: { tags: ['offboarding'], summary: 'Reactivate a deactivated user through the reactivation process (202 at once; the same path as …/reactivate)', params: idOrEmailParams, body: z.object({ reason: reasonText.optional() }).default({}), response: { 202: processAccepted } } },
       async (request, reply) => {
         const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
-        if (user.status !== 'deactivated') throw new ConflictError(`${user.email} is ${user.status}; only deactivated users can be reactivated.`, 'invalid_state');
-        await assertSeatAvailable(models);
-        const actor = actorOf(request);
-        const started = await startReactivation(temporal, taskQueue, { userId: String(user._id), requestedBy: { type: 'user', id: String(actor.id), email: actor.email }, reason: request.body.reason });
-        await recordAudit(models, { action: 'reactivation.requested', actor, target: { id: user._id, email: user.email }, processId: started.workflowId, details: { reason: request.body.reason } });
-        return reply.status(202).send({ processId: started.workflowId, started: started.started });
+        const outcome = await reactivate({ models, temporal, taskQueue }, user._id, actorOf(request), { reason: request.body.reason });
+        return reply.status(202).send({ processId: outcome.processId, started: outcome.started });
       },
     );
 
