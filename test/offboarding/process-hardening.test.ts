@@ -208,6 +208,15 @@ describe('an owner only when something is owned', () => {
         expect(mail.subject).toMatch(/^Approval needed/);
         expect(mail.body).not.toMatch(/proposed new owner/i);
         expect(mail.body).toContain('New owner: none needed (nothing owned)');
+        // The Slack request says the same: no owner is waited for.
+        const request = await eventually('the Slack request to the Administrators', async () => {
+          await runSlackSync(slack.app.slack!.context, slack.app.slack!.app.client);
+          return slack.recorder
+            .callsTo('chat.postMessage')
+            .find((c) => c.args.channel === `D${root().slackId}` && JSON.stringify(c.args.blocks ?? []).includes(leaver.user.email));
+        });
+        expect(JSON.stringify(request.args.blocks)).toContain('New owner: *none needed (nothing owned)*');
+        expect(JSON.stringify(request.args.blocks)).not.toContain('to be chosen');
 
         const approved = await act(leaver, 'approve', root().auth, { planVersion: waiting.plan!.version });
         expect(approved.statusCode, approved.body).toBe(200);
