@@ -24,12 +24,11 @@ export function approvalBlocks(input: { leaver: string; leaverEmail: string; pro
   const text = `Approve the offboarding of ${input.leaver} (${input.leaverEmail})?`;
   // The plan's newOwner follows a change of owner; per-resource assignments may still differ.
   const proposed = [...new Set(plan.resources.map((r) => plan.assignments[r.id] ?? r.newOwnerId))];
-  const newOwner =
-    plan.resourcesTotal === 0
-      ? 'none needed (nothing owned)'
-      : plan.resources.length
-        ? proposed.length === 1 ? input.ownerLabel(proposed[0] ?? null) : 'several, see below'
-        : input.ownerLabel(plan.newOwner?.id ?? null);
+  const newOwner = plan.resources.length
+    ? proposed.length === 1 ? input.ownerLabel(proposed[0] ?? null) : 'several, see below'
+    : plan.newOwner || plan.resourcesTotal > 0
+      ? input.ownerLabel(plan.newOwner?.id ?? null)
+      : 'none needed (nothing owned)';
   return {
     text,
     blocks: [
