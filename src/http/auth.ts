@@ -11,6 +11,7 @@ import { recordTokenUse, verifyAccessToken } from '../security/access-tokens';
 import type { Actor } from '../services/audit';
 import type { StoredUser } from '../services/users';
 import type { Logger } from '../logger';
+import { loggablePath } from './log-redaction';
 
 export interface Principal {
   user: StoredUser;
@@ -40,7 +41,7 @@ export function createAuthenticate(models: Models, logger: Logger): preHandlerAs
     if (!user || user.status !== 'active') throw new UnauthorizedError("The token's holder is not an active user.", 'inactive_user');
     request.principal = { user, tokenId: token.tokenId };
     reply.raw.once('finish', () => {
-      recordTokenUse(models, { tokenId: token.tokenId, userId: user._id, at: new Date(), method: request.method, path: request.url.split('?')[0]!, ip: request.ip, status: reply.statusCode }).catch((err) =>
+      recordTokenUse(models, { tokenId: token.tokenId, userId: user._id, at: new Date(), method: request.method, path: loggablePath(request), ip: request.ip, status: reply.statusCode }).catch((err) =>
         logger.warn({ err, tokenId: token.tokenId }, 'could not record token usage'),
       );
     });
