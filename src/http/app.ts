@@ -9,6 +9,7 @@ import type { Models } from '../db/models';
 import type { Logger } from '../logger';
 import { frameworkError, handleClientError, registerErrorHandler } from './error-handler';
 import { serializeRequest } from './log-redaction';
+import { applyRouteRules, createRouteAuthentication, NO_BODY } from './route-rules';
 import { createSlackBot, SLACK_EVENTS_PATH, type SlackBot } from '../slack/bot';
 import { healthRoutes } from './routes/health';
 import { hrWebhookRoutes } from './routes/hr-webhooks';
@@ -64,6 +65,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   }
   app.decorate('slack', slack);
 
+  // Every route added from here on gets its access and closed input schemas (route-rules.ts);
+  // authentication runs before anything reads the body.
+  app.addHook('onRoute', applyRouteRules);
+  app.addHook('onRequest', createRouteAuthentication(deps.models, deps.logger));
+
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
@@ -75,7 +81,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearerAuth: [] }],
     },
-    transform: jsonSchemaTransform,
+    // A route that takes no body documents none (its schema only refuses one).
+    transform: (input) => jsonSchemaTransform(input.schema?.body === NO_BODY ? { ...input, schema: { ...input.schema, body: undefined } } : input),
   });
 
   await app.register(healthRoutes(deps));
@@ -85,7 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(onboardingRoutes(deps));
   await app.register(offboardingRoutes(deps));
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true, security: [] } }, async () => app.swagger());
 
   return app;
 }

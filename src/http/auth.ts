@@ -1,7 +1,7 @@
 /**
- * Bearer-token authentication and the role matrix, applied per route. The holder's role and
- * status are read from the store on every request, so a role change counts from the next
- * request and a deactivated user's token stops working at once.
+ * Bearer-token authentication (run for every route by route-rules.ts) and the role matrix,
+ * applied per route. The holder's role and status are read from the store on every request, so a
+ * role change counts from the next request and a deactivated user's token stops working at once.
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Models } from '../db/models';
@@ -33,6 +33,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 
 export function createAuthenticate(models: Models, logger: Logger): preHandlerAsyncHookHandler {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply) {
+    if (request.principal) return;
     const presented = bearerToken(request);
     if (!presented) throw new UnauthorizedError('Send an API token as "Authorization: Bearer <token>".', 'missing_token');
     const token = await verifyAccessToken(models, presented);
