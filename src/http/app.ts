@@ -7,6 +7,7 @@ import type { Connection } from 'mongoose';
 import { slackEnabled, type Config } from '../config/env';
 import type { Models } from '../db/models';
 import type { Logger } from '../logger';
+import { installBodyEncoding } from './body-encoding';
 import { frameworkError, handleClientError, registerErrorHandler } from './error-handler';
 import { serializeRequest } from './log-redaction';
 import { applyRouteRules, createRouteAuthentication, NO_BODY } from './route-rules';
@@ -69,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // authentication runs before anything reads the body.
   app.addHook('onRoute', applyRouteRules);
   app.addHook('onRequest', createRouteAuthentication(deps.models, deps.logger));
+  installBodyEncoding(app);
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -25,14 +25,15 @@ import { assertSeatAvailable, getUserByIdOrEmail, type StoredUser } from '../../
 import { planVersion } from '../../../workflows/offboarding-messages';
 import type { AppDeps } from '../app';
 import { actorOf, principalOf } from '../auth';
-import { booleanQuery, idOrEmailParams } from '../schemas/common';
+import { decodeUtf8 } from '../body-encoding';
+import { booleanQuery, freeText, idOrEmailParams } from '../schemas/common';
 import { createGuard } from './guards';
 
 /** Bulk requests are bounded: at most this many leavers, CSV bodies at most this many bytes. */
 export const BULK_MAX_USERS = 1000;
 export const BULK_CSV_MAX_BYTES = 256 * 1024;
 
-const reasonText = z.string().trim().min(1).max(1000);
+const reasonText = freeText(1000);
 const userIdText = z.string().regex(/^[0-9a-fA-F]{24}$/, 'must be a user id (24 hexadecimal characters)');
 const dateText = z
   .string()
@@ -140,13 +141,13 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const guard = createGuard(deps);
 
   return async (app) => {
-    app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: BULK_CSV_MAX_BYTES }, (request, body, done) => {
+    app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: BULK_CSV_MAX_BYTES }, (request, body, done) => {
       try {
         // Only the bulk route reads CSV; on any other route of this plugin it is refused unread.
         if (request.routeOptions.url !== BULK_PATH) throw new AppError(415, 'unsupported_media_type', `text/csv is accepted only by POST ${BULK_PATH}; send application/json.`);
         const query = (request.query ?? {}) as Record<string, string | undefined>;
         done(null, {
-          users: bulkUsersFromCsv(String(body)),
+          users: bulkUsersFromCsv(decodeUtf8(body as Buffer)),
           reason: query.reason?.trim() || 'bulk offboarding (CSV)',
           ...(query.immediateLockout ? { immediateLockout: query.immediateLockout === 'true' } : {}),
           ...(query.newOwnerId ? { newOwnerId: query.newOwnerId } : {}),
