@@ -383,15 +383,16 @@ export function offboardingActivities(deps: ActivityDeps) {
     },
 
     /** Deactivated → active (the reactivation workflow). Already active is success for a retry. */
-    async reactivateAccount(input: { userId: string; workflowId: string; requestedBy: { id?: string; email?: string } }): Promise<{ reactivated: boolean; status: string }> {
+    async reactivateAccount(input: { userId: string; workflowId: string; requestedBy: { type?: Actor['type']; id?: string; email?: string } }): Promise<{ reactivated: boolean; status: string }> {
       const user = await leaverOrGone(input.userId);
       if (user.status === 'active') return { reactivated: false, status: 'active' };
       if (user.status !== 'deactivated') throw permanent(ErrorType.InvalidState, `${user.email} is ${user.status}; only deactivated users can be reactivated.`);
-      const actor: Actor = input.requestedBy.id ? { type: 'user', id: input.requestedBy.id, email: input.requestedBy.email } : processActor(input.workflowId);
+      const actor: Actor = input.requestedBy.id ? { type: input.requestedBy.type ?? 'user', id: input.requestedBy.id, email: input.requestedBy.email } : processActor(input.workflowId);
       try {
         await reactivateUser(models, user._id, actor, { processId: input.workflowId });
       } catch (err) {
-        if (err instanceof AppError) throw permanent(ErrorType.Conflict, err.message);
+        // The refusal's own code and status travel with it (plan_limit_reached stays a 422).
+        if (err instanceof AppError) throw ApplicationFailure.create({ type: ErrorType.Conflict, message: err.message, nonRetryable: true, details: [{ status: err.status, code: err.code, details: err.details }] });
         throw err;
       }
       return { reactivated: true, status: 'active' };

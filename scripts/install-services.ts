@@ -2,8 +2,9 @@
  * Finds or installs every binary of the local stack ahead of time (CI runs it before the
  * tests so that installing does not count against the tests' start-up). Honours
  * TEMPORAL_ADDRESS, REDIS_URL and MONGODB_URI: a server given by address is not installed.
+ * Also installs the SCIM conformance checker (scim2-tester) that test/scim runs.
  */
-import { resolveBinaries } from '../src/devstack/binaries';
+import { findOrInstallScimTester, resolveBinaries } from '../src/devstack/binaries';
 
 try {
   const bins = resolveBinaries({
@@ -14,6 +15,7 @@ try {
   for (const [name, value] of Object.entries(bins)) {
     if (value) console.log(`${name}: ${typeof value === 'string' ? value : value.kind === 'mongod' ? `mongod ${value.path}` : `${value.kind} (${value.java})`}`);
   }
+  console.log(`scim2-tester: ${findOrInstallScimTester()}`);
 } catch (err) {
   console.error((err as Error).message);
   process.exit(1);

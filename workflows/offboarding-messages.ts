@@ -115,6 +115,10 @@ export interface OffboardingProgress {
   /** Why the process waits for a person (owner to choose, approval...). */
   awaiting?: string;
   decision?: { action: 'approved' | 'rejected' | 'cancelled' | 'undone'; by: string; at: string; reason?: string };
+  /** Set when the reminder timer of the current wait for an approver fired. */
+  remindedAt?: string;
+  /** Set when that wait was escalated to the Administrators (Slack then asks them too). */
+  escalatedAt?: string;
   verification?: VerificationResult;
   undoUntil?: string;
   deleteAt?: string;

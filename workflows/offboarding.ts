@@ -3,9 +3,9 @@
  * every resource → revoke access → deactivate → verify → notify → undo window → retention.
  * Id `offboarding:<userId>`; a second start joins the running one.
  *
- * Versioning: the steps are separate functions so that a future change of behaviour can be
- * wrapped in `patched('<change-id>')` inside the one step it touches, keeping recorded
- * histories (test/replay/histories/offboarding-*.json) replayable. Nothing is patched yet.
+ * Versioning: the steps are separate functions so that a change of behaviour is wrapped in
+ * `patched('<change-id>')` inside the one step it touches, keeping recorded histories
+ * (test/replay/histories/offboarding-*.json) replayable. Patches: `owner-only-when-owning`.
  */
 import {
   ActivityFailure,
@@ -13,6 +13,7 @@ import {
   allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -70,7 +71,14 @@ class OffboardingState {
   status: OffboardingStatus = 'starting';
   steps: StepProgress[] = STEP_NAMES.map((name) => ({ name, state: 'pending' }));
   plan: OffboardingPlan | null = null;
+  /** Who may act besides Administrators; known once the leaver's record is read (with the plan). */
   managerId: string | null = null;
+  approversKnown = false;
+  /** Cancels accepted before the approvers were known, waiting for the answer to "may they?". */
+  pendingAuthority = 0;
+  closing = false;
+  /** The default new owner as it stands now: the plan's proposal, or the approver's choice. */
+  newOwner: OffboardingPlan['newOwner'] = null;
   defaultOwnerId: string | null = null;
   assignments: Record<string, string> = {};
   version = '';
@@ -91,6 +99,9 @@ class OffboardingState {
   error: string | undefined;
   activityCount = 0;
   decision: OffboardingProgress['decision'];
+  /** When the current wait for an approver was reminded and escalated (the timers' own times). */
+  remindedAt: string | undefined;
+  escalatedAt: string | undefined;
 
   constructor(readonly workflowId: string, readonly userId: string) {}
 
@@ -114,6 +125,7 @@ class OffboardingState {
       plan: this.plan
         ? {
             ...this.plan,
+            newOwner: this.newOwner ? { ...this.newOwner } : null,
             resources: this.plan.resources.map((r) => ({ ...r, newOwnerId: this.assignments[r.id] ?? this.defaultOwnerId })),
             version: this.version,
             assignments: { ...this.assignments },
@@ -121,6 +133,8 @@ class OffboardingState {
         : null,
       awaiting: this.awaiting,
       decision: this.decision,
+      remindedAt: this.remindedAt,
+      escalatedAt: this.escalatedAt,
       verification: this.verification,
       undoUntil: this.undoUntil,
       deleteAt: this.deleteAt,
@@ -194,6 +208,18 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     }
   }
 
+  /** What an approver reads in a mail: why they are asked, and who receives the resources now. */
+  function approvalDetail(why: string): string {
+    const owned = Math.max(s.total, s.plan?.resourcesTotal ?? 0);
+    const others = Object.keys(s.assignments).length;
+    const owner = s.newOwner
+      ? `New owner: ${s.newOwner.email}${others ? ` (${others} resources assigned to someone else)` : ''}`
+      : owned === 0
+        ? 'New owner: none needed (nothing owned)'
+        : 'New owner: to be chosen (nobody could be proposed)';
+    return [`Waiting for: ${why}`, owner, ...(s.plan?.notes ?? [])].join('\n');
+  }
+
   async function undoLockoutIfAny(): Promise<void> {
     if (input.immediateLockout) await count(store.undoLockout(ref));
   }
@@ -203,15 +229,21 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     s.status = 'awaiting_approval';
     s.awaiting = why;
     s.answer = undefined;
+    s.remindedAt = undefined;
+    s.escalatedAt = undefined;
     const st = s.step('approval');
     st.state = 'running';
     st.startedAt ??= now();
-    await notify(mailKind, 'approvers', why, `r${round}`);
+    await notify(mailKind, 'approvers', approvalDetail(why), `r${round}`);
     const answered = () => s.answer !== undefined;
+    // The times are state only (no command), so recorded histories replay unchanged and a
+    // replayed process knows it was reminded or escalated: Slack reads them from the query.
     if (!(await condition(answered, Math.max(1, policy.approvalReminderMs)))) {
-      await notify('approval_reminder', 'approvers', why, `r${round}`);
+      s.remindedAt = now();
+      await notify('approval_reminder', 'approvers', approvalDetail(why), `r${round}`);
       if (!(await condition(answered, Math.max(1, policy.approvalEscalationMs - policy.approvalReminderMs)))) {
-        await notify('approval_escalation', 'admins', why, `r${round}`);
+        s.escalatedAt = now();
+        await notify('approval_escalation', 'admins', approvalDetail(why), `r${round}`);
         await condition(answered);
       }
     }
@@ -238,6 +270,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
 
   async function finish(status?: OffboardingStatus): Promise<OffboardingProgress> {
     if (status) s.status = status;
+    s.closing = true;
     for (const st of s.steps) if (st.state === 'pending') st.state = 'skipped';
     await condition(allHandlersFinished);
     return s.progress();
@@ -257,8 +290,14 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     const policy: OffboardingPolicy = { ...configured, ...overrides };
     s.plan = plan;
     s.managerId = plan.managerId;
+    s.approversKnown = true;
+    s.newOwner = plan.newOwner;
     s.setOwners(plan.newOwner?.id ?? null, {});
-    s.ownerNeeded = !plan.newOwner;
+    // An owner is needed only for something to own (before this patch: always).
+    const ownerOnlyWhenOwning = patched('owner-only-when-owning');
+    s.ownerNeeded = !plan.newOwner && (plan.resourcesTotal > 0 || !ownerOnlyWhenOwning);
+    // A cancel that came before the approvers were known gets its answer first.
+    if (s.pendingAuthority > 0) await condition(() => s.pendingAuthority === 0);
     if (s.answer?.action === 'cancelled') return await cancelled();
 
     // 3. Effective date: a durable timer, cancellable.
@@ -277,7 +316,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
 
     // 4. Approval when policy requires it, or when nobody could be proposed as new owner.
     if (policy.approvalRequired || s.ownerNeeded) {
-      const answer = await awaitAnswer(policy, s.ownerNeeded ? 'a new owner must be chosen, then the plan approved' : 'approval of the plan', s.ownerNeeded ? 'owner_needed' : 'approval_request', 0);
+      const answer = await awaitAnswer(policy, s.ownerNeeded ? 'a new owner must be chosen (nobody could be proposed), then the plan approved' : 'approval of the plan', s.ownerNeeded ? 'owner_needed' : 'approval_request', 0);
       if (answer.action === 'rejected') {
         await undoLockoutIfAny();
         return await finish(await settle('rejected'));
@@ -353,7 +392,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
       return await finish(deleted.deleted ? 'deleted' : deleted.reason?.includes('active') ? 'reactivated' : s.status);
     }
     skip('retention', policy.retentionMs === null ? 'accounts are kept' : 'account not deactivated');
-    return await finish();
+    return await finish(s.reactivated ? 'reactivated' : undefined);
   } catch (err) {
     const type = failureType(err);
     if (type === ErrorType.UserGone || type === ErrorType.InvalidState) {
@@ -390,6 +429,14 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
       }
       s.total = s.done.size + pending.length + s.leftBehind.size;
       if (!pending.length) break;
+      // Resources that appeared after a plan with nothing to own have nobody to go to yet.
+      const ownerless = pending.filter((id) => !(s.assignments[id] ?? s.defaultOwnerId)).length;
+      if (ownerless) {
+        s.ownerNeeded = true;
+        await awaitAnswer(policy, `a new owner must be chosen for ${ownerless} resource${ownerless === 1 ? '' : 's'} created since the plan, then the plan approved`, 'owner_needed', round);
+        s.status = 'executing';
+        continue; // re-read ownership with the chosen owner
+      }
       let failures = 0;
       for (let i = 0; i < pending.length; i += TRANSFER_BATCH) {
         const items = pending.slice(i, i + TRANSFER_BATCH).map((id) => ({ resourceId: id, toUserId: s.assignments[id] ?? s.defaultOwnerId! }));
@@ -417,14 +464,27 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
   }
 }
 
-/** Update validators refuse synchronously: nothing changes and the workflow never sees the call. */
+/**
+ * Update validators refuse synchronously: nothing changes and the workflow never sees the call.
+ * The one answer given later is a cancel by a non-Administrator before the plan has read the
+ * leaver's manager: its handler waits for that and then accepts or refuses it.
+ */
 function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
-  function assertApprover(caller: Caller | undefined): void {
+  /**
+   * Refuses a caller who may not act. The leaver never may, Administrators always may; the
+   * manager is known once the leaver's record is read. Before that the answer is `'later'`: only a
+   * cancel can be asked then, and its handler decides as soon as the approvers are known.
+   */
+  function assertApprover(caller: Caller | undefined): 'yes' | 'later' {
     if (!caller?.userId) refuse(ErrorType.NotAllowed, 'The caller is not identified.');
     if (caller.userId === input.userId) refuse(ErrorType.NotAllowed, 'A leaver cannot act on their own offboarding.');
-    if (caller.role === 'Administrators') return;
-    if (s.managerId && caller.userId === s.managerId) return;
+    if (caller.role === 'Administrators') return 'yes';
+    if (!s.approversKnown) return 'later';
+    if (s.managerId && caller.userId === s.managerId) return 'yes';
     refuse(ErrorType.NotAllowed, "Only the leaver's manager or an Administrator may act on this offboarding.");
+  }
+  function assertCancellable(): void {
+    if (!PRE_EXECUTION.includes(s.status) || s.executionStarted || s.answer) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}; it can be cancelled only before execution starts.`);
   }
   function assertAwaiting(): void {
     if (s.status !== 'awaiting_approval' || s.answer) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}, not waiting for an approval.`);
@@ -450,7 +510,7 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
         assertApprover(caller);
         assertAwaiting();
         if (s.ownerChangesInFlight > 0) refuse(ErrorType.InvalidState, 'An owner change is in progress; approve once it has finished.');
-        if (s.ownerNeeded || !s.defaultOwnerId) refuse(ErrorType.InvalidState, 'Choose a new owner (change-owner) before approving.');
+        if (s.ownerNeeded) refuse(ErrorType.InvalidState, 'Choose a new owner (change-owner) before approving.');
         if (version !== s.version) refuse(ErrorType.StalePlan, `The plan changed: approve version ${s.version}, not ${String(version)}.`);
       },
     },
@@ -473,14 +533,26 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
 
   setHandler(
     cancelUpdate,
-    ({ caller, reason }) => {
+    async ({ caller, reason }) => {
+      if (!s.approversKnown && caller.role !== 'Administrators') {
+        // Accepted before the leaver's manager was known: decide once it is.
+        s.pendingAuthority++;
+        try {
+          await condition(() => s.approversKnown || s.closing);
+        } finally {
+          s.pendingAuthority--;
+        }
+        if (!s.approversKnown) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}; it can no longer be cancelled.`);
+        assertApprover(caller);
+        assertCancellable();
+      }
       answer('cancelled', caller, reason);
       return { status: 'cancelled' };
     },
     {
       validator: ({ caller }) => {
         assertApprover(caller);
-        if (!PRE_EXECUTION.includes(s.status) || s.executionStarted || s.answer) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}; it can be cancelled only before execution starts.`);
+        assertCancellable();
       },
     },
   );
@@ -489,8 +561,9 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
     changeOwnerUpdate,
     async ({ newOwnerId, resourceId }) => {
       s.ownerChangesInFlight++;
+      let email: string;
       try {
-        await checks.checkNewOwner({ candidateId: newOwnerId, leaverId: input.userId });
+        ({ email } = await checks.checkNewOwner({ candidateId: newOwnerId, leaverId: input.userId }));
         s.activityCount++;
       } catch (err) {
         refuse(failureType(err) ?? ErrorType.NewOwnerInactive, failureMessage(err));
@@ -502,6 +575,7 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
         s.setOwners(s.defaultOwnerId, { ...s.assignments, [resourceId]: newOwnerId });
       } else {
         s.setOwners(newOwnerId, {});
+        s.newOwner = { id: newOwnerId, email, source: 'approver' };
         s.ownerNeeded = false;
       }
       return { status: s.status, planVersion: s.version };

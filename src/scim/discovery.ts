@@ -52,7 +52,7 @@ export function userSchema(baseUrl: string) {
       attr('userName', { required: true, uniqueness: 'server', description: 'The sign-in email address.' }),
       attr('name', {
         type: 'complex',
-        subAttributes: [attr('givenName'), attr('familyName'), attr('formatted', { mutability: 'readOnly' })],
+        subAttributes: [attr('givenName'), attr('familyName')],
       }),
       attr('displayName', { mutability: 'readOnly' }),
       attr('title'),

@@ -1,5 +1,6 @@
 /** SCIM error responses (RFC 7644 §3.12): every failure on /scim/v2 is answered in this shape. */
 import type { FastifyError } from 'fastify';
+import mongoose from 'mongoose';
 import { AppError } from '../errors';
 
 export const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
@@ -36,8 +37,24 @@ const FASTIFY_BODY_ERRORS: Record<string, { status: number; detail: string; scim
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, detail: 'Send application/scim+json (or application/json).' },
 };
 
+/**
+ * A value the user store refuses (a mongoose validation or cast error) is the client's input:
+ * a 400 naming the attributes, never a 500 (and never mongoose's own wording).
+ */
+function storeRefusal(err: unknown): ScimError | undefined {
+  if (err instanceof mongoose.Error.ValidationError) {
+    const paths = Object.keys(err.errors).slice(0, 10).join(', ');
+    return new ScimError(400, `The user cannot be stored with these values (${paths || 'unknown attribute'}).`, 'invalidValue');
+  }
+  if (err instanceof mongoose.Error.CastError || err instanceof mongoose.Error.ValidatorError) {
+    return new ScimError(400, `The value of ${err.path} is not valid.`, 'invalidValue');
+  }
+  return undefined;
+}
+
 /** Maps any error to a SCIM status and body; 5xx details stay in the log. */
 export function toScimError(err: unknown): { status: number; body: ScimErrorBody; internal: boolean } {
+  err = storeRefusal(err) ?? err;
   if (err instanceof ScimError) return { status: err.status, body: scimErrorBody(err.status, err.detail, err.scimType), internal: false };
   if (err instanceof AppError) {
     const status = err.status === 422 ? 400 : err.status;

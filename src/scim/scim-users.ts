@@ -10,13 +10,14 @@ import { normalizeEmail } from '../domain/email';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import { recordAudit, type Actor } from '../services/audit';
-import { actOnOffboarding, offboardingWorkflowId, startOffboarding, startReactivation } from '../services/offboarding-process';
+import { actOnOffboarding, offboardingWorkflowId, startOffboarding } from '../services/offboarding-process';
+import { reactivate } from '../services/user-admin';
 import { startOnboarding } from '../services/onboarding-process';
 import { assertDomainAllowed, assertSeatAvailable, createPendingUser, type StoredUser } from '../services/users';
 import { ScimError } from './errors';
 import { parseUserFilter } from './filter';
 import type { ScimLink } from './scim-link-model';
-import type { ScimUserFields } from './user-resource';
+import { assertScimUserStorable, type ScimUserFields } from './user-resource';
 
 export interface ScimDeps {
   models: Models;
@@ -64,6 +65,13 @@ export async function getScimUser(deps: ScimDeps, id: string): Promise<ScimUserR
   return { user, link };
 }
 
+/**
+ * The order of every list: by `_id`, newest first. It is total (no two users tie, however many
+ * share a creation time), so a page never repeats or skips a user of another page, and a user
+ * just created is on the first page (what connection tests and checkers look for).
+ */
+const LIST_ORDER = { _id: -1 } as const;
+
 export async function listScimUsers(deps: ScimDeps, options: { filter?: string; startIndex: number; count: number }) {
   const and: Record<string, unknown>[] = [];
   for (const condition of options.filter ? parseUserFilter(options.filter) : []) {
@@ -82,7 +90,7 @@ export async function listScimUsers(deps: ScimDeps, options: { filter?: string; 
   const count = Math.min(Math.max(0, options.count), MAX_PAGE_SIZE);
   const [total, users] = await Promise.all([
     deps.models.User.countDocuments(query),
-    count === 0 ? Promise.resolve([] as StoredUser[]) : deps.models.User.find(query).sort({ createdAt: 1, _id: 1 }).skip(startIndex - 1).limit(count).lean<StoredUser[]>(),
+    count === 0 ? Promise.resolve([] as StoredUser[]) : deps.models.User.find(query).sort(LIST_ORDER).skip(startIndex - 1).limit(count).lean<StoredUser[]>(),
   ]);
   const links = users.length ? await deps.models.ScimLink.find({ userId: { $in: users.map((u) => u._id) } }).lean<ScimLink[]>() : [];
   const byUser = new Map(links.map((l) => [String(l.userId), l]));
@@ -130,6 +138,18 @@ export async function createScimUser(deps: ScimDeps, fields: ScimUserFields & { 
  */
 export async function updateScimUser(deps: ScimDeps, id: string, fields: ScimUserFields, caller: ScimCaller): Promise<ScimUserRecord> {
   const { user, link } = await getScimUser(deps, id);
+  // The user as it would be after the request, checked by the rules of POST and PUT before anything is written.
+  const given = new Set((Object.keys(fields) as (keyof ScimUserFields)[]).filter((k) => fields[k] !== undefined));
+  assertScimUserStorable(
+    {
+      email: fields.email ?? user.email,
+      firstName: fields.firstName ?? user.firstName ?? '',
+      lastName: fields.lastName ?? user.lastName ?? '',
+      title: fields.title === undefined ? user.title : fields.title,
+      externalId: fields.externalId === undefined ? link?.externalId : fields.externalId,
+    },
+    given,
+  );
   const doc = await deps.models.User.findById(user._id);
   if (!doc) notFound(id);
   const changed: string[] = [];
@@ -153,6 +173,8 @@ export async function updateScimUser(deps: ScimDeps, id: string, fields: ScimUse
   }
   if (changed.length) {
     try {
+      // A value the store refuses is a 400 (toScimError), raised here before anything is written.
+      await doc.validate();
       await doc.save();
     } catch (err) {
       if ((err as { code?: number }).code === 11000) throw new ScimError(409, `A user with userName ${doc.email} already exists.`, 'uniqueness');
@@ -175,8 +197,7 @@ async function deprovision(deps: ScimDeps, user: StoredUser, link: ScimLink | nu
 
 async function reprovision(deps: ScimDeps, user: StoredUser, link: ScimLink | null, caller: ScimCaller): Promise<void> {
   if (user.status === 'deactivated') {
-    await startReactivation(deps.temporal, deps.taskQueue, { userId: String(user._id), requestedBy: caller.requestedBy, reason: 'Reactivated by the identity provider (SCIM active=true).' });
-    await waitFor(async () => (await deps.models.User.findById(user._id, { status: 1 }).lean())?.status !== 'deactivated', 5_000);
+    await reactivate(deps, user._id, caller.actor, { reason: 'Reactivated by the identity provider (SCIM active=true).', waitMs: 5_000 });
   } else if (link?.deprovisionedAt) {
     // Still being offboarded: cancelling before the deactivation undoes the lockout.
     const running = await deps.temporal.workflow

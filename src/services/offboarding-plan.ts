@@ -50,7 +50,6 @@ export async function buildOffboardingPlan(models: Models, options: PlanOptions)
     newOwner = { id: candidate.id, email: user!.email, source: candidate.source };
     break;
   }
-  if (!newOwner) notes.push('No new owner could be proposed; the approver has to choose one.');
 
   const [resources, resourcesTotal, activeSessions, tokens] = await Promise.all([
     models.Resource.find({ ownerId: leaver._id }, { kind: 1, name: 1 }).sort({ kind: 1, name: 1 }).limit(PLAN_RESOURCE_LIMIT).lean(),
@@ -58,6 +57,8 @@ export async function buildOffboardingPlan(models: Models, options: PlanOptions)
     countSubjectDocuments(models.Session, { userId: leaver._id, endedAt: null }),
     models.AccessToken.find({ userId: leaver._id, revokedAt: null }, { tokenId: 1, name: 1 }).lean(),
   ]);
+  // A new owner is needed only for something to own.
+  if (!newOwner) notes.push(resourcesTotal ? 'No new owner could be proposed; the approver has to choose one.' : 'Nothing is owned, so no new owner is needed.');
 
   return {
     userId: leaverId,

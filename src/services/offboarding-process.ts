@@ -22,12 +22,16 @@ import {
   type BulkOffboardingProgress,
   type Caller,
   type OffboardingInput,
+  type OffboardingPlan,
   type OffboardingProgress,
+  planVersion,
 } from '../../workflows/offboarding-messages';
 import type { reactivationWorkflow } from '../../workflows/reactivation';
 import { TENURE_PROCESS, TENURE_SUBJECT } from '../../workflows/search-attributes';
 import type { Config } from '../config/env';
+import type { Models } from '../db/models';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from '../errors';
+import { buildOffboardingPlan } from './offboarding-plan';
 
 export type ProcessSource = 'slack' | 'hr' | 'api' | 'scim';
 
@@ -203,4 +207,28 @@ export async function getOffboardingProgress(client: Client, userId: string): Pr
 export async function getBulkOffboardingProgress(client: Client, id: string): Promise<BulkOffboardingProgress> {
   const workflowId = bulkOffboardingWorkflowId(id);
   return mapped(client, workflowId, () => client.workflow.getHandle(workflowId).query(bulkProgressQuery));
+}
+
+export type PlanView = OffboardingPlan & { version: string; assignments: Record<string, string> };
+
+/**
+ * The plan an approver reads. While an offboarding of the user runs, its own plan: the owners as
+ * they stand after any change of owner, and the version to approve. Otherwise (or when asked
+ * about another new owner) a dry run that changes nothing.
+ */
+export async function viewOffboardingPlan(models: Models, client: Client, userId: string, newOwnerId?: string): Promise<PlanView> {
+  if (!newOwnerId) {
+    const workflowId = offboardingWorkflowId(userId);
+    const handle = client.workflow.getHandle(workflowId);
+    const running = await handle
+      .describe()
+      .then((d) => d.status.name === 'RUNNING')
+      .catch(() => false);
+    if (running) {
+      const progress = await mapped(client, workflowId, () => handle.query(progressQuery));
+      if (progress.plan) return progress.plan;
+    }
+  }
+  const plan = await buildOffboardingPlan(models, { userId, newOwnerId });
+  return { ...plan, version: planVersion(plan.newOwner?.id ?? null, {}), assignments: {} };
 }

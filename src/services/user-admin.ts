@@ -1,15 +1,19 @@
 /**
  * Administrator actions of the API that wrap the account operations of users.ts with the
  * guards an API caller needs: the last Administrator cannot be demoted, deactivated or deleted,
- * and nobody acts on their own account through these routes.
+ * and nobody acts on their own account through these routes. Reactivation, from any way in,
+ * goes through `reactivate` here.
  */
+import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
 import type { Types } from 'mongoose';
+import { ErrorType } from '../../workflows/errors';
 import type { Models } from '../db/models';
 import type { SiteRole } from '../domain/roles';
-import { AppError, ConflictError } from '../errors';
+import { AppError, ConflictError, NotFoundError } from '../errors';
 import { issueAccessToken } from '../security/access-tokens';
 import { recordAudit, type Actor } from './audit';
-import { changeSiteRole, deactivateUser, deleteUserPermanently, getUserById, type StoredUser } from './users';
+import { startReactivation } from './offboarding-process';
+import { assertSeatAvailable, changeSiteRole, deactivateUser, deleteUserPermanently, getUserById, type StoredUser } from './users';
 import { countSubjectDocuments } from '../db/count';
 
 /** Active Administrators other than `userId`: at least one must remain. */
@@ -107,4 +111,74 @@ export async function issueTokenFor(models: Models, userId: Types.ObjectId, inpu
   await recordAudit(models, { action: 'token.issued', actor, target: { id: userId, email: user.email }, details: { tokenId: issued.tokenId, name: input.name, scope: input.scope ?? ['api'] } });
   const record = await models.AccessToken.findOne({ tokenId: issued.tokenId }).lean();
   return { ...issued, record: record! };
+}
+
+export interface ReactivationDeps {
+  models: Models;
+  temporal: Client;
+  taskQueue: string;
+}
+
+export interface ReactivationOutcome {
+  processId: string;
+  /** false when a reactivation already running was joined. */
+  started: boolean;
+  /** Whether the process finished within the wait (the user is then active). */
+  finished: boolean;
+  /** The user as it stands after the wait. */
+  user: StoredUser;
+}
+
+/** How long a caller that answers at once (API `…/reactivate`, Slack) waits for the process. */
+export const REACTIVATION_WAIT_MS = 15_000;
+
+/**
+ * The one way to reactivate an account, for the API, Slack and SCIM: a deactivated user only,
+ * the plan limit checked before anything starts; then the reactivation process
+ * (`reactivation:<userId>`) makes the account active and tells a running offboarding of the user,
+ * which stops its undo window and retention and ends as `reactivated`. With `waitMs`, waits that
+ * long for the process; a refusal inside it comes back as the same typed error.
+ */
+export async function reactivate(deps: ReactivationDeps, userId: Types.ObjectId, actor: Actor, options: { reason?: string; waitMs?: number } = {}): Promise<ReactivationOutcome> {
+  const user = await getUserById(deps.models, userId);
+  if (user.status !== 'deactivated') {
+    throw new ConflictError(`${user.email} is ${user.status}; only deactivated users can be reactivated.`, 'invalid_state', { status: user.status });
+  }
+  await assertSeatAvailable(deps.models);
+  const started = await startReactivation(deps.temporal, deps.taskQueue, {
+    userId: String(user._id),
+    requestedBy: { type: actor.type, id: actor.id ? String(actor.id) : undefined, email: actor.email },
+    reason: options.reason,
+  });
+  await recordAudit(deps.models, { action: 'reactivation.requested', actor, target: { id: user._id, email: user.email }, processId: started.workflowId, details: { reason: options.reason, joined: !started.started } });
+  let finished = false;
+  if (options.waitMs) {
+    const result = deps.temporal.workflow.getHandle(started.workflowId, started.runId).result();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), options.waitMs);
+    });
+    try {
+      finished = (await Promise.race([result.then(() => 'done' as const), timeout])) === 'done';
+    } catch (err) {
+      throw reactivationRefusal(err, user);
+    } finally {
+      clearTimeout(timer);
+      result.catch(() => undefined);
+    }
+  }
+  return { processId: started.workflowId, started: started.started, finished, user: finished ? await getUserById(deps.models, userId) : user };
+}
+
+/** A failed reactivation process as the typed error its activity refused with. */
+function reactivationRefusal(err: unknown, user: StoredUser): unknown {
+  if (!(err instanceof WorkflowFailedError)) return err;
+  let cause: unknown = err.cause;
+  while (cause && !(cause instanceof ApplicationFailure) && (cause as { cause?: unknown }).cause) cause = (cause as { cause?: unknown }).cause;
+  if (!(cause instanceof ApplicationFailure)) return new ConflictError(`The reactivation of ${user.email} failed: ${err.message}`, 'reactivation_failed');
+  const carried = cause.details?.[0] as { status?: number; code?: string; details?: unknown } | undefined;
+  if (carried?.status && carried.code) return new AppError(carried.status, carried.code, cause.message, carried.details);
+  if (cause.type === ErrorType.UserGone) return new NotFoundError(cause.message, 'user_not_found');
+  if (cause.type === ErrorType.InvalidState) return new ConflictError(cause.message, 'invalid_state');
+  return new ConflictError(cause.message, 'reactivation_failed');
 }

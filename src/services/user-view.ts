@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import type { User } from '../db/models/user';
+import { isActiveStatus } from '../domain/user-state';
 
 type StoredUser = User & { _id: Types.ObjectId; createdAt?: Date; updatedAt?: Date };
 
@@ -23,7 +24,7 @@ export function toApiUser(user: StoredUser) {
     tools: user.tools ?? [],
     createdAt: user.createdAt?.toISOString(),
     updatedAt: user.updatedAt?.toISOString(),
-    active: user.status === 'active',
+    active: isActiveStatus(user.status),
     siteRole: user.siteRole,
     status: user.status,
     managerId: user.managerId ? String(user.managerId) : undefined,

@@ -7,7 +7,7 @@ import { Types } from 'mongoose';
 import type { Models } from '../db/models';
 import { getOrgSettings } from '../db/models/org-settings';
 import type { User } from '../db/models/user';
-import { domainOf, normalizeEmail, parseEmailPattern, PatternError } from '../domain/email';
+import { domainOf, emailAddressProblem, normalizeEmail, parseEmailPattern, PatternError } from '../domain/email';
 import { withinPlan, ACTIVE_USER_LIMITS } from '../domain/plans';
 import type { SiteRole } from '../domain/roles';
 import { allowedFrom, nextStatus, type Transition } from '../domain/user-state';
@@ -125,6 +125,9 @@ export async function assertDomainAllowed(models: Models, email: string, confirm
 /** Creates a pending user (seed 000 "Create a new user"): plan, domain and group checks first. */
 export async function createPendingUser(models: Models, input: CreateUserInput, actor: Actor, processId?: string): Promise<StoredUser> {
   const email = normalizeEmail(input.email);
+  // Every way in checks the address already; this keeps the one rule true of the store itself.
+  const problem = emailAddressProblem(email);
+  if (problem) throw new ValidationError(`"${email.slice(0, 254)}" ${problem}; a user needs an email address.`, undefined, 'invalid_email');
   if (await models.User.exists({ email })) throw new ConflictError(`A user with email ${email} already exists.`, 'email_taken');
   await assertDomainAllowed(models, email, input.confirmDomainMismatch);
   const groups = await assertGroupsExist(models, input.groups ?? []);

@@ -2,6 +2,7 @@
  * Parsing of the slash commands' text. Pure: returns the parsed arguments or a usage error
  * that says what was wrong and shows the correct form.
  */
+import { isEmailAddress, normalizeEmail } from '../domain/email';
 import { isSiteRole, SITE_ROLES, type SiteRole } from '../domain/roles';
 
 export const USAGE = {
@@ -18,7 +19,6 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 /** A person named in a command: a Slack mention or an email address. */
 export type PersonRef = { slackUserId: string } | { email: string };
 
-const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 const MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/;
 const MAILTO = /^<mailto:([^|>]+)(?:\|[^>]*)?>$/;
 
@@ -36,7 +36,7 @@ export function parsePerson(token: string | undefined): PersonRef | undefined {
   if (mention) return { slackUserId: mention[1]! };
   const mailto = MAILTO.exec(token);
   const email = (mailto ? mailto[1]! : token).toLowerCase();
-  return EMAIL.test(email) ? { email } : undefined;
+  return isEmailAddress(email) ? { email: normalizeEmail(email) } : undefined;
 }
 
 function parseEmail(token: string | undefined): string | undefined {

@@ -1,8 +1,11 @@
 /**
  * Keeps Slack in step with the workflows, from their `progress` queries: posts approval requests
- * to the approvers of offboardings that wait for one, closes them once decided (who and when,
- * buttons gone), and updates progress messages as steps complete. Every write is keyed in
- * slack_messages, so a pass can run any number of times (BullMQ job scheduler) without repeats.
+ * to the approvers of offboardings that wait for one (to the Administrators too once the workflow
+ * has escalated the wait), reminds the approvers once its reminder timer has fired, closes the
+ * requests once decided (who and when, buttons gone), and updates progress messages as steps
+ * complete. Escalation and reminder are the workflow's own state (`escalatedAt`, `remindedAt`),
+ * never read from its texts. Every write is keyed in slack_messages, so a pass can run any number
+ * of times (BullMQ job scheduler) without repeats.
  */
 import type { WebClient } from '@slack/web-api';
 import type { OffboardingProgress } from '../../workflows/offboarding-messages';
@@ -16,12 +19,13 @@ import { renderProgress, type ProgressView } from './progress';
 
 export interface SyncReport {
   approvalsPosted: number;
+  remindersPosted: number;
   approvalsClosed: number;
   progressUpdated: number;
 }
 
 export async function runSlackSync(ctx: SlackContext, client: WebClient): Promise<SyncReport> {
-  const report: SyncReport = { approvalsPosted: 0, approvalsClosed: 0, progressUpdated: 0 };
+  const report: SyncReport = { approvalsPosted: 0, remindersPosted: 0, approvalsClosed: 0, progressUpdated: 0 };
   const awaiting = new Map<string, OffboardingProgress>();
   const query = `WorkflowType = 'offboardingWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${ctx.config.TEMPORAL_TASK_QUEUE.replace(/'/g, '')}'`;
   for await (const execution of ctx.temporal.workflow.list({ query })) {
@@ -31,7 +35,10 @@ export async function runSlackSync(ctx: SlackContext, client: WebClient): Promis
       .catch(() => undefined);
     if (progress?.status === 'awaiting_approval' && progress.plan) {
       awaiting.set(execution.workflowId, progress);
-      report.approvalsPosted += await postApprovals(ctx, client, progress);
+      const leaver = await ctx.models.User.findById(progress.userId).lean<StoredUser>();
+      if (!leaver) continue;
+      report.approvalsPosted += await postApprovals(ctx, client, leaver, progress);
+      if (progress.remindedAt) report.remindersPosted += await postReminders(ctx, client, leaver, progress);
     }
   }
   report.approvalsClosed += await closeDecidedApprovals(ctx, client, awaiting);
@@ -39,10 +46,12 @@ export async function runSlackSync(ctx: SlackContext, client: WebClient): Promis
   return report;
 }
 
-/** The leaver's manager when active, else (or once escalated) the active Administrators; never the leaver. */
-async function approversFor(ctx: SlackContext, leaver: StoredUser, progress: OffboardingProgress): Promise<StoredUser[]> {
+/**
+ * The leaver's manager when active, else the active Administrators; never the leaver. Once the
+ * workflow has escalated the wait (its `escalatedAt`), the Administrators as well.
+ */
+async function approversFor(ctx: SlackContext, leaver: StoredUser, escalated: boolean): Promise<StoredUser[]> {
   const manager = leaver.managerId ? await ctx.models.User.findOne({ _id: leaver.managerId, status: 'active' }).lean<StoredUser>() : null;
-  const escalated = progress.steps.some((s) => s.name === 'approval' && /escalat/i.test(s.detail ?? ''));
   const approvers: StoredUser[] = manager && !manager._id.equals(leaver._id) ? [manager] : [];
   if (!approvers.length || escalated) {
     const admins = await ctx.models.User.find({ siteRole: 'Administrators', status: 'active', _id: { $ne: leaver._id } }).limit(20).lean<StoredUser[]>();
@@ -51,10 +60,8 @@ async function approversFor(ctx: SlackContext, leaver: StoredUser, progress: Off
   return approvers;
 }
 
-async function postApprovals(ctx: SlackContext, client: WebClient, progress: OffboardingProgress): Promise<number> {
-  const leaver = await ctx.models.User.findById(progress.userId).lean<StoredUser>();
-  if (!leaver) return 0;
-  const approvers = await approversFor(ctx, leaver, progress);
+async function postApprovals(ctx: SlackContext, client: WebClient, leaver: StoredUser, progress: OffboardingProgress): Promise<number> {
+  const approvers = await approversFor(ctx, leaver, !!progress.escalatedAt);
   const owners = await ownerLabels(ctx, progress);
   let posted = 0;
   for (const approver of approvers) {
@@ -69,6 +76,33 @@ async function postApprovals(ctx: SlackContext, client: WebClient, progress: Off
     await ctx.models.SlackMessage.updateOne(
       { key },
       { $setOnInsert: { kind: 'approval', key, workflowId: progress.workflowId, channel, ts: sent.ts, title: displayName(leaver), slackUserId, planVersion: progress.plan!.version } },
+      { upsert: true },
+    );
+    posted += 1;
+  }
+  return posted;
+}
+
+/**
+ * Once the workflow's reminder timer has fired (its `remindedAt`), the approvers it reminds (not
+ * those asked only because of an escalation) get one reminder in the thread of their request.
+ */
+async function postReminders(ctx: SlackContext, client: WebClient, leaver: StoredUser, progress: OffboardingProgress): Promise<number> {
+  const keyOf = (slackUserId: string) => `reminder:${progress.workflowId}:${progress.remindedAt}:${slackUserId}`;
+  const open = await ctx.models.SlackMessage.find({ kind: 'approval', workflowId: progress.workflowId, planVersion: progress.plan!.version, finishedAt: null }).lean();
+  const sent = new Set((await ctx.models.SlackMessage.find({ key: { $in: open.map((m) => keyOf(m.slackUserId ?? '')) } }, { key: 1 }).lean()).map((m) => m.key));
+  const due = open.filter((m) => m.slackUserId && m.channel && m.ts && !sent.has(keyOf(m.slackUserId)));
+  if (!due.length) return 0;
+  const reminded = new Set(await Promise.all((await approversFor(ctx, leaver, false)).map((a) => slackIdOf(client, a.email))));
+  let posted = 0;
+  for (const request of due) {
+    if (!reminded.has(request.slackUserId!)) continue;
+    const key = keyOf(request.slackUserId!);
+    const text = `:alarm_clock: Reminder: the offboarding of ${displayName(leaver)} (${leaver.email}) is still waiting for your answer.`;
+    const reply = await ctx.throttle.run(request.channel!, () => client.chat.postMessage({ channel: request.channel!, thread_ts: request.ts!, text }));
+    await ctx.models.SlackMessage.updateOne(
+      { key },
+      { $setOnInsert: { kind: 'reminder', key, workflowId: progress.workflowId, channel: request.channel, ts: reply.ts, title: displayName(leaver), slackUserId: request.slackUserId, planVersion: progress.plan!.version, finishedAt: new Date() } },
       { upsert: true },
     );
     posted += 1;

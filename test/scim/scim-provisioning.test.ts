@@ -49,7 +49,8 @@ describe('POST /Users', () => {
       const res = await scimRequest(app, 'POST', '/Users', body);
       expect(res.statusCode).toBe(201);
       const created = res.json();
-      expect(created).toMatchObject({ userName: 'okta.person@example.com', externalId: '00u1okta', active: true, name: { givenName: 'Okta', familyName: 'Person' } });
+      // Provisioned and invited, not yet active: access starts when the invitation is accepted.
+      expect(created).toMatchObject({ userName: 'okta.person@example.com', externalId: '00u1okta', active: false, name: { givenName: 'Okta', familyName: 'Person' } });
       expect(res.headers.location).toBe(created.meta.location);
       expect(await ctx.models.User.findById(created.id).lean()).toMatchObject({ status: 'pending', email: 'okta.person@example.com' });
       expect((await client.workflow.getHandle(onboardingWorkflowId('okta.person@example.com')).describe()).status.name).toBe('RUNNING');

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../helpers/context';
 import { signSlackRequest } from '../helpers/slack-api';
 import { SIGNING_SECRET, startSlackHarness, type SlackHarness } from '../helpers/slack-app';
-import { createClient } from '../helpers/temporal';
+import { createClient, withWorker } from '../helpers/temporal';
 
 let ctx: TestContext;
 let temporal: Client;
@@ -127,8 +127,10 @@ describe('commands that succeed without a workflow', () => {
 
   it('/reactivate by an administrator reactivates at once', async () => {
     slack.responses();
-    await slack.command('/reactivate', 'gone@example.com', slack.people.admin!.slackId);
-    const answer = await slack.nextResponse();
+    const answer = await withWorker(ctx, async () => {
+      await slack.command('/reactivate', 'gone@example.com', slack.people.admin!.slackId);
+      return slack.nextResponse();
+    });
     expect(answer).toMatch(/gone@example\.com is active again/);
     expect(await ctx.models.User.countDocuments({ email: 'gone@example.com', status: 'active' })).toBe(1);
   });

@@ -1,5 +1,6 @@
 /** Every user endpoint against the real MongoDB-wire server: answers, field names, status codes, effects. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withWorker } from '../helpers/temporal';
 import { seedResource, seedUser, type SeededUser } from '../helpers/users';
 import { json, openHarness, type Harness } from './harness';
 
@@ -212,14 +213,16 @@ describe('POST /v1/users/{idOrEmail}/deactivate', () => {
 });
 
 describe('POST /v1/users/{idOrEmail}/reactivate', () => {
-  it('makes a deactivated user active at once and audits it', async () => {
+  it('makes a deactivated user active at once through the reactivation process and audits it', async () => {
     const u = await seedUser(h.ctx.models, { status: 'deactivated' });
-    const res = await post(`/v1/users/${u.user._id}/reactivate`);
+    const res = await withWorker(h.ctx, () => post(`/v1/users/${u.user._id}/reactivate`));
     expect(res.statusCode).toBe(200);
     expect(json(res).message).toBe('User reactivation completed: true');
     expect(json(res).user).toMatchObject({ status: 'active', active: true });
     expect(json(res).user.deactivatedAt).toBeUndefined();
-    expect(await auditOf('user.reactivated', u.user._id)).toHaveLength(1);
+    const [event] = await auditOf('user.reactivated', u.user._id);
+    expect(event!.processId).toBe(`reactivation:${u.user._id}`);
+    expect(String(event!.actorId)).toBe(String(admin.user._id));
   });
 
   it('answers 409 for a user who is not deactivated', async () => {
@@ -507,7 +510,7 @@ describe('rules that span routes', () => {
     } finally {
       await h.ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { plan: 'Enterprise' } });
     }
-    expect((await post(`/v1/users/${u.user._id}/reactivate`)).statusCode).toBe(200);
+    expect((await withWorker(h.ctx, () => post(`/v1/users/${u.user._id}/reactivate`))).statusCode).toBe(200);
   });
 
   it('Administrators can list deactivated users; the export covers every state', async () => {

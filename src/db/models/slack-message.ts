@@ -2,11 +2,12 @@ import { Schema, type Connection, type InferSchemaType, type Model } from 'mongo
 
 /**
  * A Slack message tenure keeps up to date: a process's progress message in the requester's
- * conversation, or an approval request in an approver's DM.
+ * conversation, or an approval request in an approver's DM; or one sent once (a reminder in the
+ * thread of an approval request), recorded so that it is never sent twice.
  */
 export const slackMessageSchema = new Schema(
   {
-    kind: { type: String, enum: ['progress', 'approval'], required: true },
+    kind: { type: String, enum: ['progress', 'approval', 'reminder'], required: true },
     workflowId: { type: String, required: true },
     /** For approvals: the plan version asked about and the approver's Slack id. */
     key: { type: String, required: true },

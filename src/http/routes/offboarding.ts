@@ -10,19 +10,18 @@ import { z } from 'zod';
 import { can, type Permission } from '../../domain/roles';
 import { AppError, ConflictError, ForbiddenError, UnprocessableError, ValidationError } from '../../errors';
 import { recordAudit } from '../../services/audit';
-import { buildOffboardingPlan, newOwnerProblem } from '../../services/offboarding-plan';
+import { newOwnerProblem } from '../../services/offboarding-plan';
+import { actOnOffboardingAs, requestOffboarding, type ActingUser } from '../../services/offboarding-requests';
 import {
-  actOnOffboarding,
   getBulkOffboardingProgress,
   getOffboardingProgress,
   offboardingWorkflowId,
   startBulkOffboarding,
-  startOffboarding,
-  startReactivation,
+  viewOffboardingPlan,
   type OffboardingAction,
 } from '../../services/offboarding-process';
-import { assertSeatAvailable, getUserByIdOrEmail, type StoredUser } from '../../services/users';
-import { planVersion } from '../../../workflows/offboarding-messages';
+import { reactivate } from '../../services/user-admin';
+import { getUserByIdOrEmail, type StoredUser } from '../../services/users';
 import type { AppDeps } from '../app';
 import { actorOf, principalOf } from '../auth';
 import { decodeUtf8 } from '../body-encoding';
@@ -138,6 +137,12 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     if (problem) throw new UnprocessableError(`The new owner cannot receive the resources: ${problem}.`, 'invalid_new_owner');
   }
 
+  /** The authenticated caller as the offboarding requests see them. */
+  function actingUser(request: FastifyRequest): ActingUser {
+    const { user } = principalOf(request);
+    return { user, actor: actorOf(request), source: 'api' };
+  }
+
   const guard = createGuard(deps);
 
   return async (app) => {
@@ -165,23 +170,11 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         assertAdminOrManager(request, leaver, 'processes:start');
         if (leaver.status === 'deactivated') throw new ConflictError(`${leaver.email} is already deactivated.`, 'invalid_state');
         await assertNewOwner(request.body.newOwnerId, leaver);
-        const actor = actorOf(request);
-        const userId = String(leaver._id);
-        const started = await startOffboarding(temporal, taskQueue, {
-          userId,
+        const started = await requestOffboarding({ models, temporal, taskQueue }, leaver, actingUser(request), {
           reason: request.body.reason,
-          requestedBy: { type: 'user', id: String(actor.id), email: actor.email },
-          source: 'api',
           effectiveDate: request.body.effectiveDate,
           newOwnerId: request.body.newOwnerId?.toLowerCase(),
           immediateLockout: request.body.immediateLockout,
-        });
-        await recordAudit(models, {
-          action: started.started ? 'offboarding.requested' : 'offboarding.request_joined',
-          actor,
-          target: { id: leaver._id, email: leaver.email },
-          processId: started.workflowId,
-          details: { reason: request.body.reason, source: 'api', effectiveDate: request.body.effectiveDate, immediateLockout: !!request.body.immediateLockout },
         });
         return reply.status(202).send({ processId: started.workflowId, started: started.started });
       },
@@ -199,12 +192,11 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/users/:idOrEmail/offboarding-plan',
-      { schema: { tags: ['offboarding'], summary: 'What an offboarding would do (dry run, changes nothing)', params: idOrEmailParams, querystring: z.strictObject({ newOwnerId: userIdText.optional() }) } },
+      { schema: { tags: ['offboarding'], summary: "The running offboarding's plan (owners as chosen, version to approve), else a dry run that changes nothing", params: idOrEmailParams, querystring: z.strictObject({ newOwnerId: userIdText.optional() }) } },
       async (request) => {
         const leaver = await getUserByIdOrEmail(models, request.params.idOrEmail);
         assertAdminOrManager(request, leaver, 'processes:read');
-        const plan = await buildOffboardingPlan(models, { userId: leaver._id, newOwnerId: request.query.newOwnerId?.toLowerCase() });
-        return { ...plan, version: planVersion(plan.newOwner?.id ?? null, {}) };
+        return viewOffboardingPlan(models, temporal, String(leaver._id), request.query.newOwnerId?.toLowerCase());
       },
     );
 
@@ -225,36 +217,20 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         { schema: { tags: ['offboarding'], summary: `${action.path} the running offboarding (manager or Administrator; never the leaver)`, params: idOrEmailParams, body: action.body.default({}) } },
         async (request) => {
           const leaver = await getUserByIdOrEmail(models, request.params.idOrEmail);
-          const actor = actorOf(request);
-          const { user } = principalOf(request);
           const command = action.toCommand(request.body as never);
-          const processId = offboardingWorkflowId(String(leaver._id));
-          const event = `offboarding.${action.path.replace('-', '_')}`;
-          try {
-            const result = await actOnOffboarding(temporal, String(leaver._id), { userId: String(user._id), role: user.siteRole, email: user.email }, command);
-            await recordAudit(models, { action: event, actor, target: { id: leaver._id, email: leaver.email }, processId, details: { ...command, result } });
-            return { processId, ...result };
-          } catch (err) {
-            if (err instanceof AppError && (err.status === 403 || err.status === 409 || err.status === 422)) {
-              await recordAudit(models, { action: `${event}_refused`, actor, target: { id: leaver._id, email: leaver.email }, processId, details: { code: err.code, message: err.message } });
-            }
-            throw err;
-          }
+          const result = await actOnOffboardingAs({ models, temporal }, leaver, actingUser(request), command);
+          return { processId: offboardingWorkflowId(String(leaver._id)), ...result };
         },
       );
     }
 
     app.post(
       '/v1/users/:idOrEmail/reactivation',
-      { onRequest: guard('users:reactivate'), schema: { tags: ['offboarding'], summary: 'Reactivate a deactivated user', params: idOrEmailParams, body: z.strictObject({ reason: reasonText.optional() }).default({}), response: { 202: processAccepted } } },
+      { onRequest: guard('users:reactivate'), schema: { tags: ['offboarding'], summary: 'Reactivate a deactivated user through the reactivation process (202 at once; the same path as …/reactivate)', params: idOrEmailParams, body: z.strictObject({ reason: reasonText.optional() }).default({}), response: { 202: processAccepted } } },
       async (request, reply) => {
         const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
-        if (user.status !== 'deactivated') throw new ConflictError(`${user.email} is ${user.status}; only deactivated users can be reactivated.`, 'invalid_state');
-        await assertSeatAvailable(models);
-        const actor = actorOf(request);
-        const started = await startReactivation(temporal, taskQueue, { userId: String(user._id), requestedBy: { type: 'user', id: String(actor.id), email: actor.email }, reason: request.body.reason });
-        await recordAudit(models, { action: 'reactivation.requested', actor, target: { id: user._id, email: user.email }, processId: started.workflowId, details: { reason: request.body.reason } });
-        return reply.status(202).send({ processId: started.workflowId, started: started.started });
+        const outcome = await reactivate({ models, temporal, taskQueue }, user._id, actorOf(request), { reason: request.body.reason });
+        return reply.status(202).send({ processId: outcome.processId, started: outcome.started });
       },
     );
 

@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Models } from '../../db/models';
-import { normalizeEmail } from '../../domain/email';
+import { emailAddress, normalizeEmail } from '../../domain/email';
 import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, UnprocessableError } from '../../errors';
 import { acceptInvitation, cancelInvitation, completeRegistration, invitationLink, newInvitationToken } from '../../services/invitations';
 import { onboardingWorkflowId, startOnboarding, type OnboardingRequest } from '../../services/onboarding-process';
@@ -39,7 +39,7 @@ const TAGS = ['onboarding'];
 const text = freeText;
 
 const createUserBody = z.strictObject({
-  email: z.email().max(254),
+  email: emailAddress,
   firstName: text(100).optional(),
   lastName: text(100).optional(),
   preferredName: text(100).optional(),

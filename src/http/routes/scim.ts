@@ -5,11 +5,13 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ForbiddenError, UnauthorizedError } from '../../errors';
-import { toScimError, ScimError } from '../../scim/errors';
+import { attributeList, selectAttributes, type AttributeSelection } from '../../scim/attributes';
+import { scimErrorBody, toScimError, ScimError } from '../../scim/errors';
 import { enterpriseUserSchema, listResponse, serviceProviderConfig, userResourceType, userSchema } from '../../scim/discovery';
 import { parsePatch } from '../../scim/patch';
 import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA } from '../../scim/schema-names';
-import { createScimUser, deleteScimUser, getScimUser, listScimUsers, updateScimUser, type ScimCaller, type ScimDeps } from '../../scim/scim-users';
+import { createScimUser, deleteScimUser, getScimUser, listScimUsers, updateScimUser, type ScimCaller, type ScimDeps, type ScimUserRecord } from '../../scim/scim-users';
+import { parseSearchRequest, type UserQuery } from '../../scim/search';
 import { parseScimUser, toScimUser } from '../../scim/user-resource';
 import { constantTimeEqual } from '../../security/secrets';
 import type { AppDeps } from '../app';
@@ -26,7 +28,7 @@ const DEFAULT_PAGE_SIZE = 100;
 
 function integerParam(value: unknown, name: string, fallback: number): number {
   if (value === undefined || value === '') return fallback;
-  const text = String(value);
+  const text = typeof value === 'string' ? value : '';
   if (!/^-?\d{1,9}$/.test(text)) throw new ScimError(400, `${name} must be an integer.`, 'invalidValue');
   return Number(text);
 }
@@ -76,6 +78,22 @@ export function scimRoutes(deps: AppDeps): FastifyPluginAsync {
     });
 
     const hidden = { schema: { hide: true } };
+    type Query = { Querystring: Record<string, unknown> };
+
+    /** The partial representation asked for with ?attributes= or ?excludedAttributes= (RFC 7644 §3.9). */
+    const selectionOf = (query: Record<string, unknown>): AttributeSelection => ({
+      attributes: attributeList(query.attributes, 'attributes', 'query'),
+      excludedAttributes: attributeList(query.excludedAttributes, 'excludedAttributes', 'query'),
+    });
+    const present = (record: ScimUserRecord, selection: AttributeSelection) => selectAttributes(toScimUser(record.user, record.link, baseUrl), selection);
+    const list = async (query: UserQuery) => {
+      const page = await listScimUsers(scim, query);
+      return listResponse(
+        page.records.map((r) => present(r, query)),
+        page.total,
+        page.startIndex,
+      );
+    };
 
     app.get('/ServiceProviderConfig', hidden, async () => serviceProviderConfig(baseUrl));
     app.get('/ResourceTypes', hidden, async () => listResponse([userResourceType(baseUrl)], 1));
@@ -86,41 +104,60 @@ export function scimRoutes(deps: AppDeps): FastifyPluginAsync {
       if (request.params.id === ENTERPRISE_USER_SCHEMA) return enterpriseUserSchema(baseUrl);
       throw new ScimError(404, `No schema ${request.params.id.slice(0, 200)}.`);
     });
+    // The discovery documents are read-only (RFC 7644 §4): any other method is 405, with Allow.
+    for (const url of ['/ServiceProviderConfig', '/ResourceTypes', '/Schemas']) {
+      for (const path of [url, `${url}/*`]) {
+        app.route({
+          method: ['POST', 'PUT', 'PATCH', 'DELETE'],
+          url: path,
+          ...hidden,
+          handler: async (request, reply) =>
+            reply
+              .status(405)
+              .header('allow', 'GET')
+              .type(SCIM_CONTENT_TYPE)
+              .send(scimErrorBody(405, `${url.slice(1)} is read-only: only GET is allowed, not ${request.method}.`)),
+        });
+      }
+    }
 
-    app.get<{ Querystring: Record<string, string | undefined> }>('/Users', hidden, async (request) => {
-      const startIndex = integerParam(request.query.startIndex, 'startIndex', 1);
-      const count = integerParam(request.query.count, 'count', DEFAULT_PAGE_SIZE);
-      const filter = request.query.filter?.trim() || undefined;
-      const page = await listScimUsers(scim, { filter, startIndex, count });
-      return listResponse(
-        page.records.map((r) => toScimUser(r.user, r.link, baseUrl)),
-        page.total,
-        page.startIndex,
-      );
+    app.get<Query>('/Users', hidden, async (request) =>
+      list({
+        startIndex: integerParam(request.query.startIndex, 'startIndex', 1),
+        count: integerParam(request.query.count, 'count', DEFAULT_PAGE_SIZE),
+        filter: typeof request.query.filter === 'string' ? request.query.filter.trim() || undefined : undefined,
+        ...selectionOf(request.query),
+      }),
+    );
+
+    // POST /.search (RFC 7644 §3.4.3): the query in a SearchRequest body. Users are the only
+    // resource type, so the root search and the Users search answer alike.
+    for (const url of ['/Users/.search', '/.search']) {
+      app.post(url, hidden, async (request) => list(parseSearchRequest(request.body, DEFAULT_PAGE_SIZE)));
+    }
+
+    app.get<{ Params: { id: string } } & Query>('/Users/:id', hidden, async (request) => {
+      const selection = selectionOf(request.query);
+      return present(await getScimUser(scim, request.params.id), selection);
     });
 
-    app.get<{ Params: { id: string } }>('/Users/:id', hidden, async (request) => {
-      const { user, link } = await getScimUser(scim, request.params.id);
-      return toScimUser(user, link, baseUrl);
-    });
-
-    app.post('/Users', hidden, async (request, reply) => {
+    app.post<Query>('/Users', hidden, async (request, reply) => {
+      const selection = selectionOf(request.query);
       const fields = parseScimUser(request.body);
-      const { user, link } = await createScimUser(scim, fields, callerOf(request));
-      const resource = toScimUser(user, link, baseUrl);
-      return reply.status(201).header('location', resource.meta.location).send(resource);
+      const created = await createScimUser(scim, fields, callerOf(request));
+      return reply.status(201).header('location', toScimUser(created.user, created.link, baseUrl).meta.location).send(present(created, selection));
     });
 
-    app.put<{ Params: { id: string } }>('/Users/:id', hidden, async (request) => {
+    app.put<{ Params: { id: string } } & Query>('/Users/:id', hidden, async (request) => {
+      const selection = selectionOf(request.query);
       const fields = parseScimUser(request.body);
-      const { user, link } = await updateScimUser(scim, request.params.id, fields, callerOf(request));
-      return toScimUser(user, link, baseUrl);
+      return present(await updateScimUser(scim, request.params.id, fields, callerOf(request)), selection);
     });
 
-    app.patch<{ Params: { id: string } }>('/Users/:id', hidden, async (request) => {
+    app.patch<{ Params: { id: string } } & Query>('/Users/:id', hidden, async (request) => {
+      const selection = selectionOf(request.query);
       const fields = parsePatch(request.body);
-      const { user, link } = await updateScimUser(scim, request.params.id, fields, callerOf(request));
-      return toScimUser(user, link, baseUrl);
+      return present(await updateScimUser(scim, request.params.id, fields, callerOf(request)), selection);
     });
 
     app.delete<{ Params: { id: string } }>('/Users/:id', hidden, async (request, reply) => {

@@ -1,9 +1,10 @@
 /** Administrator changes to accounts: deactivate, reactivate, site role (one or bulk), permanent delete. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { Types } from 'mongoose';
-import { bulkChangeRole, changeRoleChecked, deactivateChecked, deleteChecked } from '../../services/user-admin';
+import { z } from 'zod';
+import { bulkChangeRole, changeRoleChecked, deactivateChecked, deleteChecked, reactivate, REACTIVATION_WAIT_MS } from '../../services/user-admin';
 import { toApiUser } from '../../services/user-view';
-import { getUserByIdOrEmail, reactivateUser } from '../../services/users';
+import { getUserByIdOrEmail } from '../../services/users';
 import type { AppDeps } from '../app';
 import { actorOf } from '../auth';
 import { AUTH_ERRORS, errorResponses, idOrEmailParams } from '../schemas/common';
@@ -39,15 +40,16 @@ export function userAdminRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsync
         onRequest: guard('users:reactivate'),
         schema: {
           tags: TAGS,
-          summary: 'Reactivate a deactivated user at once (plan limit applies)',
+          summary: 'Reactivate a deactivated user through the reactivation process (plan limit applies); 202 if it has not finished within 15 s',
           params: idOrEmailParams,
-          response: { 200: userMessageSchema, ...errorResponses(...AUTH_ERRORS, 404, 409, 422) },
+          response: { 200: userMessageSchema, 202: z.object({ processId: z.string(), started: z.boolean() }), ...errorResponses(...AUTH_ERRORS, 404, 409, 422) },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const target = await getUserByIdOrEmail(models, request.params.idOrEmail);
-        const user = await reactivateUser(models, target._id, actorOf(request));
-        return { message: 'User reactivation completed: true', user: toApiUser(user) };
+        const outcome = await reactivate({ models, temporal: deps.temporal, taskQueue: deps.config.TEMPORAL_TASK_QUEUE }, target._id, actorOf(request), { waitMs: REACTIVATION_WAIT_MS });
+        if (!outcome.finished) return reply.status(202).send({ processId: outcome.processId, started: outcome.started });
+        return reply.status(200).send({ message: 'User reactivation completed: true', user: toApiUser(outcome.user) });
       },
     );
 

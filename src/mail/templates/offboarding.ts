@@ -27,7 +27,7 @@ const LEADS: Record<OffboardingMailKind, string> = {
   approval_request: 'An offboarding is waiting for your approval. Review the plan and approve, reject or change the new owner.',
   approval_reminder: 'This offboarding is still waiting for an approval.',
   approval_escalation: 'Nobody has answered this offboarding approval; it is escalated to the Administrators.',
-  owner_needed: 'The proposed new owner can no longer receive resources. Choose another owner and approve again.',
+  owner_needed: 'The offboarding cannot go on until someone is chosen to receive the resources (see below why). Choose a new owner, then approve.',
   completed: 'The offboarding finished: resources transferred, sessions ended, tokens revoked, account deactivated.',
   access_left_behind: 'The offboarding finished but verification found access left behind. Someone must act now.',
   undone: 'The offboarding was undone: the account is active again and its resources were handed back. Its tokens stay revoked.',

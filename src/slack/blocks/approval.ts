@@ -22,10 +22,14 @@ export function approvalBlocks(input: { leaver: string; leaverEmail: string; pro
   if (plan.resourcesTotal > resources.length) resources.push(`…and ${plan.resourcesTotal - resources.length} more`);
   const revoke = [`${plan.sessions.active} active session${plan.sessions.active === 1 ? '' : 's'}`, `${plan.tokens.length} API token${plan.tokens.length === 1 ? '' : 's'}`, `${plan.groups.length} group${plan.groups.length === 1 ? '' : 's'}`];
   const text = `Approve the offboarding of ${input.leaver} (${input.leaverEmail})?`;
-  // The resources carry the current proposal (after any change of owner); the plan's own
-  // newOwner is what was first proposed.
+  // The plan's newOwner follows a change of owner; per-resource assignments may still differ.
   const proposed = [...new Set(plan.resources.map((r) => plan.assignments[r.id] ?? r.newOwnerId))];
-  const newOwner = plan.resources.length ? (proposed.length === 1 ? input.ownerLabel(proposed[0] ?? null) : 'several, see below') : input.ownerLabel(plan.newOwner?.id ?? null);
+  const newOwner =
+    plan.resourcesTotal === 0
+      ? 'none needed (nothing owned)'
+      : plan.resources.length
+        ? proposed.length === 1 ? input.ownerLabel(proposed[0] ?? null) : 'several, see below'
+        : input.ownerLabel(plan.newOwner?.id ?? null);
   return {
     text,
     blocks: [
@@ -33,6 +37,9 @@ export function approvalBlocks(input: { leaver: string; leaverEmail: string; pro
       { type: 'section', text: { type: 'mrkdwn', text: `*${escape(input.leaver)}* (${input.leaverEmail}) is leaving${input.effectiveDate ? `, effective *${input.effectiveDate}*` : ''}.\nNew owner: *${newOwner}*` } },
       { type: 'section', text: { type: 'mrkdwn', text: resources.length ? `*Owned resources (${plan.resourcesTotal})*\n${resources.join('\n')}` : '*Owned resources*: none' } },
       { type: 'section', text: { type: 'mrkdwn', text: `*Will be revoked*: ${revoke.join(', ')}` } },
+      ...(input.progress.escalatedAt
+        ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: `:rotating_light: Escalated to the Administrators: nobody answered in time (escalated ${input.progress.escalatedAt}).` }] }]
+        : []),
       ...(plan.notes.length ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: plan.notes.map(escape).join(' · ').slice(0, 2900) }] }] : []),
       {
         type: 'actions',

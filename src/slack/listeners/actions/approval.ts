@@ -1,41 +1,57 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { approveUpdate, rejectUpdate, type ActionResult } from '../../../../workflows/offboarding-messages';
+import { Types } from 'mongoose';
+import type { ActionResult } from '../../../../workflows/offboarding-messages';
+import { AppError } from '../../../errors';
+import { offboardingWorkflowId } from '../../../services/offboarding-process';
+import { actOnOffboardingAs } from '../../../services/offboarding-requests';
+import type { StoredUser } from '../../../services/users';
 import { displayName } from '../../../services/user-view';
 import { ACTIONS, changeOwnerModal, parseRef, type ApprovalRef } from '../../blocks/approval';
-import { auditRefusal, type SlackContext } from '../../context';
+import { actingInSlack, auditRefusal, type SlackContext } from '../../context';
 import { tenureUserOf } from '../../identity';
 import { finishApprovalMessage } from '../../sync';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
+/** The leaver of the offboarding a button or modal names, from its process id. */
+export async function leaverOf(ctx: SlackContext, ref: ApprovalRef): Promise<StoredUser | null> {
+  const userId = ref.workflowId.slice('offboarding:'.length);
+  return Types.ObjectId.isValid(userId) && offboardingWorkflowId(userId) === ref.workflowId ? ctx.models.User.findById(userId).lean<StoredUser>() : null;
+}
+
 /**
- * Approve / Reject clicks become the workflow's updates. The workflow's validator decides who may
- * approve, so a click from the leaver or a stranger is refused there and the clicker is told why.
+ * Approve / Reject clicks go through the same request as the API's approve / reject: the workflow's
+ * validator decides who may (a click from the leaver or a stranger is refused there and the
+ * clicker is told why), and the decision or the refusal is audited with the clicker as actor.
  */
 function decisionCallback(ctx: SlackContext, decision: 'approve' | 'reject') {
   return async ({ ack, body, action, client, respond }: ButtonArgs) => {
     await ack();
     const ref = parseRef(action.value);
     if (!ref) return;
+    const answer = (text: string) => respond({ response_type: 'ephemeral', replace_original: false, text });
     const clicker = await tenureUserOf(client, ctx.models, body.user.id);
     if (!clicker.ok) {
       await auditRefusal(ctx, { slackUserId: body.user.id, action: decision, reason: clicker.reason });
-      await respond({ response_type: 'ephemeral', replace_original: false, text: `:no_entry: ${clicker.reason}` });
+      await answer(`:no_entry: ${clicker.reason}`);
       return;
     }
-    const caller = { userId: String(clicker.user._id), role: clicker.user.siteRole, email: clicker.user.email };
-    const handle = ctx.temporal.workflow.getHandle(ref.workflowId);
+    const leaver = await leaverOf(ctx, ref);
+    if (!leaver) {
+      await answer(':no_entry: This offboarding is no longer known; its account is gone.');
+      return;
+    }
     let result: ActionResult;
     try {
-      result =
-        decision === 'approve'
-          ? await handle.executeUpdate(approveUpdate, { args: [{ caller, planVersion: ref.planVersion }] })
-          : await handle.executeUpdate(rejectUpdate, { args: [{ caller, reason: `Rejected in Slack by ${clicker.user.email}` }] });
+      result = await actOnOffboardingAs(
+        ctx,
+        leaver,
+        actingInSlack(clicker.user, body.user.id),
+        decision === 'approve' ? { action: 'approve', planVersion: ref.planVersion } : { action: 'reject', reason: `Rejected in Slack by ${clicker.user.email}` },
+      );
     } catch (err) {
-      const reason = refusalReason(err);
-      await auditRefusal(ctx, { slackUserId: body.user.id, actor: clicker.user, action: decision, reason });
-      await respond({ response_type: 'ephemeral', replace_original: false, text: `:no_entry: ${reason}` });
+      if (!(err instanceof AppError)) ctx.logger.error({ err, workflowId: ref.workflowId, decision }, 'slack approval failed');
+      await answer(err instanceof AppError && err.status < 500 ? `:no_entry: ${err.message}` : ':x: Something went wrong on our side; the error has been logged. Try again in a minute.');
       return;
     }
     const message = await ctx.models.SlackMessage.findOne({ key: approvalKey(ref, body.user.id) }).lean();
@@ -67,16 +83,6 @@ export function changeOwnerCallback(ctx: SlackContext) {
 
 export function approvalKey(ref: ApprovalRef, slackUserId: string): string {
   return `approval:${ref.workflowId}:${ref.planVersion}:${slackUserId}`;
-}
-
-export function refusalReason(err: unknown): string {
-  if (err instanceof WorkflowUpdateFailedError) {
-    const cause = err.cause as { message?: string } | undefined;
-    return cause?.message ?? err.message;
-  }
-  const e = err as { name?: string; message?: string };
-  if (e?.name === 'WorkflowNotFoundError') return 'This process has already finished.';
-  return e?.message ?? 'The process refused this action.';
 }
 
 export { ACTIONS };

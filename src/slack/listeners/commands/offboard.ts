@@ -1,7 +1,7 @@
-import { startOffboarding } from '../../../services/offboarding-process';
+import { requestOffboarding } from '../../../services/offboarding-requests';
 import { displayName } from '../../../services/user-view';
 import { parseOffboard } from '../../commands';
-import type { SlackContext } from '../../context';
+import { actingInSlack, type SlackContext } from '../../context';
 import { resolvePerson } from '../../identity';
 import { postProgressMessage } from '../../progress';
 import { slashCommand } from './command';
@@ -20,11 +20,9 @@ export function offboardCallback(ctx: SlackContext) {
       if (leaver._id.equals(actor._id)) return refuse('You cannot start your own offboarding; ask your manager or an administrator.', leaver);
       if (actor.siteRole !== 'Administrators' && !isManager) return refuse(`Only administrators or ${displayName(leaver)}'s manager may start their offboarding.`, leaver);
       if (leaver.status === 'deactivated') return refuse(`${leaver.email} is already deactivated.`, leaver);
-      const started = await startOffboarding(ctx.temporal, ctx.config.TEMPORAL_TASK_QUEUE, {
-        userId: String(leaver._id),
+      // The same request (and audit entry) as the API's start, with this Slack user as actor.
+      const started = await requestOffboarding({ models: ctx.models, temporal: ctx.temporal, taskQueue: ctx.config.TEMPORAL_TASK_QUEUE }, leaver, actingInSlack(actor, command.user_id), {
         reason: value.reason,
-        requestedBy: { type: 'user', id: String(actor._id), email: actor.email },
-        source: 'slack',
         effectiveDate: value.effectiveDate,
       });
       await ephemeral(

@@ -1,11 +1,14 @@
-import { reactivateUser } from '../../../services/users';
+import { reactivate, REACTIVATION_WAIT_MS } from '../../../services/user-admin';
 import { parseSingleEmail } from '../../commands';
 import type { SlackContext } from '../../context';
 import { resolvePerson } from '../../identity';
 import { administratorsOnly, slashCommand } from './command';
 import { ephemeral } from './respond';
 
-/** `/reactivate email`: Administrators only; deactivated → active at once. */
+/**
+ * `/reactivate email`: Administrators only; deactivated → active through the reactivation
+ * process, the same path as the API, so a running offboarding of the user hears of it.
+ */
 export function reactivateCallback(ctx: SlackContext) {
   return slashCommand(ctx, {
     name: 'reactivate',
@@ -14,8 +17,14 @@ export function reactivateCallback(ctx: SlackContext) {
     async run({ value, actor, respond, client }) {
       const target = await resolvePerson(client, ctx.models, { email: value.email });
       if (!target.ok) return ephemeral(respond, `:warning: ${target.reason}`);
-      const user = await reactivateUser(ctx.models, target.user._id, { type: 'slack', id: actor._id, email: actor.email });
-      await ephemeral(respond, `:white_check_mark: ${user.email} is active again.`);
+      const deps = { models: ctx.models, temporal: ctx.temporal, taskQueue: ctx.config.TEMPORAL_TASK_QUEUE };
+      const outcome = await reactivate(deps, target.user._id, { type: 'slack', id: actor._id, email: actor.email }, { waitMs: REACTIVATION_WAIT_MS });
+      await ephemeral(
+        respond,
+        outcome.finished
+          ? `:white_check_mark: ${outcome.user.email} is active again.`
+          : `:hourglass_flowing_sand: The reactivation of ${outcome.user.email} has started (\`${outcome.processId}\`); it will be active shortly.`,
+      );
     },
   });
 }

@@ -1,13 +1,16 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import { changeOwnerUpdate } from '../../../../workflows/offboarding-messages';
+import { AppError } from '../../../errors';
+import { actOnOffboardingAs } from '../../../services/offboarding-requests';
 import { parseRef } from '../../blocks/approval';
-import { auditRefusal, type SlackContext } from '../../context';
+import { actingInSlack, type SlackContext } from '../../context';
 import { resolvePerson, tenureUserOf } from '../../identity';
-import { refusalReason } from '../actions/approval';
+import { leaverOf } from '../actions/approval';
 
 /**
- * The Change owner modal's submission becomes the workflow's `changeOwner` update. Refusals come
- * back as an error on the field, so the approver can pick someone else without losing the modal.
+ * The Change owner modal's submission goes through the same request as the API's change-owner:
+ * the workflow's `changeOwner` update decides, and the change or its refusal is audited with the
+ * submitter as actor. Refusals come back as an error on the field, so the approver can pick
+ * someone else without losing the modal.
  */
 export function changeOwnerSubmitCallback(ctx: SlackContext) {
   return async ({ ack, body, view, client }: SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs) => {
@@ -22,18 +25,20 @@ export function changeOwnerSubmitCallback(ctx: SlackContext) {
       await ack({ response_action: 'errors', errors: { owner: clicker.reason } });
       return;
     }
-    const owner = await resolvePerson(client, ctx.models, { slackUserId: selected });
+    const [owner, leaver] = await Promise.all([resolvePerson(client, ctx.models, { slackUserId: selected }), leaverOf(ctx, ref)]);
     if (!owner.ok) {
       await ack({ response_action: 'errors', errors: { owner: owner.reason } });
       return;
     }
+    if (!leaver) {
+      await ack({ response_action: 'errors', errors: { owner: 'This offboarding is no longer known; its account is gone.' } });
+      return;
+    }
     try {
-      await ctx.temporal.workflow.getHandle(ref.workflowId).executeUpdate(changeOwnerUpdate, {
-        args: [{ caller: { userId: String(clicker.user._id), role: clicker.user.siteRole, email: clicker.user.email }, newOwnerId: String(owner.user._id) }],
-      });
+      await actOnOffboardingAs(ctx, leaver, actingInSlack(clicker.user, body.user.id), { action: 'change-owner', newOwnerId: String(owner.user._id) });
     } catch (err) {
-      const reason = refusalReason(err);
-      await auditRefusal(ctx, { slackUserId: body.user.id, actor: clicker.user, action: 'change-owner', reason });
+      if (!(err instanceof AppError)) ctx.logger.error({ err, workflowId: ref.workflowId }, 'slack change of owner failed');
+      const reason = err instanceof AppError && err.status < 500 ? err.message : 'Something went wrong on our side; the error has been logged. Try again in a minute.';
       await ack({ response_action: 'errors', errors: { owner: reason.slice(0, 150) } });
       return;
     }

@@ -1,0 +1,80 @@
+/**
+ * What a person asks of an offboarding, from any way in where a person acts (API, Slack): the
+ * request goes to the process and lands in the audit log here, once, so every way in leaves the
+ * same trail. The actor is the person's tenure account as that way in records it; refusals of the
+ * process (not an approver, the leaver, a stale plan, a closed process) are audited as refusals.
+ */
+import type { Client } from '@temporalio/client';
+import type { Types } from 'mongoose';
+import type { ActionResult, Caller } from '../../workflows/offboarding-messages';
+import type { Models } from '../db/models';
+import type { SiteRole } from '../domain/roles';
+import { AppError } from '../errors';
+import { recordAudit, type Actor } from './audit';
+import { actOnOffboarding, offboardingWorkflowId, startOffboarding, type OffboardingAction, type OffboardingRequest, type ProcessSource, type StartedProcess } from './offboarding-process';
+
+export interface OffboardingRequestDeps {
+  models: Models;
+  temporal: Client;
+  taskQueue: string;
+}
+
+/** A tenure user acting through one way in. */
+export interface ActingUser {
+  user: { _id: Types.ObjectId; siteRole: SiteRole; email: string };
+  /** The actor as the audit log records it (its type names the way in: `user` for the API, `slack`). */
+  actor: Actor;
+  source: ProcessSource;
+  /** What the way in adds to every audit entry (e.g. the Slack user id). */
+  context?: Record<string, unknown>;
+}
+
+type Leaver = { _id: Types.ObjectId; email: string };
+
+/** Refusals a caller caused (403, 409, 422) are audited; failures of ours (5xx) are not refusals. */
+const REFUSAL_STATUSES = new Set([403, 409, 422]);
+
+/** Starts (or joins) the offboarding of `leaver` for `by`, and audits it. */
+export async function requestOffboarding(
+  deps: OffboardingRequestDeps,
+  leaver: Leaver,
+  by: ActingUser,
+  request: Pick<OffboardingRequest, 'reason' | 'effectiveDate' | 'newOwnerId' | 'immediateLockout'>,
+): Promise<StartedProcess> {
+  const started = await startOffboarding(deps.temporal, deps.taskQueue, {
+    ...request,
+    userId: String(leaver._id),
+    requestedBy: { type: 'user', id: String(by.user._id), email: by.user.email },
+    source: by.source,
+  });
+  await recordAudit(deps.models, {
+    action: started.started ? 'offboarding.requested' : 'offboarding.request_joined',
+    actor: by.actor,
+    target: { id: leaver._id, email: leaver.email },
+    processId: started.workflowId,
+    details: { reason: request.reason, source: by.source, effectiveDate: request.effectiveDate, immediateLockout: !!request.immediateLockout, ...by.context },
+  });
+  return started;
+}
+
+/**
+ * Sends one action to the running offboarding of `leaver` as `by` (the workflow's validators
+ * decide who may) and audits the outcome: `offboarding.<action>`, or `offboarding.<action>_refused`
+ * with the refusal's code. The typed AppError of a refusal is rethrown for the caller to answer.
+ */
+export async function actOnOffboardingAs(deps: Omit<OffboardingRequestDeps, 'taskQueue'>, leaver: Leaver, by: ActingUser, command: OffboardingAction): Promise<ActionResult> {
+  const processId = offboardingWorkflowId(String(leaver._id));
+  const event = `offboarding.${command.action.replace('-', '_')}`;
+  const caller: Caller = { userId: String(by.user._id), role: by.user.siteRole, email: by.user.email };
+  const audit = (action: string, details: Record<string, unknown>) =>
+    recordAudit(deps.models, { action, actor: by.actor, target: { id: leaver._id, email: leaver.email }, processId, details: { ...details, source: by.source, ...by.context } });
+  let result: ActionResult;
+  try {
+    result = await actOnOffboarding(deps.temporal, String(leaver._id), caller, command);
+  } catch (err) {
+    if (err instanceof AppError && REFUSAL_STATUSES.has(err.status)) await audit(`${event}_refused`, { code: err.code, message: err.message });
+    throw err;
+  }
+  await audit(event, { ...command, result });
+  return result;
+}
