@@ -20,7 +20,10 @@ const duration = (fallback: string) =>
     });
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
-const optionalSecret = z.string().min(1).optional();
+/** Shortest value accepted for any secret: a shared secret or token is only as strong as it is long. */
+export const MIN_SECRET_LENGTH = 16;
+/** Every secret tenure reads goes through this one rule; the refusal names the variable, never the value. */
+const secret = () => z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters long (use a random value, e.g. openssl rand -hex 32)`).optional();
 const url = (protocols: string[]) =>
   z.string().refine((value) => {
     try {
@@ -55,20 +58,20 @@ const envObject = z.object({
     SMTP_URL: url(['smtp:', 'smtps:']).default('smtp://127.0.0.1:1025'),
     MAIL_FROM: z.string().min(3).default('tenure <no-reply@localhost>'),
 
-    SLACK_BOT_TOKEN: optionalSecret,
-    SLACK_SIGNING_SECRET: optionalSecret,
-    SLACK_APP_TOKEN: optionalSecret,
+    SLACK_BOT_TOKEN: secret(),
+    SLACK_SIGNING_SECRET: secret(),
+    SLACK_APP_TOKEN: secret(),
     /** Where the Slack Web API is reached; overridden only by tests. */
     SLACK_API_URL: url(['http:', 'https:']).default('https://slack.com/api/'),
     /** How often Slack approval requests and progress messages are brought up to date. */
     SLACK_SYNC_INTERVAL: duration('5s'),
 
     /** HR webhooks: HMAC secret of the generic provider (unset: the provider answers 503 hr_provider_not_configured). */
-    HR_GENERIC_SECRET: optionalSecret,
+    HR_GENERIC_SECRET: secret(),
     /** HR webhooks: the private key BambooHR shows when the webhook is created. */
-    HR_BAMBOOHR_SECRET: optionalSecret,
+    HR_BAMBOOHR_SECRET: secret(),
     /** HR webhooks: the bearer token an HR system that cannot sign (Personio) sends. */
-    HR_PERSONIO_TOKEN: optionalSecret,
+    HR_PERSONIO_TOKEN: secret(),
     /** Whether an HR termination locks the leaver out at once (before the last day). */
     HR_TERMINATION_LOCKOUT: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),
     /** Attempts of an HR intake job before it fails for good (exponential backoff between them). */
@@ -77,7 +80,7 @@ const envObject = z.object({
     /** How often the HR reconciliation sweep looks for terminated-but-active users. */
     RECONCILIATION_INTERVAL: duration('1h'),
     /** SCIM: the bearer token identity providers send (an Administrator's API token works too). */
-    SCIM_BEARER_TOKEN: z.string().min(16).optional(),
+    SCIM_BEARER_TOKEN: secret(),
 
     /** Offboarding: remind the approver after this long without an answer. */
     OFFBOARDING_APPROVAL_REMINDER: duration('1d'),

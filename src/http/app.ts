@@ -7,7 +7,10 @@ import type { Connection } from 'mongoose';
 import { slackEnabled, type Config } from '../config/env';
 import type { Models } from '../db/models';
 import type { Logger } from '../logger';
-import { registerErrorHandler } from './error-handler';
+import { installBodyEncoding } from './body-encoding';
+import { frameworkError, handleClientError, registerErrorHandler } from './error-handler';
+import { serializeRequest } from './log-redaction';
+import { applyRouteRules, createRouteAuthentication, NO_BODY } from './route-rules';
 import { createSlackBot, SLACK_EVENTS_PATH, type SlackBot } from '../slack/bot';
 import { healthRoutes } from './routes/health';
 import { hrWebhookRoutes } from './routes/hr-webhooks';
@@ -37,17 +40,17 @@ export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression,
 /** Builds the HTTP API (not listening): routes, validation, error handling and the OpenAPI document. */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
-    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // The request log shows URLs with tokens and credential-like query parameters redacted.
+    loggerInstance: deps.logger.child({ component: 'http' }, { serializers: { req: serializeRequest } }) as FastifyBaseLogger,
     bodyLimit: deps.config.HTTP_BODY_LIMIT_BYTES,
     // Behind a load balancer the client address comes from X-Forwarded-For (audit "from where").
     trustProxy: deps.config.NODE_ENV === 'production',
     // Path parameters hold whole email addresses (up to 254 characters, more once %-encoded).
     routerOptions: { maxParamLength: 1024 },
-    // Router-level refusals (bad URL encoding, overlong parameter) get the API's error body too.
-    frameworkErrors: (err, _request, reply) => {
-      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      (reply as FastifyReply).status(tooLong ? 414 : 400).send({ error: { code: tooLong ? 'uri_too_long' : 'bad_url', message: tooLong ? 'A path parameter is longer than this server accepts.' : 'The URL is not validly encoded.' } });
-    },
+    // Router-level refusals (bad URL encoding, overlong parameter) and requests Node's parser
+    // refuses (malformed, too long) get the API's error body too.
+    frameworkErrors: (err, request, reply) => frameworkError(err, request, reply as FastifyReply),
+    clientErrorHandler: handleClientError,
   }).withTypeProvider<ZodTypeProvider>();
 
   // The Slack bot (HTTP mode) reads and verifies its own raw body, so its requests are handed to
@@ -63,6 +66,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   }
   app.decorate('slack', slack);
 
+  // Every route added from here on gets its access and closed input schemas (route-rules.ts);
+  // authentication runs before anything reads the body.
+  app.addHook('onRoute', applyRouteRules);
+  app.addHook('onRequest', createRouteAuthentication(deps.models, deps.logger));
+  installBodyEncoding(app);
+
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
@@ -74,7 +83,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearerAuth: [] }],
     },
-    transform: jsonSchemaTransform,
+    // A route that takes no body documents none (its schema only refuses one).
+    transform: (input) => jsonSchemaTransform(input.schema?.body === NO_BODY ? { ...input, schema: { ...input.schema, body: undefined } } : input),
   });
 
   await app.register(healthRoutes(deps));
@@ -84,7 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(onboardingRoutes(deps));
   await app.register(offboardingRoutes(deps));
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true, security: [] } }, async () => app.swagger());
 
   return app;
 }

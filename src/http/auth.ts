@@ -1,7 +1,7 @@
 /**
- * Bearer-token authentication and the role matrix, applied per route. The holder's role and
- * status are read from the store on every request, so a role change counts from the next
- * request and a deactivated user's token stops working at once.
+ * Bearer-token authentication (run for every route by route-rules.ts) and the role matrix,
+ * applied per route. The holder's role and status are read from the store on every request, so a
+ * role change counts from the next request and a deactivated user's token stops working at once.
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Models } from '../db/models';
@@ -11,6 +11,7 @@ import { recordTokenUse, verifyAccessToken } from '../security/access-tokens';
 import type { Actor } from '../services/audit';
 import type { StoredUser } from '../services/users';
 import type { Logger } from '../logger';
+import { loggablePath } from './log-redaction';
 
 export interface Principal {
   user: StoredUser;
@@ -32,6 +33,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 
 export function createAuthenticate(models: Models, logger: Logger): preHandlerAsyncHookHandler {
   return async function authenticate(request: FastifyRequest, reply: FastifyReply) {
+    if (request.principal) return;
     const presented = bearerToken(request);
     if (!presented) throw new UnauthorizedError('Send an API token as "Authorization: Bearer <token>".', 'missing_token');
     const token = await verifyAccessToken(models, presented);
@@ -40,7 +42,7 @@ export function createAuthenticate(models: Models, logger: Logger): preHandlerAs
     if (!user || user.status !== 'active') throw new UnauthorizedError("The token's holder is not an active user.", 'inactive_user');
     request.principal = { user, tokenId: token.tokenId };
     reply.raw.once('finish', () => {
-      recordTokenUse(models, { tokenId: token.tokenId, userId: user._id, at: new Date(), method: request.method, path: request.url.split('?')[0]!, ip: request.ip, status: reply.statusCode }).catch((err) =>
+      recordTokenUse(models, { tokenId: token.tokenId, userId: user._id, at: new Date(), method: request.method, path: loggablePath(request), ip: request.ip, status: reply.statusCode }).catch((err) =>
         logger.warn({ err, tokenId: token.tokenId }, 'could not record token usage'),
       );
     });

@@ -1,4 +1,6 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError } from '../errors';
 
@@ -40,6 +42,55 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send(body('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
   });
+}
+
+/** Answers of fastify's router before any route runs (bad %-encoding, overlong path parameter). */
+export function frameworkError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  reply
+    .status(tooLong ? 414 : 400)
+    .send(tooLong ? body('uri_too_long', 'A path parameter is longer than this server accepts.') : body('bad_url', 'The URL is not validly encoded.'));
+}
+
+/** Request lines longer than this count as a too-long URL (414) when Node's header limit is hit. */
+const LONG_REQUEST_LINE = 8 * 1024;
+
+/**
+ * Requests Node's HTTP parser refuses before fastify sees them (bytes not allowed in a URL,
+ * malformed request lines or headers, conflicting framing, headers past the size limit, a
+ * client too slow to send its request) get the API's error body too. Nothing of the request
+ * is logged: its URL and headers may hold credentials.
+ */
+export function handleClientError(this: FastifyInstance, err: ConnectionError, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const { status, code, message } = describeClientError(err);
+  this.log.debug({ code: err.code, status }, 'refused a request the HTTP parser could not read');
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const payload = JSON.stringify(body(code, message));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`,
+  );
+}
+
+function describeClientError(err: ConnectionError): { status: number; code: string; message: string } {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT') {
+    return { status: 408, code: 'request_timeout', message: 'The request was not received in time.' };
+  }
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    // The packet that overflowed: when it starts with the request line, that line says whether
+    // the URL itself is what is too long.
+    const raw = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.toString('latin1') : '';
+    const startsRequest = /^[A-Z]+ /.test(raw);
+    const lineEnd = raw.indexOf('\r\n');
+    if (startsRequest && (lineEnd < 0 || lineEnd > LONG_REQUEST_LINE)) {
+      return { status: 414, code: 'uri_too_long', message: 'The URL is longer than this server accepts.' };
+    }
+    return { status: 431, code: 'headers_too_large', message: 'The request headers are larger than this server accepts.' };
+  }
+  return { status: 400, code: 'bad_request', message: 'The request is not valid HTTP (request line, a header or the body framing is malformed).' };
 }
 
 export function body(code: string, message: string, details?: unknown): ErrorBody {

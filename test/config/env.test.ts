@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/env';
+import { CONFIG_KEYS, loadConfig } from '../../src/config/env';
 import { parseDuration } from '../../src/config/duration';
 import { ConfigError } from '../../src/errors';
 
+const SLACK_BOT = 'xoxb-0000000000-test-bot-token';
+const SLACK_SIGNING = '0123456789abcdef0123456789abcdef';
 const base = { MONGODB_URI: 'mongodb://127.0.0.1:27017', REDIS_URL: 'redis://127.0.0.1:6379', TEMPORAL_ADDRESS: '127.0.0.1:7233' };
 
 function problems(env: NodeJS.ProcessEnv): string[] {
@@ -42,9 +44,25 @@ describe('configuration', () => {
   });
 
   it('requires the Slack secrets together', () => {
-    expect(problems({ ...base, SLACK_BOT_TOKEN: 'xoxb-1' })).toEqual([expect.stringMatching(/^SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN/)]);
-    expect(problems({ ...base, SLACK_SIGNING_SECRET: 's' })).toEqual([expect.stringMatching(/^SLACK_BOT_TOKEN is required/)]);
-    expect(loadConfig({ ...base, SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' }).SLACK_BOT_TOKEN).toBe('xoxb-1');
+    expect(problems({ ...base, SLACK_BOT_TOKEN: SLACK_BOT })).toEqual([expect.stringMatching(/^SLACK_SIGNING_SECRET is required with SLACK_BOT_TOKEN/)]);
+    expect(problems({ ...base, SLACK_SIGNING_SECRET: SLACK_SIGNING })).toEqual([expect.stringMatching(/^SLACK_BOT_TOKEN is required/)]);
+    expect(loadConfig({ ...base, SLACK_BOT_TOKEN: SLACK_BOT, SLACK_SIGNING_SECRET: SLACK_SIGNING }).SLACK_BOT_TOKEN).toBe(SLACK_BOT);
+  });
+
+  it('hardening #4: every secret has a minimum length, and the refusal names the variable without its value', () => {
+    const secrets = ['HR_GENERIC_SECRET', 'HR_BAMBOOHR_SECRET', 'HR_PERSONIO_TOKEN', 'SCIM_BEARER_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'];
+    // Every setting whose name says it holds a secret is in the list above.
+    expect(CONFIG_KEYS.filter((k) => /SECRET|TOKEN|PASSWORD|KEY/.test(k)).sort()).toEqual([...secrets].sort());
+    for (const name of secrets) {
+      for (const weak of ['Q', 'Zq7', 'W3ak-Secret-15c']) {
+        const env = { ...base, SLACK_BOT_TOKEN: SLACK_BOT, SLACK_SIGNING_SECRET: SLACK_SIGNING, [name]: weak };
+        const found = problems(env);
+        expect(found, `${name}=${weak}`).toEqual([expect.stringMatching(new RegExp(`^${name} must be at least 16 characters`))]);
+        expect(found[0]).not.toContain(weak);
+      }
+      const strong = 'a-strong-secret-0123456789';
+      expect(loadConfig({ ...base, SLACK_BOT_TOKEN: SLACK_BOT, SLACK_SIGNING_SECRET: SLACK_SIGNING, [name]: strong })[name as keyof ReturnType<typeof loadConfig>]).toBe(strong);
+    }
   });
 
   it('parses durations', () => {

@@ -1,18 +1,18 @@
 /**
- * Route guards. Authentication and the role check run at onRequest, before the body is parsed or
- * validated: a caller without a valid token gets 401 and a caller whose role forbids the route
- * gets 403, whatever they sent.
+ * Route guards. Authentication (one app-level hook, route-rules.ts) and the role check run at
+ * onRequest, before the body is parsed or validated: a caller without a valid token gets 401 and
+ * a caller whose role forbids the route gets 403, whatever they sent.
  */
 import type { onRequestAsyncHookHandler } from 'fastify';
 import { readableStatuses, type Permission, type SiteRole } from '../../domain/roles';
 import type { UserStatus } from '../../domain/user-state';
 import { ForbiddenError } from '../../errors';
 import type { AppDeps } from '../app';
-import { createAuthenticate, requirePermission } from '../auth';
+import { requirePermission } from '../auth';
 
-export function createGuard(deps: Pick<AppDeps, 'models' | 'logger'>) {
-  const authenticate = createAuthenticate(deps.models, deps.logger) as unknown as onRequestAsyncHookHandler;
-  return (...permissions: Permission[]): onRequestAsyncHookHandler[] => [authenticate, requirePermission(...permissions) as unknown as onRequestAsyncHookHandler];
+/** The role check of a route (the caller is already authenticated; without a principal it is a 401). */
+export function createGuard(_deps?: Pick<AppDeps, 'models' | 'logger'>) {
+  return (...permissions: Permission[]): onRequestAsyncHookHandler[] => [requirePermission(...permissions) as unknown as onRequestAsyncHookHandler];
 }
 
 export type Guard = ReturnType<typeof createGuard>;

@@ -12,7 +12,8 @@ import { listDeadLetters } from '../../hr/dead-letters';
 import { HR_PROVIDER_ADAPTERS } from '../../hr/providers';
 import { createFailFastRedis, HrIntakeQueue, hrIntakeJobOptions, QueueUnavailableError } from '../../jobs/hr-intake-queue';
 import type { AppDeps } from '../app';
-import { createAuthenticate, requirePermission } from '../auth';
+import { intQuery } from '../schemas/common';
+import { createGuard } from './guards';
 
 export function hrWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -58,15 +59,15 @@ export function hrWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
     );
 
-    const authenticate = createAuthenticate(deps.models, deps.logger);
+    const guard = createGuard(deps);
     app.get(
       '/v1/hr/dead-letters',
       {
-        preHandler: [authenticate, requirePermission('processes:start', 'processes:act')],
+        onRequest: guard('processes:start', 'processes:act'),
         schema: {
           tags: ['hr'],
           summary: 'HR events that could not be applied (unknown employee or manager, refused start)',
-          querystring: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.iso.datetime().optional() }),
+          querystring: z.strictObject({ limit: intQuery(1, 500, 100), before: z.iso.datetime().optional() }),
         },
       },
       async (request) => {

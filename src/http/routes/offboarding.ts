@@ -23,21 +23,23 @@ import {
 import { reactivate } from '../../services/user-admin';
 import { getUserByIdOrEmail, type StoredUser } from '../../services/users';
 import type { AppDeps } from '../app';
-import { actorOf, createAuthenticate, principalOf, requirePermission } from '../auth';
+import { actorOf, principalOf } from '../auth';
+import { decodeUtf8 } from '../body-encoding';
+import { booleanQuery, freeText, idOrEmailParams } from '../schemas/common';
+import { createGuard } from './guards';
 
 /** Bulk requests are bounded: at most this many leavers, CSV bodies at most this many bytes. */
 export const BULK_MAX_USERS = 1000;
 export const BULK_CSV_MAX_BYTES = 256 * 1024;
 
-const idOrEmailParams = z.object({ idOrEmail: z.string().min(1).max(254) });
-const reasonText = z.string().trim().min(1).max(1000);
+const reasonText = freeText(1000);
 const userIdText = z.string().regex(/^[0-9a-fA-F]{24}$/, 'must be a user id (24 hexadecimal characters)');
 const dateText = z
   .string()
   .max(40)
   .refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO date (YYYY-MM-DD) or date-time');
 
-const startBody = z.object({
+const startBody = z.strictObject({
   reason: reasonText,
   effectiveDate: dateText.optional(),
   newOwnerId: userIdText.optional(),
@@ -46,9 +48,9 @@ const startBody = z.object({
 
 const processAccepted = z.object({ processId: z.string(), started: z.boolean() });
 
-const bulkBody = z.object({
+const bulkBody = z.strictObject({
   users: z
-    .array(z.union([z.string().min(1).max(254), z.object({ user: z.string().min(1).max(254), reason: reasonText.optional() })]))
+    .array(z.union([z.string().min(1).max(254), z.strictObject({ user: z.string().min(1).max(254), reason: reasonText.optional() })]))
     .min(1)
     .max(BULK_MAX_USERS),
   reason: reasonText,
@@ -56,6 +58,15 @@ const bulkBody = z.object({
   immediateLockout: z.boolean().optional(),
   concurrency: z.number().int().min(1).max(100).optional(),
 });
+
+/** Options of a CSV bulk request, which has no JSON body to carry them. */
+const bulkCsvQuery = z.strictObject({
+  reason: reasonText.optional(),
+  immediateLockout: booleanQuery.optional(),
+  newOwnerId: userIdText.optional(),
+});
+
+const BULK_PATH = '/v1/offboardings/bulk';
 
 /** A small RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF. */
 export function parseCsv(text: string): string[][] {
@@ -132,13 +143,16 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     return { user, actor: actorOf(request), source: 'api' };
   }
 
+  const guard = createGuard(deps);
+
   return async (app) => {
-    app.addHook('preHandler', createAuthenticate(models, deps.logger));
-    app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: BULK_CSV_MAX_BYTES }, (request, body, done) => {
+    app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit: BULK_CSV_MAX_BYTES }, (request, body, done) => {
       try {
+        // Only the bulk route reads CSV; on any other route of this plugin it is refused unread.
+        if (request.routeOptions.url !== BULK_PATH) throw new AppError(415, 'unsupported_media_type', `text/csv is accepted only by POST ${BULK_PATH}; send application/json.`);
         const query = (request.query ?? {}) as Record<string, string | undefined>;
         done(null, {
-          users: bulkUsersFromCsv(String(body)),
+          users: bulkUsersFromCsv(decodeUtf8(body as Buffer)),
           reason: query.reason?.trim() || 'bulk offboarding (CSV)',
           ...(query.immediateLockout ? { immediateLockout: query.immediateLockout === 'true' } : {}),
           ...(query.newOwnerId ? { newOwnerId: query.newOwnerId } : {}),
@@ -178,7 +192,7 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/users/:idOrEmail/offboarding-plan',
-      { schema: { tags: ['offboarding'], summary: "The running offboarding's plan (owners as chosen, version to approve), else a dry run that changes nothing", params: idOrEmailParams, querystring: z.object({ newOwnerId: userIdText.optional() }) } },
+      { schema: { tags: ['offboarding'], summary: "The running offboarding's plan (owners as chosen, version to approve), else a dry run that changes nothing", params: idOrEmailParams, querystring: z.strictObject({ newOwnerId: userIdText.optional() }) } },
       async (request) => {
         const leaver = await getUserByIdOrEmail(models, request.params.idOrEmail);
         assertAdminOrManager(request, leaver, 'processes:read');
@@ -187,15 +201,15 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     );
 
     const actions: Array<{ path: string; body: z.ZodType; toCommand: (body: never) => OffboardingAction }> = [
-      { path: 'approve', body: z.object({ planVersion: z.string().min(1).max(64) }), toCommand: (b: { planVersion: string }) => ({ action: 'approve', planVersion: b.planVersion }) },
-      { path: 'reject', body: z.object({ reason: reasonText.optional() }), toCommand: (b: { reason?: string }) => ({ action: 'reject', reason: b.reason }) },
+      { path: 'approve', body: z.strictObject({ planVersion: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be the version of a plan') }), toCommand: (b: { planVersion: string }) => ({ action: 'approve', planVersion: b.planVersion }) },
+      { path: 'reject', body: z.strictObject({ reason: reasonText.optional() }), toCommand: (b: { reason?: string }) => ({ action: 'reject', reason: b.reason }) },
       {
         path: 'change-owner',
-        body: z.object({ newOwnerId: userIdText, resourceId: userIdText.optional() }),
+        body: z.strictObject({ newOwnerId: userIdText, resourceId: userIdText.optional() }),
         toCommand: (b: { newOwnerId: string; resourceId?: string }) => ({ action: 'change-owner', newOwnerId: b.newOwnerId.toLowerCase(), resourceId: b.resourceId?.toLowerCase() }),
       },
-      { path: 'cancel', body: z.object({ reason: reasonText.optional() }), toCommand: (b: { reason?: string }) => ({ action: 'cancel', reason: b.reason }) },
-      { path: 'undo', body: z.object({ reason: reasonText.optional() }), toCommand: (b: { reason?: string }) => ({ action: 'undo', reason: b.reason }) },
+      { path: 'cancel', body: z.strictObject({ reason: reasonText.optional() }), toCommand: (b: { reason?: string }) => ({ action: 'cancel', reason: b.reason }) },
+      { path: 'undo', body: z.strictObject({ reason: reasonText.optional() }), toCommand: (b: { reason?: string }) => ({ action: 'undo', reason: b.reason }) },
     ];
     for (const action of actions) {
       app.post(
@@ -212,7 +226,7 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.post(
       '/v1/users/:idOrEmail/reactivation',
-      { preHandler: requirePermission('users:reactivate'), schema: { tags: ['offboarding'], summary: 'Reactivate a deactivated user through the reactivation process (202 at once; the same path as …/reactivate)', params: idOrEmailParams, body: z.object({ reason: reasonText.optional() }).default({}), response: { 202: processAccepted } } },
+      { onRequest: guard('users:reactivate'), schema: { tags: ['offboarding'], summary: 'Reactivate a deactivated user through the reactivation process (202 at once; the same path as …/reactivate)', params: idOrEmailParams, body: z.strictObject({ reason: reasonText.optional() }).default({}), response: { 202: processAccepted } } },
       async (request, reply) => {
         const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
         const outcome = await reactivate({ models, temporal, taskQueue }, user._id, actorOf(request), { reason: request.body.reason });
@@ -221,10 +235,22 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     );
 
     app.post(
-      '/v1/offboardings/bulk',
-      { preHandler: requirePermission('processes:start'), schema: { tags: ['offboarding'], summary: 'Offboard many users (JSON, or text/csv with an email column)', body: bulkBody, response: { 202: processAccepted.extend({ users: z.number() }) } } },
+      BULK_PATH,
+      {
+        onRequest: guard('processes:start'),
+        schema: {
+          tags: ['offboarding'],
+          summary: 'Offboard many users (JSON, or text/csv with an email column; reason, immediateLockout and newOwnerId then go in the query)',
+          querystring: bulkCsvQuery,
+          body: bulkBody,
+          response: { 202: processAccepted.extend({ users: z.number() }) },
+        },
+      },
       async (request, reply) => {
         const body = request.body;
+        if (!/^text\/csv\b/i.test(request.headers['content-type'] ?? '') && Object.keys(request.query).length) {
+          throw new ValidationError('Query parameters are for a CSV body only; put them in the JSON body.');
+        }
         const entries = body.users.map((u) => (typeof u === 'string' ? { user: u } : u));
         const problems: Array<{ user: string; problem: string }> = [];
         const users: Array<{ userId: string; reason?: string }> = [];
@@ -265,7 +291,7 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/offboardings/bulk/:id',
-      { preHandler: requirePermission('processes:read'), schema: { tags: ['offboarding'], summary: 'Progress of a bulk offboarding', params: z.object({ id: z.string().min(1).max(80).regex(/^[A-Za-z0-9:-]+$/) }) } },
+      { onRequest: guard('processes:read'), schema: { tags: ['offboarding'], summary: 'Progress of a bulk offboarding', params: z.strictObject({ id: z.string().min(1).max(80).regex(/^[A-Za-z0-9:-]+$/) }) } },
       async (request) => getBulkOffboardingProgress(temporal, request.params.id),
     );
   };

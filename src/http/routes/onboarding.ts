@@ -31,12 +31,12 @@ import {
 import { ErrorType } from '../../../workflows/errors';
 import type { AppDeps } from '../app';
 import { actorOf, principalOf } from '../auth';
-import { AUTH_ERRORS, errorBodySchema, errorResponses, idOrEmailParams, objectIdString, siteRoleSchema } from '../schemas/common';
+import { AUTH_ERRORS, errorBodySchema, errorResponses, freeText, idOrEmailParams, objectIdString, siteRoleSchema } from '../schemas/common';
 import { apiUserSchema } from '../schemas/users';
 import { createGuard } from './guards';
 
 const TAGS = ['onboarding'];
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = freeText;
 
 const createUserBody = z.strictObject({
   email: emailAddress,

@@ -1,7 +1,7 @@
 /** Schemas of tokens, token activity, sessions, resources and groups. */
 import { z } from 'zod';
 import { RESOURCE_KINDS } from '../../db/models/resource';
-import { objectIdString, pageMeta, pagingQuery } from './common';
+import { freeText, objectIdString, pageMeta, pagingQuery } from './common';
 
 export const apiTokenSchema = z.object({
   tokenId: z.string(),
@@ -36,7 +36,7 @@ export const tokenActivitySchema = pageMeta.extend({ userId: z.string(), tokens:
 export const SCOPE = z.string().regex(/^[a-z][a-z0-9:_-]{0,39}$/, 'must be a scope such as api or users:read');
 
 export const issueTokenBody = z.strictObject({
-  name: z.string().trim().min(1).max(100).optional(),
+  name: freeText(100).optional(),
   scope: z.array(SCOPE).min(1).max(20).optional(),
   expiresInDays: z.number().int().min(1).max(3650).optional(),
 });
@@ -47,7 +47,7 @@ export const issuedTokenSchema = apiTokenSchema.extend({
 });
 
 /** The body is optional: fastify hands a missing body over as null. */
-export const createSessionBody = z.strictObject({ userAgent: z.string().max(512).optional() }).nullish();
+export const createSessionBody = z.strictObject({ userAgent: freeText(512).optional() }).nullish();
 
 export const createdSessionSchema = z.object({
   sessionId: z.string(),
@@ -102,7 +102,7 @@ export const resourceListSchema = pageMeta.extend({ resources: z.array(apiResour
 
 export const transferBody = z.strictObject({
   newOwnerId: objectIdString,
-  reason: z.string().trim().min(1).max(500).optional(),
+  reason: freeText(500).optional(),
 });
 
 export const transferResultSchema = z.object({ message: z.string(), resource: apiResourceSchema });
@@ -119,6 +119,6 @@ export const groupListQuery = z.strictObject({ ...pagingQuery });
 export const groupListSchema = pageMeta.extend({ groups: z.array(apiGroupSchema) });
 
 export const createGroupBody = z.strictObject({
-  name: z.string().trim().min(1).max(100).regex(/^[^\u0000-\u001f$]+$/, 'may not contain control characters or "$"'),
-  description: z.string().trim().max(500).optional(),
+  name: freeText(100).refine((name) => !name.includes('$'), 'may not contain "$"'),
+  description: freeText(500).optional(),
 });

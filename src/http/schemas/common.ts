@@ -1,11 +1,29 @@
 /**
- * Building blocks of the API's zod schemas. Objects are strict (unknown keys are refused),
- * strings are bounded, and query numbers are parsed from digits only, so `{"$gt": ""}` or
- * `limit=1e9` is a 400 before any handler runs.
+ * Building blocks of the API's zod schemas. Objects are strict (unknown keys are refused; the
+ * app refuses to start a route whose schema is not, see route-rules.ts), strings are bounded,
+ * free text follows the one text rule, and query numbers are parsed from digits only, so
+ * `{"$gt": ""}` or `limit=1e9` is a 400 before any handler runs.
  */
 import { z } from 'zod';
 import { SITE_ROLES } from '../../domain/roles';
+import { textProblem } from '../../domain/text';
 import { USER_STATUSES } from '../../domain/user-state';
+
+/**
+ * Text a person types (names, titles, reasons, descriptions, search words): trimmed, 1 to `max`
+ * characters, and well-formed Unicode without control characters (the rule of src/domain/text.ts).
+ */
+export function freeText(max: number) {
+  return z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .superRefine((text, ctx) => {
+      const problem = textProblem(text);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+}
 
 export const OBJECT_ID_PATTERN = /^[0-9a-fA-F]{24}$/;
 

@@ -1,7 +1,7 @@
 /** Request and response schemas of the user routes (field names from seed 001). */
 import { z } from 'zod';
 import { MAX_PATTERN_LENGTH } from '../../domain/email';
-import { csvEnumQuery, csvIdsQuery, intQuery, objectIdString, pageMeta, pagingQuery, siteRoleSchema, SITE_ROLES, userStatusSchema, USER_STATUSES } from './common';
+import { csvEnumQuery, csvIdsQuery, freeText, intQuery, objectIdString, pageMeta, pagingQuery, siteRoleSchema, SITE_ROLES, userStatusSchema, USER_STATUSES } from './common';
 
 export const apiUserSchema = z.object({
   _id: z.string(),
@@ -56,7 +56,7 @@ export const SORTS = ['createdAt', '-createdAt', 'email', '-email', 'lastLoginAt
 export const listQuery = z.strictObject({
   status: csvEnumQuery(USER_STATUSES).optional().describe('Comma-separated statuses: pending, active, deactivated'),
   siteRole: csvEnumQuery(SITE_ROLES).optional().describe('Comma-separated site roles'),
-  q: z.string().min(1).max(100).optional().describe('Words matched as prefixes of first name, last name, preferred name and email'),
+  q: freeText(100).optional().describe('Words matched as prefixes of first name, last name, preferred name and email'),
   email: emailPatternParam.optional(),
   sort: z.enum(SORTS).default('-createdAt'),
   ...pagingQuery,
@@ -65,7 +65,7 @@ export const listQuery = z.strictObject({
 export const exportQuery = z.strictObject({
   status: csvEnumQuery(USER_STATUSES).optional(),
   siteRole: csvEnumQuery(SITE_ROLES).optional(),
-  q: z.string().min(1).max(100).optional(),
+  q: freeText(100).optional(),
 });
 
 export const userListSchema = pageMeta.extend({ users: z.array(apiUserSchema) });

@@ -1,0 +1,127 @@
+/**
+ * The rules every API route follows, applied in one place when the route is added, so a route
+ * cannot forget them:
+ *
+ * - **Authentication first.** Every route needs an API token unless its schema declares
+ *   `security: []` (public, as the OpenAPI document then says too). One onRequest hook checks
+ *   the token before the body is read, parsed or validated: a caller without a valid token gets
+ *   401 whatever they sent. Route guards then check the role, still before the body.
+ * - **Closed input.** Query strings and JSON bodies are strict objects at every depth: unknown
+ *   keys (`$where`, a misspelt parameter) are a 400. A route without a query schema takes no
+ *   query parameters, and one without a body schema no body beyond `{}`. Building the app fails
+ *   when a route's schema would accept unknown keys.
+ *
+ * SCIM and the signed HR webhooks speak their own protocols (their own tokens or signatures,
+ * their own error format): they authenticate and check their input themselves.
+ */
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { z } from 'zod';
+import type { Models } from '../db/models';
+import type { Logger } from '../logger';
+import { createAuthenticate } from './auth';
+
+export type RouteAccess = 'token' | 'public' | 'own';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set for every route by applyRouteRules: who may call it and who checks. */
+    access?: RouteAccess;
+  }
+}
+
+/** Routes that speak another protocol and authenticate and check their input themselves. */
+export const OWN_PROTOCOL_PATHS: readonly RegExp[] = [/^\/scim\/v2(\/|$)/, /^\/webhooks\//];
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** The body schema of a route that takes no body: nothing, null or `{}`. Left out of the OpenAPI document. */
+export const NO_BODY = z.strictObject({}).nullish();
+
+/** The onRoute hook: decides the route's access and closes its query and body schemas. */
+export function applyRouteRules(route: RouteOptions): void {
+  const url = route.url ?? '';
+  if (OWN_PROTOCOL_PATHS.some((p) => p.test(url))) {
+    route.config = { ...route.config, access: 'own' };
+    return;
+  }
+  const schema = { ...(route.schema ?? {}) } as NonNullable<RouteOptions['schema']> & { security?: unknown[] };
+  const where = `${String(route.method)} ${url}`;
+  if (schema.querystring === undefined) schema.querystring = z.strictObject({});
+  else assertClosed(schema.querystring, `${where}: query`);
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  if (methods.some((m) => BODY_METHODS.has(String(m).toUpperCase()))) {
+    if (schema.body === undefined) schema.body = NO_BODY;
+    else assertClosed(schema.body, `${where}: body`);
+  }
+  route.schema = schema;
+  const isPublic = Array.isArray(schema.security) && schema.security.length === 0;
+  route.config = { ...route.config, access: isPublic ? 'public' : 'token' };
+}
+
+/** Throws when `schema` (zod) accepts unknown keys anywhere; names where. */
+export function assertClosed(schema: unknown, where: string): void {
+  const open: string[] = [];
+  collectOpenObjects(schema, '', open, new Set());
+  if (open.length) throw new Error(`${where} schema accepts unknown keys at ${open.map((p) => p || '(top level)').join(', ')}; use z.strictObject`);
+}
+
+interface ZodLike {
+  _zod?: { def: Record<string, unknown> & { type: string } };
+}
+
+function collectOpenObjects(schema: unknown, path: string, open: string[], seen: Set<unknown>): void {
+  if (!schema || typeof schema !== 'object' || seen.has(schema)) return;
+  seen.add(schema);
+  const def = (schema as ZodLike)._zod?.def;
+  if (!def) {
+    open.push(`${path} (not a zod schema)`);
+    return;
+  }
+  const walk = (inner: unknown, at = path) => collectOpenObjects(inner, at, open, seen);
+  switch (def.type) {
+    case 'object': {
+      const catchall = (def.catchall as ZodLike | undefined)?._zod?.def.type;
+      if (catchall !== 'never') open.push(path);
+      for (const [key, value] of Object.entries(def.shape as Record<string, unknown>)) walk(value, path ? `${path}.${key}` : key);
+      return;
+    }
+    case 'optional':
+    case 'nullable':
+    case 'default':
+    case 'prefault':
+    case 'nonoptional':
+    case 'readonly':
+    case 'catch':
+      return walk(def.innerType);
+    case 'pipe':
+      // What the client sends is the pipe's input.
+      return walk(def.in);
+    case 'array':
+      return walk(def.element, `${path}[]`);
+    case 'union':
+      return (def.options as unknown[]).forEach((o) => walk(o));
+    case 'intersection':
+      walk(def.left);
+      return walk(def.right);
+    case 'tuple':
+      return (def.items as unknown[]).forEach((o) => walk(o, `${path}[]`));
+    case 'record':
+      return walk(def.valueType, `${path}.*`);
+    case 'lazy':
+      return walk((def.getter as () => unknown)());
+    default:
+      return;
+  }
+}
+
+/** The onRequest hook that authenticates every route that needs an API token. */
+export function createRouteAuthentication(models: Models, logger: Logger) {
+  const authenticate = createAuthenticate(models, logger);
+  return async function authenticateRoute(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (request.is404) return;
+    // Fail closed: only routes marked public or own-protocol go without an API token.
+    const access = request.routeOptions.config.access;
+    if (access === 'public' || access === 'own') return;
+    await authenticate.call(request.server, request, reply);
+  };
+}
