@@ -45,9 +45,14 @@ export function installBodyEncoding(app: FastifyInstance): void {
     assertUtf8Charset(request);
     return payload;
   });
-  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, strictJsonParser(app));
+}
+
+/** fastify's JSON parser behind a strict UTF-8 decode; for `application/json` and SCIM's `application/scim+json`. */
+export function strictJsonParser(app: FastifyInstance): ContentTypeParserFn {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  return (request, body, done) => {
     let text: string;
     try {
       text = decodeUtf8(body as Buffer);
@@ -56,5 +61,7 @@ export function installBodyEncoding(app: FastifyInstance): void {
       return;
     }
     parseJson(request, text, done);
-  });
+  };
 }
+
+type ContentTypeParserFn = (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void) => void;

@@ -14,6 +14,7 @@ import { createScimUser, deleteScimUser, getScimUser, listScimUsers, updateScimU
 import { parseSearchRequest, type UserQuery } from '../../scim/search';
 import { parseScimUser, toScimUser } from '../../scim/user-resource';
 import { constantTimeEqual } from '../../security/secrets';
+import { strictJsonParser } from '../body-encoding';
 import type { AppDeps } from '../app';
 import { bearerToken, createAuthenticate } from '../auth';
 
@@ -44,7 +45,7 @@ export function scimRoutes(deps: AppDeps): FastifyPluginAsync {
   const authenticateApiToken = createAuthenticate(deps.models, deps.logger);
 
   return async (app) => {
-    app.addContentTypeParser('application/scim+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+    app.addContentTypeParser('application/scim+json', { parseAs: 'buffer' }, strictJsonParser(app));
 
     app.setErrorHandler((err, request, reply) => {
       const { status, body, internal } = toScimError(err);
