@@ -25,10 +25,15 @@ export function isCleanText(text: string): boolean {
   return textProblem(text) === null;
 }
 
-/** A zod string for single-line text: well-formed Unicode, no control characters, at most `max` characters. */
-export function cleanText(max: number) {
+/**
+ * Text a person types (names, titles, reasons, descriptions, search words) as a zod string:
+ * trimmed, 1 to `max` characters, well-formed Unicode without control characters.
+ */
+export function freeText(max: number) {
   return z
     .string()
+    .trim()
+    .min(1)
     .max(max)
     .superRefine((text, ctx) => {
       const problem = textProblem(text);

@@ -90,6 +90,13 @@ describe('hardening #8: text fields and body encodings', () => {
     }
   });
 
+  it('hardening #8: a user named in the path follows the same rule, and the refusal does not echo it', async () => {
+    for (const idOrEmail of ['target%00%40text.test', 'target%07%40text.test', 'tar%C2%85get%40text.test']) {
+      const error = await refused({ method: 'GET', url: `/v1/users/${idOrEmail}` });
+      expect(error.message).not.toMatch(/[\u0000-\u001f\u0085]/);
+    }
+  });
+
   it('hardening #8: bytes that are not valid UTF-8 (overlong, truncated, stray) are refused wherever they are', async () => {
     const overlongSlash = Buffer.from([0xc0, 0xaf]);
     const bodies = [

@@ -6,24 +6,10 @@
  */
 import { z } from 'zod';
 import { SITE_ROLES } from '../../domain/roles';
-import { textProblem } from '../../domain/text';
+import { freeText } from '../../domain/text';
 import { USER_STATUSES } from '../../domain/user-state';
 
-/**
- * Text a person types (names, titles, reasons, descriptions, search words): trimmed, 1 to `max`
- * characters, and well-formed Unicode without control characters (the rule of src/domain/text.ts).
- */
-export function freeText(max: number) {
-  return z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .superRefine((text, ctx) => {
-      const problem = textProblem(text);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    });
-}
+export { freeText };
 
 export const OBJECT_ID_PATTERN = /^[0-9a-fA-F]{24}$/;
 
@@ -33,7 +19,7 @@ export const userStatusSchema = z.enum(USER_STATUSES);
 
 /** seed 001's {idOrEmail}: a MongoDB id or a whole email address (a malformed id is a 400 from the service). */
 export const idOrEmailParams = z.strictObject({
-  idOrEmail: z.string().min(1).max(254).describe('A user id (24 hexadecimal characters) or a complete email address'),
+  idOrEmail: freeText(254).describe('A user id (24 hexadecimal characters) or a complete email address'),
 });
 
 export const idParams = z.strictObject({ id: objectIdString });
