@@ -4,6 +4,7 @@
  * list, end one) and the activity log of a user.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { assertMayGainAccess } from '../../services/access';
 import { userActivity } from '../../services/activity';
 import { endOneSession, listSessions, revokeOneToken } from '../../services/credentials';
 import { createSession, introspectSession } from '../../services/sessions';
@@ -81,7 +82,7 @@ export function accessRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZod
         onRequest: guard('tokens:issue'),
         schema: {
           tags: ['tokens'],
-          summary: 'Issue an API token for an active user; the token is shown once',
+          summary: 'Issue an API token for an active user; the token is shown once (409 while the user is locked out or being offboarded)',
           params: idOrEmailParams,
           body: issueTokenBody.nullish(),
           response: { 201: issuedTokenSchema, ...errorResponses(...AUTH_ERRORS, 404, 409) },
@@ -89,6 +90,7 @@ export function accessRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZod
       },
       async (request, reply) => {
         const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        await assertMayGainAccess(deps, user, 'an API token');
         const issued = await issueTokenFor(models, user._id, request.body ?? {}, actorOf(request));
         return reply.status(201).send({ ...toApiToken(issued.record), userId: String(user._id), token: issued.token });
       },
@@ -100,7 +102,7 @@ export function accessRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZod
         onRequest: guard('sessions:manage'),
         schema: {
           tags: ['sessions'],
-          summary: 'Start a session for an active user, ending their previous one (one session per account)',
+          summary: 'Start a session for an active user, ending their previous one (one session per account; 409 while the user is locked out or being offboarded)',
           params: idOrEmailParams,
           body: createSessionBody,
           response: { 201: createdSessionSchema, ...errorResponses(...AUTH_ERRORS, 404, 409) },
@@ -108,6 +110,7 @@ export function accessRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZod
       },
       async (request, reply) => {
         const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        await assertMayGainAccess(deps, user, 'a session');
         const started = await createSession(models, user._id, { ip: request.ip, userAgent: request.body?.userAgent ?? request.headers['user-agent']?.slice(0, 512) }, actorOf(request));
         return reply.status(201).send({ sessionId: started.sessionId, userId: String(user._id), session: started.secret, endedPrevious: started.endedPrevious });
       },

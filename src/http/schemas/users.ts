@@ -27,8 +27,12 @@ export const apiUserSchema = z.object({
   hrEmployeeId: z.string().optional(),
   lastLoginAt: z.string().optional(),
   deactivatedAt: z.string().optional(),
+  lockout: z
+    .object({ at: z.string(), processId: z.string() })
+    .optional()
+    .describe('Present while an offboarding has locked the account out: no new sessions, API tokens or invitations'),
   invitation: z
-    .object({ sentAt: z.string(), expiresAt: z.string().optional(), sendCount: z.number(), state: z.enum(['accepted', 'expired', 'sent']) })
+    .object({ sentAt: z.string(), expiresAt: z.string().optional(), sendCount: z.number(), state: z.enum(['accepted', 'revoked', 'expired', 'sent']) })
     .optional(),
 });
 
