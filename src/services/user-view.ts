@@ -29,6 +29,7 @@ export function toApiUser(user: StoredUser) {
     status: user.status,
     managerId: user.managerId ? String(user.managerId) : undefined,
     hrEmployeeId: user.hrEmployeeId ?? undefined,
+    hrStatus: user.hrStatus ?? undefined,
     lastLoginAt: user.lastLoginAt?.toISOString(),
     deactivatedAt: user.deactivatedAt?.toISOString(),
     lockout: user.lockout ? { at: user.lockout.at.toISOString(), processId: user.lockout.processId } : undefined,

@@ -25,6 +25,7 @@ export const apiUserSchema = z.object({
   status: userStatusSchema,
   managerId: z.string().optional(),
   hrEmployeeId: z.string().optional(),
+  hrStatus: z.enum(['employed', 'terminated']).optional().describe('What the HR system last said of this person'),
   lastLoginAt: z.string().optional(),
   deactivatedAt: z.string().optional(),
   lockout: z
