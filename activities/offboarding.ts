@@ -3,7 +3,8 @@
  * (transfers are keyed by transferId, revocations and audit events by the process run).
  * Permanent problems are thrown as non-retryable ApplicationFailures the workflow handles.
  */
-import { heartbeat } from '@temporalio/activity';
+import { Context, heartbeat } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Types } from 'mongoose';
 import { countSubjectDocuments } from '../src/db/count';
@@ -11,9 +12,10 @@ import { getOrgSettings } from '../src/db/models/org-settings';
 import { AppError, NotFoundError } from '../src/errors';
 import { renderOffboardingMail, type OffboardingMailKind } from '../src/mail/templates/offboarding';
 import { tokenAuthenticates } from '../src/security/access-tokens';
+import { endAccess, liftLockout } from '../src/services/access';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../src/services/audit';
 import { buildOffboardingPlan, newOwnerProblem } from '../src/services/offboarding-plan';
-import { assertCanOwnResources, deactivateUser, deleteUserPermanently, endSessions, getUserById, reactivateUser, transferResource } from '../src/services/users';
+import { assertCanOwnResources, deactivateUser, deleteUserPermanently, getUserById, reactivateUser, transferResource } from '../src/services/users';
 import { ErrorType } from '../workflows/errors';
 import type { OffboardingPlan, OffboardingPolicy, VerificationResult } from '../workflows/offboarding-messages';
 import type { ActivityDeps, OffboardingTimings } from './deps';
@@ -62,6 +64,15 @@ export function transferIdFor(ref: RunRef, resourceId: string): string {
 
 export function lockoutReason(ref: RunRef): string {
   return `lockout:${ref.workflowId}:${ref.runId}`;
+}
+
+/** The worker's Temporal client (to tell a pending invitee's onboarding that access ended); none outside an activity. */
+function workerClient(): Client | undefined {
+  try {
+    return Context.current().client;
+  } catch {
+    return undefined;
+  }
 }
 
 export function offboardingActivities(deps: ActivityDeps) {
@@ -132,12 +143,13 @@ export function offboardingActivities(deps: ActivityDeps) {
       return { plan, policy };
     },
 
-    /** Ends sessions and revokes tokens at once, marking the tokens so a cancel can restore exactly them. */
+    /**
+     * Locks the account out and ends its access at once (access.ts): sessions, tokens (marked so a
+     * cancel can restore exactly them), a pending invitee's invitation and onboarding.
+     */
     async lockOutUser(ref: RunRef): Promise<{ sessionsEnded: number; tokensRevoked: number }> {
       const userId = new Types.ObjectId(ref.userId);
-      const at = new Date();
-      const sessionsEnded = await endSessions(models, userId, 'lockout', at);
-      const revoked = await models.AccessToken.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: at, revokedReason: lockoutReason(ref) } });
+      const ended = await endAccess(models, userId, { reason: 'lockout', lock: { processId: ref.workflowId, runId: ref.runId }, tokenReason: lockoutReason(ref), temporal: workerClient() });
       const user = await models.User.findById(userId, { email: 1 }).lean();
       await recordAudit(models, {
         action: 'offboarding.locked_out',
@@ -145,14 +157,18 @@ export function offboardingActivities(deps: ActivityDeps) {
         target: { id: userId, email: user?.email },
         processId: ref.workflowId,
         eventKey: `${ref.workflowId}:${ref.runId}:lockout`,
-        details: { sessionsEnded, tokensRevoked: revoked.modifiedCount },
+        details: { sessionsEnded: ended.sessionsEnded, tokensRevoked: ended.tokensRevoked, invitationRevoked: ended.invitationRevoked },
       });
-      return { sessionsEnded, tokensRevoked: revoked.modifiedCount };
+      return { sessionsEnded: ended.sessionsEnded, tokensRevoked: ended.tokensRevoked };
     },
 
-    /** Restores the tokens this run's lockout revoked (sessions stay ended: the user signs in again). */
+    /**
+     * Lifts this run's lockout and restores the tokens it revoked (sessions stay ended: the user
+     * signs in again; a withdrawn invitation stays withdrawn: an Administrator resends it).
+     */
     async undoLockout(ref: RunRef): Promise<{ tokensRestored: number }> {
       const userId = new Types.ObjectId(ref.userId);
+      await liftLockout(models, userId, ref.workflowId, ref.runId);
       const restored = await models.AccessToken.updateMany({ userId, revokedReason: lockoutReason(ref) }, { $unset: { revokedAt: '', revokedReason: '' } });
       await recordAudit(models, {
         action: 'offboarding.lockout_undone',
@@ -232,12 +248,10 @@ export function offboardingActivities(deps: ActivityDeps) {
       return result;
     },
 
-    /** Ends every session, revokes every token and leaves every group. */
+    /** Ends every session, revokes every token, withdraws any invitation (access.ts) and leaves every group. */
     async revokeAccess(ref: RunRef): Promise<{ sessionsEnded: number; tokensRevoked: number; groupsLeft: string[] }> {
       const userId = new Types.ObjectId(ref.userId);
-      const at = new Date();
-      const sessionsEnded = await endSessions(models, userId, 'offboarding', at);
-      const revoked = await models.AccessToken.updateMany({ userId, revokedAt: null }, { $set: { revokedAt: at, revokedReason: `offboarding:${ref.workflowId}:${ref.runId}` } });
+      const { sessionsEnded, tokensRevoked } = await endAccess(models, userId, { reason: 'offboarding', tokenReason: `offboarding:${ref.workflowId}:${ref.runId}`, temporal: workerClient() });
       const user = await models.User.findById(userId, { groups: 1, email: 1 }).lean();
       const groupsLeft = (user?.groups ?? []).map(String);
       if (groupsLeft.length) await models.User.updateOne({ _id: userId }, { $set: { groups: [] } });
@@ -247,16 +261,16 @@ export function offboardingActivities(deps: ActivityDeps) {
         target: { id: userId, email: user?.email },
         processId: ref.workflowId,
         eventKey: `${ref.workflowId}:${ref.runId}:access-revoked`,
-        details: { sessionsEnded, tokensRevoked: revoked.modifiedCount, groupsLeft },
+        details: { sessionsEnded, tokensRevoked, groupsLeft },
       });
-      return { sessionsEnded, tokensRevoked: revoked.modifiedCount, groupsLeft };
+      return { sessionsEnded, tokensRevoked, groupsLeft };
     },
 
     /** Deactivates; a leaver who still owns something stays as is and the verification reports it. */
     async deactivateLeaver(ref: RunRef): Promise<{ deactivated: boolean; reason?: string }> {
       await leaverOrGone(ref.userId);
       try {
-        await deactivateUser(models, new Types.ObjectId(ref.userId), processActor(ref.workflowId), { processId: ref.workflowId, idempotent: true });
+        await deactivateUser(models, new Types.ObjectId(ref.userId), processActor(ref.workflowId), { processId: ref.workflowId, idempotent: true, temporal: workerClient() });
         return { deactivated: true };
       } catch (err) {
         if (err instanceof AppError && err.code === 'owns_resources') return { deactivated: false, reason: err.message };
@@ -374,7 +388,7 @@ export function offboardingActivities(deps: ActivityDeps) {
       if (!user) return { deleted: true, reason: 'already gone' };
       if (user.status !== 'deactivated') return { deleted: false, reason: `the account is ${user.status}` };
       try {
-        await deleteUserPermanently(models, new Types.ObjectId(ref.userId), processActor(ref.workflowId), { processId: ref.workflowId });
+        await deleteUserPermanently(models, new Types.ObjectId(ref.userId), processActor(ref.workflowId), { processId: ref.workflowId, temporal: workerClient() });
         return { deleted: true };
       } catch (err) {
         if (err instanceof AppError) return { deleted: false, reason: err.message };

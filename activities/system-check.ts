@@ -13,7 +13,7 @@ export function systemCheckActivities(deps: ActivityDeps) {
      * crash finds the document already there and BullMQ ignores a job id it already holds.
      */
     async recordSystemCheck(input: RecordSystemCheckInput): Promise<{ jobId: string }> {
-      const jobId = jobIdFor(`system-check:${input.checkId}`);
+      const jobId = jobIdFor('system-check', input.checkId);
       await deps.models.SystemCheck.updateOne(
         { checkId: input.checkId },
         { $setOnInsert: { checkId: input.checkId, workflowId: input.workflowId, recordedAt: new Date(), jobId } },

@@ -52,6 +52,8 @@ export interface OffboardingPlan {
   userId: string;
   email: string;
   status: string;
+  /** What the HR system last said of the leaver (`terminated` after an HR termination). */
+  hrStatus?: 'employed' | 'terminated' | null;
   managerId: string | null;
   /** Default new owner of every resource, and where that proposal came from. */
   newOwner: { id: string; email: string; source: OwnerSource } | null;
@@ -108,6 +110,10 @@ export interface VerificationResult {
 export interface OffboardingProgress {
   workflowId: string;
   userId: string;
+  /** Where the offboarding came from, who asked, and the effective date it waits for (from its start). */
+  source?: OffboardingSource;
+  requestedBy?: OffboardingInput['requestedBy'];
+  effectiveDate?: string;
   status: OffboardingStatus;
   steps: StepProgress[];
   resources: { done: number; total: number; failed: string[] };

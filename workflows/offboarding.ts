@@ -493,7 +493,8 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
     s.answer = { action, by, at: now(), reason };
   };
 
-  setHandler(progressQuery, () => s.progress());
+  // The start's source, requester and effective date come with every answer (a query adds no history).
+  setHandler(progressQuery, () => ({ ...s.progress(), source: input.source, requestedBy: input.requestedBy, effectiveDate: input.effectiveDate }));
   setHandler(reactivatedSignal, () => {
     s.reactivated = true;
   });

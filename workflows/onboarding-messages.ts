@@ -120,6 +120,11 @@ export const completeRegistrationUpdate = defineUpdate<OnboardingResult, [Comple
 /** Admin cancels the invitation: the link dies and the pending account is deactivated. */
 export const cancelOnboardingUpdate = defineUpdate<OnboardingResult, [CancelArgs]>('cancelOnboarding');
 export const onboardingProgressQuery = defineQuery<OnboardingProgress>('progress');
+/**
+ * Sent where the account's access ended (lockout, deactivation, delete; src/services/access.ts):
+ * the invitation is already withdrawn in the store, so the process ends without another send.
+ */
+export const accessEndedSignal = defineSignal<[{ reason: string }]>('accessEnded');
 
 /** Failure types of onboarding's update validators and handlers (mapped to HTTP by the API). */
 export const OnboardingFailure = {

@@ -1,7 +1,8 @@
 /**
  * Onboarding (PRODUCT.md §2): create the pending user → email the invitation → wait for
- * acceptance, admin completion, admin resend / new link, cancel, or expiry → resend on expiry up
- * to the organization's limit, then mark the invitation expired and tell the requester.
+ * acceptance, admin completion, admin resend / new link, cancel, the end of the account's access
+ * (lockout, deactivation, delete), or expiry → resend on expiry up to the organization's limit,
+ * then mark the invitation expired and tell the requester.
  *
  * One loop owns every side effect: signal and update handlers only queue a command and wait
  * for the loop to carry it out, so two actions never interleave.
@@ -20,6 +21,7 @@ import {
 import type { Activities } from '../activities';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from './errors';
 import {
+  accessEndedSignal,
   cancelOnboardingUpdate,
   completeRegistrationUpdate,
   FINISHED_STATES,
@@ -61,7 +63,8 @@ type Command =
   | { kind: 'resend'; caller: Caller }
   | { kind: 'link'; caller: Caller; tokenHash: string }
   | { kind: 'complete'; args: CompleteRegistrationArgs }
-  | { kind: 'cancel'; caller: Caller; reason?: string };
+  | { kind: 'cancel'; caller: Caller; reason?: string }
+  | { kind: 'access-ended'; reason: string };
 
 interface Pending {
   command: Command;
@@ -116,6 +119,11 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
   setHandler(onboardingProgressQuery, () => progress);
   setHandler(invitationAcceptedSignal, () => {
     if (!finished()) queue.push({ command: { kind: 'accepted' }, done: false });
+  });
+  // New with the access-ended signal; histories recorded before it never carry the signal, so
+  // they replay through the same commands.
+  setHandler(accessEndedSignal, ({ reason }) => {
+    if (!finished()) queue.push({ command: { kind: 'access-ended', reason }, done: false });
   });
   setHandler(resendInvitationUpdate, ({ caller }) => submit<InvitationIssued>({ kind: 'resend', caller }), { validator: ({ caller }) => assertActionable(caller) });
   setHandler(issueInvitationLinkUpdate, ({ caller, tokenHash }) => submit<InvitationIssued>({ kind: 'link', caller, tokenHash }), {
@@ -255,6 +263,13 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
           pending.result = result();
           pending.done = true;
           await notify.notifyRequester({ ...ref, userId: progress.userId!, requestedBy: input.requestedBy, outcome: 'completed', sends: progress.sends }).catch(ignoreNotificationFailure);
+          return finish();
+        }
+        case 'access-ended': {
+          // The store withdrew the invitation when access ended; nothing is left to send.
+          progress.state = 'cancelled';
+          step('cancelled', `access ended (${command.reason})`);
+          pending.done = true;
           return finish();
         }
         case 'cancel': {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors';
+import { canonicalTimeZone, isTimeZone } from '../domain/time-zone';
 import { parseDuration } from './duration';
 
 const duration = (fallback: string) =>
@@ -72,6 +73,15 @@ const envObject = z.object({
     HR_BAMBOOHR_SECRET: secret(),
     /** HR webhooks: the bearer token an HR system that cannot sign (Personio) sends. */
     HR_PERSONIO_TOKEN: secret(),
+    /**
+     * The organization's time zone (IANA name, checked against the platform's time-zone data):
+     * an HR last day ends at the end of that day here.
+     */
+    ORGANIZATION_TIME_ZONE: z
+      .string()
+      .default('UTC')
+      .refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin, America/New_York or UTC')
+      .transform(canonicalTimeZone),
     /** Whether an HR termination locks the leaver out at once (before the last day). */
     HR_TERMINATION_LOCKOUT: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),
     /** Attempts of an HR intake job before it fails for good (exponential backoff between them). */

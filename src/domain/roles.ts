@@ -23,6 +23,7 @@ export const PERMISSIONS = [
   'resources:transfer',
   'resources:read',
   'tokens:issue',
+  'tokens:revoke',
   'groups:read',
   'groups:manage',
   'processes:start',

@@ -39,3 +39,13 @@ export function allowedFrom(transition: Transition): readonly UserStatus[] {
 export function targetOf(transition: Transition): UserStatus {
   return MOVES[transition].to;
 }
+
+/** Moves that give an account access it did not have; refused while the account is locked out. */
+export function grantsAccess(transition: Transition): boolean {
+  return transition === 'accept-invitation' || transition === 'complete-registration';
+}
+
+/** Moves by which an Administrator deliberately restores access: they lift a lockout. */
+export function liftsLockout(transition: Transition): boolean {
+  return transition === 'reactivate' || transition === 'reinvite';
+}

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { emailAddress } from '../domain/email';
+import { isLastDay } from '../domain/time-zone';
 
 export const HR_EVENT_TYPES = ['employee.hired', 'employee.terminated', 'employee.updated'] as const;
 export type HrEventType = (typeof HR_EVENT_TYPES)[number];
@@ -18,8 +19,8 @@ export const hrEmployeeSchema = z.object({
   lastName: z.string().max(200).optional(),
   /** Empty string clears nothing: an absent or empty manager is left as it is. */
   managerEmail: z.union([emailAddress, z.literal('')]).optional(),
-  /** Last working day; the offboarding waits for it. */
-  lastDay: isoDate.optional(),
+  /** Last working day; the offboarding waits for its end in the organization's time zone. */
+  lastDay: isoDate.refine(isLastDay, 'must be a real calendar date (YYYY-MM-DD) or date-time').optional(),
 });
 
 export const hrEventSchema = z.object({

@@ -32,9 +32,9 @@ export function createFailFastRedis(url: string): Redis {
   });
 }
 
-/** provider + eventId, encoded for BullMQ (no ':'): the idempotency key of a delivery. */
+/** The idempotency key of a delivery: `hr-<provider>-<SHA-256 of the event id>` (BullMQ forbids ':'). */
 export function hrJobId(provider: HrProvider, eventId: string): string {
-  return jobIdFor(`hr:${provider}:${eventId}`);
+  return jobIdFor(`hr-${provider}`, eventId);
 }
 
 export function hrIntakeJobOptions(attempts: number, backoffMs: number): JobsOptions {

@@ -8,6 +8,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Models } from '../db/models';
 import type { Logger } from '../logger';
+import { offboardingUnderWay } from '../services/access';
 import { recordAudit } from '../services/audit';
 import { invitationPolicy, maxSends } from '../services/invitations';
 import { onboardingWorkflowId, startOnboarding } from '../services/onboarding-process';
@@ -62,6 +63,9 @@ export async function runInvitationSweep(deps: InvitationSweepDeps, now = new Da
     'invitation.expiresAt': { $lte: now },
     'invitation.acceptedAt': { $exists: false },
     'invitation.expiredAt': { $exists: false },
+    // An invitation withdrawn because access ended is not sent again by the sweep.
+    'invitation.revokedAt': { $exists: false },
+    lockout: null,
   })
     .sort({ 'invitation.expiresAt': 1 })
     .limit(BATCH)
@@ -69,7 +73,8 @@ export async function runInvitationSweep(deps: InvitationSweepDeps, now = new Da
 
   const result: InvitationSweepResult = { scanned: candidates.length, resent: 0, expired: 0, skippedCovered: 0 };
   for (const user of candidates) {
-    if (await coveredByRunningOnboarding(deps.temporal, user.email)) {
+    // Covered by a running onboarding, or by an offboarding (no new link for a leaver).
+    if ((await coveredByRunningOnboarding(deps.temporal, user.email)) || (await offboardingUnderWay(deps.temporal, user._id))) {
       result.skippedCovered += 1;
       continue;
     }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 
@@ -30,7 +31,12 @@ export function createQueue<T = unknown>(name: QueueName, ctx: QueueContext): Qu
   return new Queue<T>(name, { connection: ctx.connection, prefix: ctx.prefix });
 }
 
-/** BullMQ job ids may not contain ':'; business keys do, so they are encoded. */
-export function jobIdFor(key: string): string {
-  return key.replace(/:/g, '_');
+/**
+ * A BullMQ custom job id for a business key. Custom ids may not contain ':' and business keys do,
+ * so the key is hashed: `<namespace>-<SHA-256 hex of the key>`. Two different keys never share an
+ * id (replacing ':' by '_' made `a:1` and `a_1` one job), and the same key always gives the same
+ * id, so a redelivery is still recognised.
+ */
+export function jobIdFor(namespace: string, key: string): string {
+  return `${namespace}-${createHash('sha256').update(key, 'utf8').digest('hex')}`;
 }

@@ -12,6 +12,8 @@ export interface HrJobDeps {
   temporal: import('@temporalio/client').Client;
   taskQueue: string;
   terminationLockout: boolean;
+  /** ORGANIZATION_TIME_ZONE: an HR last day ends at the end of that day there (default UTC). */
+  timeZone?: string;
 }
 
 /** Starts every BullMQ worker of the process; close them with `Promise.all(workers.map(w => w.close()))`. */

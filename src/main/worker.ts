@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     models,
     queue: queueContext,
     logger,
-    hr: { temporal: temporalClient, taskQueue: config.TEMPORAL_TASK_QUEUE, terminationLockout: config.HR_TERMINATION_LOCKOUT },
+    hr: { temporal: temporalClient, taskQueue: config.TEMPORAL_TASK_QUEUE, terminationLockout: config.HR_TERMINATION_LOCKOUT, timeZone: config.ORGANIZATION_TIME_ZONE },
     invitationSweep: { temporal: temporalClient, taskQueue: config.TEMPORAL_TASK_QUEUE },
   });
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM });

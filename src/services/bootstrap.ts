@@ -37,7 +37,8 @@ export async function bootstrapAdministrator(models: Models, input: BootstrapInp
   if (existing) {
     user = (await models.User.findOneAndUpdate(
       { _id: existing._id },
-      { $set: { siteRole: 'Administrators', status: 'active' }, $unset: { deactivatedAt: '' } },
+      // The way back for a locked-out operator: any offboarding lockout is lifted too.
+      { $set: { siteRole: 'Administrators', status: 'active' }, $unset: { deactivatedAt: '', lockout: '' } },
       { new: true },
     ).lean<StoredUser>())!;
   } else {

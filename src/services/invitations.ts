@@ -11,6 +11,7 @@ import type { SiteRole } from '../domain/roles';
 import { nextStatus } from '../domain/user-state';
 import { ConflictError, GoneError, NotFoundError } from '../errors';
 import { generateSecret, hashSecret } from '../security/secrets';
+import { endAccess } from './access';
 import { recordAudit, type Actor } from './audit';
 import { assertGroupsExist, getUserById, transition, type StoredUser } from './users';
 
@@ -46,14 +47,25 @@ interface InvitationUse {
   at: Date;
 }
 
-function invitationUses(models: Models): Model<InvitationUse> {
-  const conn: Connection = models.User.db;
-  return (conn.models.InvitationUse as Model<InvitationUse> | undefined) ?? conn.model<InvitationUse>('InvitationUse', invitationUseSchema);
+/**
+ * These two models are compiled on first use. Compiling starts the model's own collection
+ * creation, which is not awaited by queries; a first write racing it could land in a collection
+ * the creation then replaces on a store that creates collections without a lock (the
+ * mongo-java-server the tests use). So the first use waits for it (a settled promise afterwards).
+ */
+async function ready<T>(model: Model<T>): Promise<Model<T>> {
+  await model.init().catch(() => undefined);
+  return model;
 }
 
-function invitationTokens(models: Models): Model<InvitationTokenRecord> {
+function invitationUses(models: Models): Promise<Model<InvitationUse>> {
   const conn: Connection = models.User.db;
-  return (conn.models.InvitationToken as Model<InvitationTokenRecord> | undefined) ?? conn.model<InvitationTokenRecord>('InvitationToken', invitationTokenSchema);
+  return ready((conn.models.InvitationUse as Model<InvitationUse> | undefined) ?? conn.model<InvitationUse>('InvitationUse', invitationUseSchema));
+}
+
+function invitationTokens(models: Models): Promise<Model<InvitationTokenRecord>> {
+  const conn: Connection = models.User.db;
+  return ready((conn.models.InvitationToken as Model<InvitationTokenRecord> | undefined) ?? conn.model<InvitationTokenRecord>('InvitationToken', invitationTokenSchema));
 }
 
 export interface NewInvitationToken {
@@ -98,10 +110,11 @@ export interface InstallInvitationInput {
 
 /**
  * Makes `tokenHash` the user's current invitation (the previous token stops working at once).
- * Only a pending user whose invitation is not accepted gets one; returns null otherwise.
+ * Only a pending user whose invitation is not accepted and who is not locked out gets one
+ * (one conditional write); returns null otherwise.
  */
 export async function installInvitation(models: Models, input: InstallInvitationInput, now = new Date()): Promise<StoredUser | null> {
-  await invitationTokens(models).updateOne(
+  await (await invitationTokens(models)).updateOne(
     { _id: input.tokenHash },
     { $setOnInsert: { _id: input.tokenHash, userId: input.userId, sendNumber: input.sendNumber, workflowId: input.workflowId, issuedAt: now } },
     { upsert: true },
@@ -115,8 +128,8 @@ export async function installInvitation(models: Models, input: InstallInvitation
   };
   if (input.invitedBy) set['invitation.invitedBy'] = input.invitedBy;
   return models.User.findOneAndUpdate(
-    { _id: input.userId, status: 'pending', 'invitation.acceptedAt': { $exists: false } },
-    { $set: set, $unset: { 'invitation.expiredAt': '' } },
+    { _id: input.userId, status: 'pending', 'invitation.acceptedAt': { $exists: false }, lockout: null },
+    { $set: set, $unset: { 'invitation.expiredAt': '', 'invitation.revokedAt': '' } },
     { returnDocument: 'after' },
   ).lean<StoredUser>();
 }
@@ -126,27 +139,35 @@ export interface AcceptedInvitation {
   workflowId?: string;
 }
 
+export interface AcceptOptions {
+  /** Whether an offboarding of the account is under way (it lives in Temporal; the API asks it). */
+  offboardingUnderWay?: (userId: Types.ObjectId) => Promise<boolean>;
+}
+
 /**
  * Accepts an invitation: pending → active (or deactivated → pending → active for a re-invite).
- * Single-use through a compare-and-set on the token hash and the absence of `acceptedAt`.
+ * The activation is one conditional write that re-checks everything at once: still pending, this
+ * token still the current one (a lockout, deactivation or delete withdraws it), not accepted,
+ * not expired, not locked out. Single-use through the `invitation_uses` record of the token.
  */
-export async function acceptInvitation(models: Models, token: string, actor: Omit<Actor, 'type'> = {}, now = new Date()): Promise<AcceptedInvitation> {
+export async function acceptInvitation(models: Models, token: string, actor: Omit<Actor, 'type'> = {}, now = new Date(), options: AcceptOptions = {}): Promise<AcceptedInvitation> {
   const hash = hashSecret(token);
-  const record = await invitationTokens(models).findById(hash).lean();
+  const record = await (await invitationTokens(models)).findById(hash).lean();
   if (!record) throw new NotFoundError('This invitation link is not valid: check that it was copied whole.', 'invitation_not_found');
   const user = await models.User.findById(record.userId).lean<StoredUser>();
   if (!user) throw new GoneError('This invitation was withdrawn: the account no longer exists.', 'invitation_withdrawn');
   refuseUnusable(user, hash, now);
+  if (options.offboardingUnderWay && (await options.offboardingUnderWay(user._id))) throw revoked();
 
   try {
-    await invitationUses(models).create({ _id: hash, userId: user._id, at: now });
+    await (await invitationUses(models)).create({ _id: hash, userId: user._id, at: now });
   } catch (err) {
     if ((err as { code?: number }).code === 11000) throw new GoneError('This invitation link has already been used; sign in instead.', 'invitation_used');
     throw err;
   }
   const to = nextStatus(user.status, 'accept-invitation');
   const accepted = await models.User.findOneAndUpdate(
-    { _id: user._id, status: 'pending', 'invitation.tokenHash': hash, 'invitation.acceptedAt': { $exists: false }, 'invitation.expiresAt': { $gt: now } },
+    { _id: user._id, status: 'pending', 'invitation.tokenHash': hash, 'invitation.acceptedAt': { $exists: false }, 'invitation.expiresAt': { $gt: now }, lockout: null },
     { $set: { status: to, 'invitation.acceptedAt': now }, $unset: { deactivatedAt: '', 'invitation.expiredAt': '' } },
     { returnDocument: 'after' },
   ).lean<StoredUser>();
@@ -167,9 +188,14 @@ export async function acceptInvitation(models: Models, token: string, actor: Omi
   return { user: accepted, workflowId: user.invitation?.workflowId ?? undefined };
 }
 
+function revoked(): GoneError {
+  return new GoneError('This invitation was withdrawn: access to this account has ended. Ask an administrator if you think this is a mistake.', 'invitation_revoked');
+}
+
 function refuseUnusable(user: StoredUser, hash: string, now: Date): void {
   const inv = user.invitation;
   if (inv?.tokenHash === hash && inv.acceptedAt) throw new GoneError('This invitation link has already been used; sign in instead.', 'invitation_used');
+  if (user.status === 'pending' && (user.lockout || (inv?.revokedAt && !inv.tokenHash))) throw revoked();
   if (inv?.tokenHash !== hash) {
     if (user.status === 'active') throw new GoneError('This invitation is no longer needed: the account is already active; sign in instead.', 'invitation_used');
     if (user.status === 'deactivated' || !inv?.tokenHash) throw new GoneError('This invitation was cancelled; ask an administrator to invite you again.', 'invitation_cancelled');
@@ -215,7 +241,11 @@ export async function completeRegistration(
 export async function cancelInvitation(models: Models, userId: Types.ObjectId, actor: Actor, options: { processId?: string; eventKey?: string; reason?: string } = {}): Promise<StoredUser | null> {
   const user = await getUserById(models, userId);
   if (user.status !== 'pending') return null;
-  const updated = await transition(models, userId, 'deactivate', { deactivatedAt: new Date() }, { 'invitation.tokenHash': '' });
+  const at = new Date();
+  await transition(models, userId, 'deactivate', { deactivatedAt: at });
+  // The onboarding is the caller (or none runs): it is not told again.
+  await endAccess(models, userId, { reason: 'invitation_cancelled', at });
+  const updated = await getUserById(models, userId);
   await recordAudit(models, {
     action: 'invitation.cancelled',
     actor,

@@ -64,6 +64,7 @@ export async function buildOffboardingPlan(models: Models, options: PlanOptions)
     userId: leaverId,
     email: leaver.email,
     status: leaver.status,
+    hrStatus: leaver.hrStatus ?? null,
     managerId: leaver.managerId ? String(leaver.managerId) : null,
     newOwner,
     notes,

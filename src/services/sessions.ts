@@ -2,21 +2,33 @@ import type { Types } from 'mongoose';
 import type { Models } from '../db/models';
 import { NotFoundError, ConflictError } from '../errors';
 import { generateSecret, hashSecret } from '../security/secrets';
+import { lockedOutError } from './access';
 import { recordAudit, type Actor } from './audit';
 
 /**
  * Starts a session for an active user and ends the previous one (seed 000 "Single session
  * access"). Of racing logins the newest session wins: each login ends the sessions older than
  * itself (or itself, when a newer one already exists), and the user's activeSessionId pointer
- * only moves forward.
+ * only moves forward. A locked-out user gets none (409 user_locked_out).
  */
 export async function createSession(models: Models, userId: Types.ObjectId, meta: { ip?: string; userAgent?: string }, actor: Actor): Promise<{ sessionId: string; secret: string; endedPrevious: number }> {
-  const user = await models.User.findById(userId, { status: 1, email: 1 }).lean();
+  const user = await models.User.findById(userId, { status: 1, email: 1, lockout: 1 }).lean();
   if (!user) throw new NotFoundError(`No user with id ${String(userId)}.`, 'user_not_found');
   if (user.status !== 'active') throw new ConflictError(`${user.email} is ${user.status}; only active users can sign in.`, 'user_not_active');
+  if (user.lockout) throw lockedOutError(user);
   const secret = generateSecret();
   const now = new Date();
   const session = await models.Session.create({ userId, tokenHash: hashSecret(secret), createdAt: now, lastSeenAt: now, ip: meta.ip, userAgent: meta.userAgent });
+  // Access may have ended since the read above. A lockout or deactivation marks the account
+  // before it ends the open sessions, so re-reading the mark after our write is enough: either
+  // that sweep sees (and ends) this session, or this check sees the mark and ends it.
+  const still = await models.User.findOne({ _id: userId, status: 'active', lockout: null }, { _id: 1 }).lean();
+  if (!still) {
+    await models.Session.updateOne({ _id: session._id, endedAt: null }, { $set: { endedAt: new Date(), endedReason: 'lockout' } });
+    const now2 = await models.User.findById(userId, { status: 1, email: 1, lockout: 1 }).lean();
+    if (now2?.lockout) throw lockedOutError(now2);
+    throw new ConflictError(`${user.email} is ${now2?.status ?? 'gone'}; only active users can sign in.`, 'user_not_active');
+  }
   // Of racing logins the session with the greatest id wins, whatever order the writes land in:
   // the pointer only moves forward, and each login ends only the sessions older than itself.
   await models.User.updateOne(

@@ -11,6 +11,7 @@ import type { Models } from '../db/models';
 import type { SiteRole } from '../domain/roles';
 import { AppError, ConflictError, NotFoundError } from '../errors';
 import { issueAccessToken } from '../security/access-tokens';
+import { lockedOutError } from './access';
 import { recordAudit, type Actor } from './audit';
 import { startReactivation } from './offboarding-process';
 import { assertSeatAvailable, changeSiteRole, deactivateUser, deleteUserPermanently, getUserById, type StoredUser } from './users';
@@ -87,27 +88,41 @@ export async function bulkChangeRole(models: Models, ids: Types.ObjectId[], site
   return results;
 }
 
-export async function deactivateChecked(models: Models, userId: Types.ObjectId, actor: Actor): Promise<StoredUser> {
+/** `temporal` lets the deactivation end a pending invitee's onboarding at once (see access.ts). */
+export async function deactivateChecked(models: Models, userId: Types.ObjectId, actor: Actor, temporal?: Client): Promise<StoredUser> {
   const user = await getUserById(models, userId);
   assertNotSelf(user, actor, 'deactivate');
   await assertNotLastAdministrator(models, user, 'deactivating them');
-  return deactivateUser(models, userId, actor);
+  return deactivateUser(models, userId, actor, { temporal });
 }
 
-export async function deleteChecked(models: Models, userId: Types.ObjectId, actor: Actor): Promise<StoredUser> {
+export async function deleteChecked(models: Models, userId: Types.ObjectId, actor: Actor, temporal?: Client): Promise<StoredUser> {
   const user = await getUserById(models, userId);
   assertNotSelf(user, actor, 'delete');
   await assertNotLastAdministrator(models, user, 'deleting them');
-  await deleteUserPermanently(models, userId, actor);
+  await deleteUserPermanently(models, userId, actor, { temporal });
   return user;
 }
 
-/** An Administrator issues an API token for an active user; the token is returned once. */
+/**
+ * An Administrator issues an API token for an active user; the token is returned once. A
+ * locked-out user gets none (409 user_locked_out), even when the lockout lands meanwhile.
+ */
 export async function issueTokenFor(models: Models, userId: Types.ObjectId, input: { name?: string; scope?: string[]; expiresInDays?: number }, actor: Actor) {
   const user = await getUserById(models, userId);
   if (user.status !== 'active') throw new ConflictError(`${user.email} is ${user.status}; tokens are issued to active users only.`, 'user_not_active');
+  if (user.lockout) throw lockedOutError(user);
   const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : undefined;
   const issued = await issueAccessToken(models, userId, { name: input.name, scope: input.scope, expiresAt });
+  // As for sessions: a lockout marks the account before it revokes tokens, so either its sweep
+  // revokes this one or this re-read sees the mark, and the token, never handed out, is removed.
+  const still = await models.User.findOne({ _id: userId, status: 'active', lockout: null }, { _id: 1 }).lean();
+  if (!still) {
+    await models.AccessToken.deleteOne({ tokenId: issued.tokenId });
+    const now = await getUserById(models, userId);
+    if (now.lockout) throw lockedOutError(now);
+    throw new ConflictError(`${now.email} is ${now.status}; tokens are issued to active users only.`, 'user_not_active');
+  }
   await recordAudit(models, { action: 'token.issued', actor, target: { id: userId, email: user.email }, details: { tokenId: issued.tokenId, name: input.name, scope: input.scope ?? ['api'] } });
   const record = await models.AccessToken.findOne({ tokenId: issued.tokenId }).lean();
   return { ...issued, record: record! };

@@ -29,14 +29,16 @@ export function toApiUser(user: StoredUser) {
     status: user.status,
     managerId: user.managerId ? String(user.managerId) : undefined,
     hrEmployeeId: user.hrEmployeeId ?? undefined,
+    hrStatus: user.hrStatus ?? undefined,
     lastLoginAt: user.lastLoginAt?.toISOString(),
     deactivatedAt: user.deactivatedAt?.toISOString(),
+    lockout: user.lockout ? { at: user.lockout.at.toISOString(), processId: user.lockout.processId } : undefined,
     invitation: inv?.sentAt
       ? {
           sentAt: inv.sentAt.toISOString(),
           expiresAt: inv.expiresAt?.toISOString(),
           sendCount: inv.sendCount ?? 0,
-          state: (inv.acceptedAt ? 'accepted' : inv.expiredAt ? 'expired' : 'sent') as 'accepted' | 'expired' | 'sent',
+          state: (inv.acceptedAt ? 'accepted' : inv.revokedAt && !inv.tokenHash ? 'revoked' : inv.expiredAt ? 'expired' : 'sent') as 'accepted' | 'revoked' | 'expired' | 'sent',
         }
       : undefined,
   };

@@ -3,6 +3,7 @@
  * the rules of src/domain, changes the store with single-document writes that are safe to repeat,
  * and appends to the audit log.
  */
+import type { Client } from '@temporalio/client';
 import { Types } from 'mongoose';
 import type { Models } from '../db/models';
 import { getOrgSettings } from '../db/models/org-settings';
@@ -10,9 +11,9 @@ import type { User } from '../db/models/user';
 import { domainOf, emailAddressProblem, normalizeEmail, parseEmailPattern, PatternError } from '../domain/email';
 import { withinPlan, ACTIVE_USER_LIMITS } from '../domain/plans';
 import type { SiteRole } from '../domain/roles';
-import { allowedFrom, nextStatus, type Transition } from '../domain/user-state';
+import { allowedFrom, grantsAccess, liftsLockout, nextStatus, type Transition } from '../domain/user-state';
 import { ConflictError, NotFoundError, UnprocessableError, ValidationError } from '../errors';
-import { revokeUserTokens } from '../security/access-tokens';
+import { endAccess, lockedOutError } from './access';
 import { recordAudit, type Actor } from './audit';
 import { countSubjectDocuments } from '../db/count';
 
@@ -154,17 +155,29 @@ export async function createPendingUser(models: Models, input: CreateUserInput, 
   return created.toObject() as StoredUser;
 }
 
-/** Moves a user along the state machine with a compare-and-set on the current status. */
+/**
+ * Moves a user along the state machine with a compare-and-set on the current status. A move that
+ * grants access also requires, in the same conditional write, that the account is not locked out;
+ * a reactivation or re-invite lifts the lockout.
+ */
 export async function transition(models: Models, userId: Types.ObjectId, move: Transition, set: Record<string, unknown> = {}, unset: Record<string, ''> = {}): Promise<StoredUser> {
   const user = await getUserById(models, userId);
   const to = nextStatus(user.status, move);
   if (!to) {
     throw new ConflictError(`Cannot ${move.replace(/-/g, ' ')} a user who is ${user.status} (allowed from ${allowedFrom(move).join(' or ')}).`, 'invalid_state', { status: user.status });
   }
+  const guarded = grantsAccess(move);
+  if (guarded && user.lockout) throw lockedOutError(user);
   const update: Record<string, unknown> = { $set: { ...set, status: to } };
-  if (Object.keys(unset).length) update.$unset = unset;
-  const updated = await models.User.findOneAndUpdate({ _id: userId, status: user.status }, update, { returnDocument: 'after' }).lean<StoredUser>();
-  if (!updated) throw new ConflictError('The user changed while this request ran; try again.', 'concurrent_change');
+  const toUnset = liftsLockout(move) ? { ...unset, lockout: '' as const } : unset;
+  if (Object.keys(toUnset).length) update.$unset = toUnset;
+  const filter = { _id: userId, status: user.status, ...(guarded ? { lockout: null } : {}) };
+  const updated = await models.User.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean<StoredUser>();
+  if (!updated) {
+    const now = await models.User.findById(userId, { email: 1, lockout: 1 }).lean();
+    if (guarded && now?.lockout) throw lockedOutError({ email: now.email, lockout: now.lockout });
+    throw new ConflictError('The user changed while this request ran; try again.', 'concurrent_change');
+  }
   return updated;
 }
 
@@ -181,18 +194,14 @@ export async function ownedResources(models: Models, userId: Types.ObjectId, lim
   return { total, resources: resources.map((r) => ({ _id: String(r._id), kind: r.kind, name: r.name })) };
 }
 
-/** Ends every open session of a user. Idempotent. */
-export async function endSessions(models: Models, userId: Types.ObjectId, reason: 'lockout' | 'offboarding' | 'deactivated' | 'admin' | 'logout', at = new Date()): Promise<number> {
-  const result = await models.Session.updateMany({ userId, endedAt: null }, { $set: { endedAt: at, endedReason: reason } });
-  await models.User.updateOne({ _id: userId }, { $unset: { activeSessionId: '' } });
-  return result.modifiedCount;
-}
+export { endSessions } from './access';
 
 /**
- * Deactivates a user (seed 000): refused while they own anything; ends sessions and revokes
- * tokens. Already deactivated is not an error for a retried caller (returns the user as is).
+ * Deactivates a user (seed 000): refused while they own anything; then access ends (sessions,
+ * tokens, a pending invitee's invitation and onboarding; see access.ts). Already deactivated is
+ * not an error for a retried caller (returns the user as is).
  */
-export async function deactivateUser(models: Models, userId: Types.ObjectId, actor: Actor, options: { processId?: string; idempotent?: boolean } = {}): Promise<StoredUser> {
+export async function deactivateUser(models: Models, userId: Types.ObjectId, actor: Actor, options: { processId?: string; idempotent?: boolean; temporal?: Client } = {}): Promise<StoredUser> {
   const user = await getUserById(models, userId);
   if (user.status === 'deactivated' && options.idempotent) return user;
   const owned = await ownedResources(models, userId, 50);
@@ -205,8 +214,7 @@ export async function deactivateUser(models: Models, userId: Types.ObjectId, act
   }
   const now = new Date();
   const updated = await transition(models, userId, 'deactivate', { deactivatedAt: now });
-  await endSessions(models, userId, 'deactivated', now);
-  await revokeUserTokens(models, userId, 'deactivated', now);
+  await endAccess(models, userId, { reason: 'deactivated', at: now, temporal: options.temporal });
   await recordAudit(models, {
     action: 'user.deactivated',
     actor,
@@ -323,15 +331,14 @@ async function auditTransfer(models: Models, input: TransferInput, resource: { k
  * stays and shows "Deleted User" as creator; sessions and tokens go; group membership goes with
  * the account. The audit log keeps its history.
  */
-export async function deleteUserPermanently(models: Models, userId: Types.ObjectId, actor: Actor, options: { processId?: string } = {}): Promise<void> {
+export async function deleteUserPermanently(models: Models, userId: Types.ObjectId, actor: Actor, options: { processId?: string; temporal?: Client } = {}): Promise<void> {
   const user = await getUserById(models, userId);
   const owned = await ownedResources(models, userId, 50);
   if (owned.total > 0) {
     throw new ConflictError(`${user.email} still owns ${owned.total} resource${owned.total > 1 ? 's' : ''}; transfer ownership before deleting.`, 'owns_resources', { owned: owned.resources, total: owned.total });
   }
   await models.Resource.updateMany({ createdBy: userId }, { $set: { createdBy: null } });
-  await endSessions(models, userId, 'admin');
-  await revokeUserTokens(models, userId, 'deleted');
+  await endAccess(models, userId, { reason: 'deleted', temporal: options.temporal });
   await models.User.updateMany({ managerId: userId }, { $unset: { managerId: '' } });
   await models.User.deleteOne({ _id: userId });
   await recordAudit(models, { action: 'user.deleted', actor, target: { id: userId, email: user.email }, processId: options.processId, details: { groupsLeft: (user.groups ?? []).map(String) } });

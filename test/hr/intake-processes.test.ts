@@ -31,7 +31,8 @@ beforeAll(async () => {
   client = await createClient(ctx);
   smtp = await startSmtpServer();
   app = await createTestApp(ctx, client, { ...HR_TEST_CONFIG, SCIM_BEARER_TOKEN: SCIM_TOKEN });
-  workers = startJobWorkers({ models: ctx.models, queue: ctx.queue, logger: ctx.logger, hr: { temporal: client, taskQueue: ctx.taskQueue, terminationLockout: true } });
+  // A zone far from UTC (UTC+14): a last day that ended at UTC midnight would be ten hours late.
+  workers = startJobWorkers({ models: ctx.models, queue: ctx.queue, logger: ctx.logger, hr: { temporal: client, taskQueue: ctx.taskQueue, terminationLockout: true, timeZone: 'Pacific/Kiritimati' } });
 });
 
 afterAll(async () => {
@@ -95,17 +96,32 @@ describe('employee.terminated', () => {
     );
   }, 60_000);
 
-  it('takes the last day from HR as the effective date', async () => {
+  it("hardening #17: takes the end of the HR last day in the organization's time zone as the effective date; the API shows hrStatus and the source", async () => {
+    const admin = await seedUser(ctx.models, { siteRole: 'Administrators' });
     const leaver = await seedUser(ctx.models, { email: 'last.day@example.com', hrEmployeeId: 'HR-901' });
+    const userId = String(leaver.user._id);
     await withWorker(
       ctx,
       async () => {
         const res = await app.inject(signedGeneric(hrEvent('employee.terminated', { id: 'HR-901', lastDay: '2032-01-15' })));
         expect(res.statusCode).toBe(202);
-        const handle = client.workflow.getHandle(offboardingWorkflowId(String(leaver.user._id)));
+        const handle = client.workflow.getHandle(offboardingWorkflowId(userId));
         const history = await eventually('the offboarding to start', () => handle.fetchHistory().catch(() => undefined));
         const started = JSON.parse(Buffer.from(history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!).toString('utf8'));
-        expect(started).toMatchObject({ source: 'hr', effectiveDate: '2032-01-15', immediateLockout: true, requestedBy: { type: 'hr' } });
+        // 2032-01-15 23:59:59.999 at UTC+14, not 2032-01-15 00:00 UTC.
+        expect(started).toMatchObject({ source: 'hr', effectiveDate: '2032-01-15T09:59:59.999Z', immediateLockout: true, requestedBy: { type: 'hr' } });
+
+        const view = await app.inject({ method: 'GET', url: `/v1/users/${userId}`, headers: admin.auth });
+        expect(view.json()).toMatchObject({ hrStatus: 'terminated', hrEmployeeId: 'HR-901' });
+        const progress = await eventually('the offboarding to wait for the last day', async () => {
+          const body = (await app.inject({ method: 'GET', url: `/v1/users/${userId}/offboarding`, headers: admin.auth })).json();
+          return body.status === 'waiting_effective_date' ? body : undefined;
+        }, 20_000);
+        expect(progress).toMatchObject({ source: 'hr', effectiveDate: '2032-01-15T09:59:59.999Z', requestedBy: { type: 'hr' } });
+        expect(progress.plan).toMatchObject({ hrStatus: 'terminated' });
+        expect(progress.steps.find((st: { name: string }) => st.name === 'effective_date').detail).toContain('2032-01-15T09:59:59.999Z');
+        const plan = await app.inject({ method: 'GET', url: `/v1/users/${userId}/offboarding-plan`, headers: admin.auth });
+        expect(plan.json()).toMatchObject({ hrStatus: 'terminated' });
         await handle.terminate('test over');
       },
       { smtpUrl: smtp.url },

@@ -60,6 +60,26 @@ describe('POST /webhooks/hr/generic', () => {
     expect(await queuedCount()).toBe(1);
   });
 
+  it('hardening #16: events whose ids differ only by ":" and "_" are separate jobs; a redelivery of each is still one', async () => {
+    // Every one of these ids became "a_1"-like under the old ':' → '_' job id and was dropped as a redelivery.
+    const ids = ['a:1', 'a_1', 'a::1', 'a__1', 'a:_1', 'a_:1'];
+    const events = ids.map((id) => hrEvent('employee.updated', { email: 'someone@example.com', managerEmail: 'boss@example.com' }, id));
+    const first = [];
+    for (const event of events) first.push(await app.inject(signedGeneric(event)));
+    expect(first.map((r) => r.statusCode)).toEqual(Array(ids.length).fill(202));
+    const jobIds = first.map((r) => r.json().events[0].jobId as string);
+    expect(new Set(jobIds).size).toBe(ids.length);
+    for (const jobId of jobIds) expect(jobId).not.toContain(':');
+    expect(await queuedCount()).toBe(ids.length);
+    for (const [i, event] of events.entries()) expect((await queue.getJob(jobIds[i]!))?.data.event.eventId).toBe(event.eventId);
+
+    // The same event again (and the same id from another provider's point of view) changes nothing / stays apart.
+    const again = await Promise.all(events.map((event) => app.inject(signedGeneric(event))));
+    expect(again.map((r) => r.json().events[0].jobId)).toEqual(jobIds);
+    expect(await queuedCount()).toBe(ids.length);
+    expect(hrJobId('personio', 'a:1')).not.toBe(hrJobId('generic', 'a:1'));
+  });
+
   it('refuses a bad signature, a stale or future timestamp and another provider\'s secret, queueing nothing', async () => {
     const event = hrEvent('employee.terminated', { email: 'leaver@example.com' });
     const tampered = signedGeneric(event);

@@ -85,12 +85,15 @@ describe('bootstrap', () => {
     expect(await h.ctx.models.User.countDocuments({ siteRole: 'Administrators', status: 'active' })).toBe(2);
 
     const locked = await seedUser(h.ctx.models, { email: 'locked.out@example.com', siteRole: 'Users', status: 'deactivated' });
+    // Locked out by an offboarding as well: --force is the way back from that too.
+    await h.ctx.models.User.updateOne({ _id: locked.user._id }, { $set: { lockout: { at: new Date(), processId: `offboarding:${locked.user._id}` } } });
     const promoted = await bootstrap('--email', 'LOCKED.OUT@example.com', '--force');
     expect(promoted.code, promoted.stderr).toBe(0);
     expect(promoted.stdout).toMatch(/promoted and activated/);
     const after = await h.ctx.models.User.findById(locked.user._id).lean();
     expect(after).toMatchObject({ siteRole: 'Administrators', status: 'active' });
     expect(after!.deactivatedAt).toBeUndefined();
+    expect(after!.lockout).toBeUndefined();
     const res = await h.app.inject({ method: 'GET', url: '/v1/users/export.csv', headers: { authorization: `Bearer ${tokenIn(promoted.stdout)}` } });
     expect(res.statusCode).toBe(200);
   });

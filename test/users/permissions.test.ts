@@ -41,6 +41,24 @@ const ROUTES: RouteCase[] = [
   { route: 'DELETE /v1/users/{id}', allowed: ADMINS, build: async () => ({ method: 'DELETE', url: `/v1/users/${(await fresh()).user._id}` }) },
   { route: 'POST /v1/users/{id}/tokens', allowed: ADMINS, build: async () => ({ method: 'POST', url: `/v1/users/${(await fresh()).user._id}/tokens`, payload: {} }) },
   { route: 'POST /v1/users/{id}/sessions', allowed: ADMINS, build: async () => ({ method: 'POST', url: `/v1/users/${(await fresh()).user._id}/sessions`, payload: {} }) },
+  {
+    route: 'DELETE /v1/users/{id}/tokens/{tokenId}',
+    allowed: ADMINS,
+    build: async () => {
+      const u = await fresh();
+      return { method: 'DELETE', url: `/v1/users/${u.user._id}/tokens/${u.token.slice(4, 20)}` };
+    },
+  },
+  { route: 'GET /v1/users/{id}/sessions', allowed: ADMINS, build: async () => ({ method: 'GET', url: `/v1/users/${(await fresh()).user._id}/sessions` }) },
+  {
+    route: 'DELETE /v1/users/{id}/sessions/{sessionId}',
+    allowed: ADMINS,
+    build: async () => {
+      const u = await fresh();
+      const session = await h.ctx.models.Session.create({ userId: u.user._id, tokenHash: `h-${Math.random().toString(36).slice(2)}`, createdAt: new Date() });
+      return { method: 'DELETE', url: `/v1/users/${u.user._id}/sessions/${session._id}` };
+    },
+  },
   { route: 'POST /v1/sessions/introspect', allowed: ADMINS, build: async () => ({ method: 'POST', url: '/v1/sessions/introspect', payload: { session: 'x' } }) },
   { route: 'GET /v1/resources', allowed: ADMINS, build: async () => ({ method: 'GET', url: '/v1/resources' }) },
   {

@@ -16,6 +16,18 @@ const invitationSchema = new Schema(
     invitedBy: { type: Schema.Types.ObjectId },
     /** The onboarding workflow that owns this invitation. */
     workflowId: { type: String },
+    /** When access ended (lockout, deactivation, delete) while this invitation was outstanding. */
+    revokedAt: { type: Date },
+  },
+  { _id: false },
+);
+
+const lockoutSchema = new Schema(
+  {
+    at: { type: Date, required: true },
+    /** The offboarding that locked the account out, and its run. */
+    processId: { type: String, required: true },
+    runId: { type: String },
   },
   { _id: false },
 );
@@ -52,6 +64,12 @@ export const userSchema = new Schema(
     /** Session that is currently valid; a new login replaces it (one active session per account). */
     activeSessionId: { type: Schema.Types.ObjectId },
     invitation: { type: invitationSchema },
+    /**
+     * Set by an offboarding's immediate lockout (see src/services/access.ts): while it holds, no
+     * session, API token or invitation is created and no invitation accepted. Lifted by the
+     * offboarding's cancel or rejection, and by a reactivation or re-invite.
+     */
+    lockout: { type: lockoutSchema },
     /** Lower-cased words of name and email, for prefix text search through a multikey index. */
     searchTokens: { type: [String], default: [] },
     createdBy: { type: Schema.Types.ObjectId },

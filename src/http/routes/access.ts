@@ -1,26 +1,34 @@
 /**
- * Access to accounts: API tokens (issue; list and usage log for Administrators, SecurityManagers
- * and Auditors, seed 000 "Access token activity"), sessions (one per account) and the activity
- * log of a user.
+ * Access to accounts: API tokens (issue, revoke one; list and usage log for Administrators,
+ * SecurityManagers and Auditors, seed 000 "Access token activity"), sessions (one per account;
+ * list, end one) and the activity log of a user.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { assertMayGainAccess } from '../../services/access';
 import { userActivity } from '../../services/activity';
+import { endOneSession, listSessions, revokeOneToken } from '../../services/credentials';
 import { createSession, introspectSession } from '../../services/sessions';
 import { listTokens, toApiToken, tokenUsageLog } from '../../services/token-activity';
 import { issueTokenFor } from '../../services/user-admin';
-import { getUserByIdOrEmail } from '../../services/users';
+import { getUserByIdOrEmail, parseObjectId } from '../../services/users';
 import type { AppDeps } from '../app';
 import { actorOf } from '../auth';
 import {
   createdSessionSchema,
   createSessionBody,
+  endedSessionSchema,
   introspectBody,
   introspectionSchema,
   issuedTokenSchema,
   issueTokenBody,
+  revokedTokenSchema,
+  sessionListQuery,
+  sessionListSchema,
+  sessionParams,
   tokenActivityQuery,
   tokenActivitySchema,
   tokenListSchema,
+  tokenParams,
 } from '../schemas/access';
 import { AUTH_ERRORS, errorResponses, idOrEmailParams } from '../schemas/common';
 import { activityListSchema, activityQuery } from '../schemas/users';
@@ -74,7 +82,7 @@ export function accessRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZod
         onRequest: guard('tokens:issue'),
         schema: {
           tags: ['tokens'],
-          summary: 'Issue an API token for an active user; the token is shown once',
+          summary: 'Issue an API token for an active user; the token is shown once (409 while the user is locked out or being offboarded)',
           params: idOrEmailParams,
           body: issueTokenBody.nullish(),
           response: { 201: issuedTokenSchema, ...errorResponses(...AUTH_ERRORS, 404, 409) },
@@ -82,6 +90,7 @@ export function accessRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZod
       },
       async (request, reply) => {
         const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        await assertMayGainAccess(deps, user, 'an API token');
         const issued = await issueTokenFor(models, user._id, request.body ?? {}, actorOf(request));
         return reply.status(201).send({ ...toApiToken(issued.record), userId: String(user._id), token: issued.token });
       },
@@ -93,7 +102,7 @@ export function accessRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZod
         onRequest: guard('sessions:manage'),
         schema: {
           tags: ['sessions'],
-          summary: 'Start a session for an active user, ending their previous one (one session per account)',
+          summary: 'Start a session for an active user, ending their previous one (one session per account; 409 while the user is locked out or being offboarded)',
           params: idOrEmailParams,
           body: createSessionBody,
           response: { 201: createdSessionSchema, ...errorResponses(...AUTH_ERRORS, 404, 409) },
@@ -101,8 +110,64 @@ export function accessRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZod
       },
       async (request, reply) => {
         const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        await assertMayGainAccess(deps, user, 'a session');
         const started = await createSession(models, user._id, { ip: request.ip, userAgent: request.body?.userAgent ?? request.headers['user-agent']?.slice(0, 512) }, actorOf(request));
         return reply.status(201).send({ sessionId: started.sessionId, userId: String(user._id), session: started.secret, endedPrevious: started.endedPrevious });
+      },
+    );
+
+    app.delete(
+      '/v1/users/:idOrEmail/tokens/:tokenId',
+      {
+        onRequest: guard('tokens:revoke'),
+        schema: {
+          tags: ['tokens'],
+          summary: 'Revoke one API token of a user at once (audited); revoking it again answers alreadyRevoked and changes nothing',
+          params: tokenParams,
+          response: { 200: revokedTokenSchema, ...errorResponses(...AUTH_ERRORS, 404) },
+        },
+      },
+      async (request) => {
+        const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        const { alreadyRevoked, token } = await revokeOneToken(models, user, request.params.tokenId, actorOf(request));
+        return { message: alreadyRevoked ? `Token ${token.tokenId} was already revoked.` : `Token ${token.tokenId} of ${user.email} revoked.`, userId: String(user._id), alreadyRevoked, token };
+      },
+    );
+
+    app.get(
+      '/v1/users/:idOrEmail/sessions',
+      {
+        onRequest: guard('sessions:manage'),
+        schema: {
+          tags: ['sessions'],
+          summary: "A user's sessions, newest first: id, created, ended and why (never a secret)",
+          params: idOrEmailParams,
+          querystring: sessionListQuery,
+          response: { 200: sessionListSchema, ...errorResponses(...AUTH_ERRORS, 404) },
+        },
+      },
+      async (request) => {
+        const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        const { page, sessions } = await listSessions(models, user._id, request.query);
+        return { userId: String(user._id), sessions, ...page };
+      },
+    );
+
+    app.delete(
+      '/v1/users/:idOrEmail/sessions/:sessionId',
+      {
+        onRequest: guard('sessions:manage'),
+        schema: {
+          tags: ['sessions'],
+          summary: 'End one session of a user at once (audited); ending it again answers alreadyEnded and changes nothing',
+          params: sessionParams,
+          response: { 200: endedSessionSchema, ...errorResponses(...AUTH_ERRORS, 404) },
+        },
+      },
+      async (request) => {
+        const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
+        const { alreadyEnded, session } = await endOneSession(models, user, parseObjectId(request.params.sessionId, 'session id'), actorOf(request));
+        return { message: alreadyEnded ? `Session ${session.sessionId} had already ended.` : `Session ${session.sessionId} of ${user.email} ended.`, userId: String(user._id), alreadyEnded, session };
       },
     );
 

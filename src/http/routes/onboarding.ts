@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Models } from '../../db/models';
 import { emailAddress, normalizeEmail } from '../../domain/email';
 import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, UnprocessableError } from '../../errors';
+import { assertMayGainAccess, offboardingUnderWay } from '../../services/access';
 import { acceptInvitation, cancelInvitation, completeRegistration, invitationLink, newInvitationToken } from '../../services/invitations';
 import { onboardingWorkflowId, startOnboarding, type OnboardingRequest } from '../../services/onboarding-process';
 import { toApiUser } from '../../services/user-view';
@@ -102,14 +103,14 @@ export function onboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       {
         schema: {
           tags: TAGS,
-          summary: 'Accept an invitation (no authentication: the token in the link is the credential)',
+          summary: 'Accept an invitation (no authentication: the token in the link is the credential); 410 once access to the account has ended',
           security: [],
           params: tokenParams,
           response: { 200: z.object({ message: z.string(), user: apiUserSchema }), ...errorResponses(400, 404), 410: errorBodySchema },
         },
       },
       async (request) => {
-        const accepted = await acceptInvitation(models, request.params.token, { ip: request.ip });
+        const accepted = await acceptInvitation(models, request.params.token, { ip: request.ip }, new Date(), { offboardingUnderWay: (userId) => offboardingUnderWay(temporal, userId) });
         if (accepted.workflowId) {
           // The account is already active; the signal lets the process tell the requester.
           await temporal.workflow
@@ -134,6 +135,7 @@ export function onboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
       async (request) => {
         const user = await pendingUser(models, request.params.idOrEmail);
+        await assertMayGainAccess(deps, user, 'an invitation');
         const handle = await runningOnboarding(temporal, user.email);
         if (handle) {
           const invitation = await runUpdate(() => handle.executeUpdate(resendInvitationUpdate, { args: [{ caller: callerOf(request) }] }));
@@ -158,6 +160,7 @@ export function onboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
       async (request) => {
         const user = await pendingUser(models, request.params.idOrEmail);
+        await assertMayGainAccess(deps, user, 'an invitation');
         const { token, hash } = newInvitationToken();
         let handle = await runningOnboarding(temporal, user.email);
         let startedNow = false;
@@ -191,6 +194,7 @@ export function onboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
       async (request) => {
         const user = await pendingUser(models, request.params.idOrEmail);
+        await assertMayGainAccess(deps, user, 'a completed registration');
         const handle = await runningOnboarding(temporal, user.email);
         if (handle) {
           await runUpdate(() => handle.executeUpdate(completeRegistrationUpdate, { args: [{ caller: callerOf(request), ...request.body }] }));

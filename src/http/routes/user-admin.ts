@@ -29,7 +29,7 @@ export function userAdminRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsync
       },
       async (request) => {
         const target = await getUserByIdOrEmail(models, request.params.idOrEmail);
-        const user = await deactivateChecked(models, target._id, actorOf(request));
+        const user = await deactivateChecked(models, target._id, actorOf(request), deps.temporal);
         return { message: 'User deactivation completed: true', user: toApiUser(user) };
       },
     );
@@ -110,7 +110,7 @@ export function userAdminRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsync
       },
       async (request) => {
         const target = await getUserByIdOrEmail(models, request.params.idOrEmail);
-        const user = await deleteChecked(models, target._id, actorOf(request));
+        const user = await deleteChecked(models, target._id, actorOf(request), deps.temporal);
         return { message: 'User deleted permanently.', deleted: { _id: String(user._id), email: user.email } };
       },
     );

@@ -1,7 +1,9 @@
 /** Schemas of tokens, token activity, sessions, resources and groups. */
 import { z } from 'zod';
 import { RESOURCE_KINDS } from '../../db/models/resource';
-import { freeText, objectIdString, pageMeta, pagingQuery } from './common';
+import { freeText, idOrEmailParams, objectIdString, pageMeta, pagingQuery } from './common';
+
+export const TOKEN_ID = z.string().regex(/^[A-Za-z0-9]{16}$/, 'must be a token id (16 letters or digits)');
 
 export const apiTokenSchema = z.object({
   tokenId: z.string(),
@@ -27,7 +29,7 @@ export const tokenUsageSchema = z.object({
 });
 
 export const tokenActivityQuery = z.strictObject({
-  tokenId: z.string().regex(/^[A-Za-z0-9]{16}$/, 'must be a token id (16 letters or digits)').optional(),
+  tokenId: TOKEN_ID.optional(),
   ...pagingQuery,
 });
 
@@ -54,6 +56,38 @@ export const createdSessionSchema = z.object({
   userId: z.string(),
   session: z.string().describe('The session secret: shown once'),
   endedPrevious: z.number().int(),
+});
+
+export const tokenParams = idOrEmailParams.extend({ tokenId: TOKEN_ID.describe('The token id: the 16 characters after "tnr_"') });
+
+export const revokedTokenSchema = z.object({
+  message: z.string(),
+  userId: z.string(),
+  alreadyRevoked: z.boolean().describe('true when the token was already revoked: nothing changed'),
+  token: apiTokenSchema,
+});
+
+export const apiSessionSchema = z.object({
+  sessionId: z.string(),
+  createdAt: z.string(),
+  lastSeenAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  endedReason: z.string().optional(),
+  ip: z.string().optional(),
+  userAgent: z.string().optional(),
+  active: z.boolean(),
+});
+
+export const sessionListQuery = z.strictObject({ ...pagingQuery });
+export const sessionListSchema = pageMeta.extend({ userId: z.string(), sessions: z.array(apiSessionSchema) });
+
+export const sessionParams = idOrEmailParams.extend({ sessionId: objectIdString.describe('The session id') });
+
+export const endedSessionSchema = z.object({
+  message: z.string(),
+  userId: z.string(),
+  alreadyEnded: z.boolean().describe('true when the session had already ended: nothing changed'),
+  session: apiSessionSchema,
 });
 
 export const introspectBody = z.strictObject({ session: z.string().min(1).max(200) });

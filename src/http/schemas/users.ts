@@ -25,10 +25,15 @@ export const apiUserSchema = z.object({
   status: userStatusSchema,
   managerId: z.string().optional(),
   hrEmployeeId: z.string().optional(),
+  hrStatus: z.enum(['employed', 'terminated']).optional().describe('What the HR system last said of this person'),
   lastLoginAt: z.string().optional(),
   deactivatedAt: z.string().optional(),
+  lockout: z
+    .object({ at: z.string(), processId: z.string() })
+    .optional()
+    .describe('Present while an offboarding has locked the account out: no new sessions, API tokens or invitations'),
   invitation: z
-    .object({ sentAt: z.string(), expiresAt: z.string().optional(), sendCount: z.number(), state: z.enum(['accepted', 'expired', 'sent']) })
+    .object({ sentAt: z.string(), expiresAt: z.string().optional(), sendCount: z.number(), state: z.enum(['accepted', 'revoked', 'expired', 'sent']) })
     .optional(),
 });
 

@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Models } from '../../db/models';
 import { normalizeEmail } from '../../domain/email';
+import { lastDayToEffectiveDate } from '../../domain/time-zone';
 import { AppError } from '../../errors';
 import { deadLetterHrEvent, type DeadLetterReason } from '../../hr/dead-letters';
 import { findUserForEmployee } from '../../hr/employees';
@@ -25,6 +26,8 @@ export interface HrIntakeDeps {
   taskQueue: string;
   /** HR_TERMINATION_LOCKOUT: lock the leaver out at once instead of on the last day. */
   terminationLockout: boolean;
+  /** ORGANIZATION_TIME_ZONE: the last day ends at the end of that day there (default UTC). */
+  timeZone?: string;
   logger: Logger;
 }
 
@@ -84,13 +87,20 @@ export function hrIntakeProcessor(deps: HrIntakeDeps) {
       // Recorded before anything else: if the start below fails for good, the reconciliation sweep still sees it.
       await linkEmployee(deps.models, user, event.employee.id, 'terminated');
       if (user.status === 'deactivated') return { outcome: 'already_deactivated', userId: String(user._id) };
+      // The last working day ends at its end in the organization's zone, not at its UTC start.
+      let effectiveDate: string | undefined;
+      try {
+        effectiveDate = event.employee.lastDay ? lastDayToEffectiveDate(event.employee.lastDay, deps.timeZone ?? 'UTC') : undefined;
+      } catch (err) {
+        return refuse('start_refused', `HR termination ${event.eventId}: ${(err as Error).message}.`);
+      }
       const started = await permanent(() =>
         startOffboarding(deps.temporal, deps.taskQueue, {
           userId: String(user._id),
           reason: `Terminated in the HR system (${job.data.provider} event ${event.eventId}).`,
           requestedBy: HR_ACTOR,
           source: 'hr',
-          effectiveDate: event.employee.lastDay,
+          effectiveDate,
           immediateLockout: deps.terminationLockout,
         }),
       );
