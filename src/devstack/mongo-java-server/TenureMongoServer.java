@@ -1,7 +1,10 @@
 import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.backend.EqualityIndex;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
@@ -26,7 +29,8 @@ import org.h2.mvstore.MVStore;
  * mongo-java-server ignores non-unique indexes and uses a unique one only for a query on exactly
  * its fields, so both backends here get EqualityIndex for non-unique indexes and
  * UniqueLookupIndex around unique ones (see those classes). Writes stay as the server makes
- * them: each collection serialises its operations, which is what the conformance test checks.
+ * them: each collection serialises its operations, which is what the conformance test checks;
+ * creating a collection is made atomic here (see the overrides).
  */
 public final class TenureMongoServer {
   private enum AnnouncedVersion implements MongoVersion {
@@ -81,6 +85,11 @@ public final class TenureMongoServer {
     System.exit(2);
   }
 
+  /** The collection an index description's namespace ("db.collection") names. */
+  private static String collectionOf(Document indexDescription, String databaseName) {
+    return indexDescription.get("ns").toString().substring(databaseName.length() + 1);
+  }
+
   private static final class IndexedMemoryBackend extends MemoryBackend {
     @Override
     public MemoryDatabase openOrCreateDatabase(String databaseName) {
@@ -93,6 +102,35 @@ public final class TenureMongoServer {
         @Override
         protected Index<Integer> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
           return new UniqueLookupIndex<>(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse));
+        }
+
+        // Creating a collection is a get-then-put in AbstractMongoDatabase: two requests that
+        // create the same collection (an insert and a createIndexes or create, say) could each
+        // make one, and writes to the one replaced were lost. One lock per database makes it
+        // create-once, as mongod does.
+        @Override
+        protected synchronized MongoCollection<Integer> resolveOrCreateCollection(String collectionName) {
+          return super.resolveOrCreateCollection(collectionName);
+        }
+
+        @Override
+        public synchronized MongoCollection<Integer> createCollectionOrThrowIfExists(String collectionName, CollectionOptions options) {
+          return super.createCollectionOrThrowIfExists(collectionName, options);
+        }
+
+        @Override
+        protected synchronized MongoCollection<Integer> getOrCreateIndexesCollection() {
+          return super.getOrCreateIndexesCollection();
+        }
+
+        // Building an index walks the collection's documents without the collection's lock, so
+        // a write landing meanwhile broke the build or escaped the index: the build holds it.
+        @Override
+        protected synchronized void addIndex(Document indexDescription) {
+          MongoCollection<Integer> collection = resolveOrCreateCollection(collectionOf(indexDescription, getDatabaseName()));
+          synchronized (collection) {
+            super.addIndex(indexDescription);
+          }
         }
       };
     }
@@ -130,6 +168,35 @@ public final class TenureMongoServer {
         @Override
         protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
           return new UniqueLookupIndex<>(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse));
+        }
+
+        // Creating a collection is a get-then-put in AbstractMongoDatabase: two requests that
+        // create the same collection (an insert and a createIndexes or create, say) could each
+        // make one, and writes to the one replaced were lost. One lock per database makes it
+        // create-once, as mongod does.
+        @Override
+        protected synchronized MongoCollection<Object> resolveOrCreateCollection(String collectionName) {
+          return super.resolveOrCreateCollection(collectionName);
+        }
+
+        @Override
+        public synchronized MongoCollection<Object> createCollectionOrThrowIfExists(String collectionName, CollectionOptions options) {
+          return super.createCollectionOrThrowIfExists(collectionName, options);
+        }
+
+        @Override
+        protected synchronized MongoCollection<Object> getOrCreateIndexesCollection() {
+          return super.getOrCreateIndexesCollection();
+        }
+
+        // Building an index walks the collection's documents without the collection's lock, so
+        // a write landing meanwhile broke the build or escaped the index: the build holds it.
+        @Override
+        protected synchronized void addIndex(Document indexDescription) {
+          MongoCollection<Object> collection = resolveOrCreateCollection(collectionOf(indexDescription, getDatabaseName()));
+          synchronized (collection) {
+            super.addIndex(indexDescription);
+          }
         }
       };
     }
