@@ -47,25 +47,14 @@ interface InvitationUse {
   at: Date;
 }
 
-/**
- * These two models are compiled on first use. Compiling starts the model's own collection
- * creation, which is not awaited by queries; a first write racing it could land in a collection
- * the creation then replaces on a store that creates collections without a lock (the
- * mongo-java-server the tests use). So the first use waits for it (a settled promise afterwards).
- */
-async function ready<T>(model: Model<T>): Promise<Model<T>> {
-  await model.init().catch(() => undefined);
-  return model;
+function invitationUses(models: Models): Model<InvitationUse> {
+  const conn: Connection = models.User.db;
+  return (conn.models.InvitationUse as Model<InvitationUse> | undefined) ?? conn.model<InvitationUse>('InvitationUse', invitationUseSchema);
 }
 
-function invitationUses(models: Models): Promise<Model<InvitationUse>> {
+function invitationTokens(models: Models): Model<InvitationTokenRecord> {
   const conn: Connection = models.User.db;
-  return ready((conn.models.InvitationUse as Model<InvitationUse> | undefined) ?? conn.model<InvitationUse>('InvitationUse', invitationUseSchema));
-}
-
-function invitationTokens(models: Models): Promise<Model<InvitationTokenRecord>> {
-  const conn: Connection = models.User.db;
-  return ready((conn.models.InvitationToken as Model<InvitationTokenRecord> | undefined) ?? conn.model<InvitationTokenRecord>('InvitationToken', invitationTokenSchema));
+  return (conn.models.InvitationToken as Model<InvitationTokenRecord> | undefined) ?? conn.model<InvitationTokenRecord>('InvitationToken', invitationTokenSchema);
 }
 
 export interface NewInvitationToken {
@@ -114,7 +103,7 @@ export interface InstallInvitationInput {
  * (one conditional write); returns null otherwise.
  */
 export async function installInvitation(models: Models, input: InstallInvitationInput, now = new Date()): Promise<StoredUser | null> {
-  await (await invitationTokens(models)).updateOne(
+  await invitationTokens(models).updateOne(
     { _id: input.tokenHash },
     { $setOnInsert: { _id: input.tokenHash, userId: input.userId, sendNumber: input.sendNumber, workflowId: input.workflowId, issuedAt: now } },
     { upsert: true },
@@ -152,7 +141,7 @@ export interface AcceptOptions {
  */
 export async function acceptInvitation(models: Models, token: string, actor: Omit<Actor, 'type'> = {}, now = new Date(), options: AcceptOptions = {}): Promise<AcceptedInvitation> {
   const hash = hashSecret(token);
-  const record = await (await invitationTokens(models)).findById(hash).lean();
+  const record = await invitationTokens(models).findById(hash).lean();
   if (!record) throw new NotFoundError('This invitation link is not valid: check that it was copied whole.', 'invitation_not_found');
   const user = await models.User.findById(record.userId).lean<StoredUser>();
   if (!user) throw new GoneError('This invitation was withdrawn: the account no longer exists.', 'invitation_withdrawn');
@@ -160,7 +149,7 @@ export async function acceptInvitation(models: Models, token: string, actor: Omi
   if (options.offboardingUnderWay && (await options.offboardingUnderWay(user._id))) throw revoked();
 
   try {
-    await (await invitationUses(models)).create({ _id: hash, userId: user._id, at: now });
+    await invitationUses(models).create({ _id: hash, userId: user._id, at: now });
   } catch (err) {
     if ((err as { code?: number }).code === 11000) throw new GoneError('This invitation link has already been used; sign in instead.', 'invitation_used');
     throw err;
