@@ -1,10 +1,11 @@
 import type { Client } from '@temporalio/client';
 import { buildApp, type App } from '../../src/http/app';
 import { loadConfig, type Config } from '../../src/config/env';
+import type { Logger } from '../../src/logger';
 import type { TestContext } from './context';
 
-/** The real fastify app on the file's database, Redis and Temporal; drive it with app.inject(). */
-export async function createTestApp(ctx: TestContext, temporal: Client, overrides: Partial<Config> = {}): Promise<App> {
+/** The real fastify app on the file's database, Redis and Temporal (logging to `options.logger` when given); drive it with app.inject(). */
+export async function createTestApp(ctx: TestContext, temporal: Client, overrides: Partial<Config> = {}, options: { logger?: Logger } = {}): Promise<App> {
   const config = {
     ...loadConfig({
       MONGODB_URI: ctx.stack.mongoUri,
@@ -18,7 +19,7 @@ export async function createTestApp(ctx: TestContext, temporal: Client, override
     }),
     ...overrides,
   };
-  const app = await buildApp({ config, logger: ctx.logger, conn: ctx.conn, models: ctx.models, redis: ctx.redis, temporal });
+  const app = await buildApp({ config, logger: options.logger ?? ctx.logger, conn: ctx.conn, models: ctx.models, redis: ctx.redis, temporal });
   await app.ready();
   return app;
 }

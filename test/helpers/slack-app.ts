@@ -3,7 +3,7 @@ import type { App } from '../../src/http/app';
 import type { SiteRole } from '../../src/domain/roles';
 import { eventually, type TestContext } from './context';
 import { createTestApp } from './http';
-import { signSlackRequest, startSlackApiRecorder, type SlackApiRecorder } from './slack-api';
+import { signSlackRequest, startSlackApiRecorder, type RecordedCall, type SlackApiRecorder } from './slack-api';
 import { seedUser, type SeededUser } from './users';
 
 export type SlackPerson = SeededUser & { slackId: string };
@@ -95,4 +95,18 @@ export async function startSlackHarness(ctx: TestContext, temporal: Client): Pro
       await recorder.close();
     },
   };
+}
+
+/** `who` clicks the button `actionId` of an approval request the recorder saw posted. */
+export function clickApprovalButton(slack: SlackHarness, who: string, actionId: string, message: RecordedCall) {
+  const button = (message.args.blocks as any[]).find((b) => b.type === 'actions').elements.find((e: any) => e.action_id === actionId);
+  return slack.interaction({
+    type: 'block_actions',
+    user: { id: slack.people[who]!.slackId, username: who, team_id: 'T1' },
+    trigger_id: `trigger-${who}-${Date.now()}`,
+    response_url: slack.recorder.responseUrl,
+    container: { type: 'message', message_ts: '1', channel_id: message.args.channel },
+    channel: { id: message.args.channel },
+    actions: [{ type: 'button', action_id: actionId, block_id: 'approval', value: button.value, action_ts: String(Date.now() / 1000) }],
+  });
 }

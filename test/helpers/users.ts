@@ -35,3 +35,16 @@ export async function seedUser(
 export async function seedResource(models: Models, ownerId: Types.ObjectId, fields: { kind?: 'pipeline' | 'task' | 'tool'; name?: string } = {}) {
   return models.Resource.create({ kind: fields.kind ?? 'pipeline', name: fields.name ?? `res-${randomUUID().slice(0, 6)}`, ownerId, createdBy: ownerId });
 }
+
+/** Everything a refused request must leave as it was, as one comparable string. */
+export async function storeSnapshot(m: Models): Promise<string> {
+  const [users, resources, groups, tokens, audit, sessions] = await Promise.all([
+    m.User.find({}, { updatedAt: 0 }).sort({ _id: 1 }).lean(),
+    m.Resource.find({}).sort({ _id: 1 }).lean(),
+    m.Group.find({}).sort({ _id: 1 }).lean(),
+    m.AccessToken.find({}, { lastUsedAt: 0 }).sort({ _id: 1 }).lean(),
+    m.AuditEvent.countDocuments({}),
+    m.Session.countDocuments({}),
+  ]);
+  return JSON.stringify({ users, resources, groups, tokens, audit, sessions });
+}

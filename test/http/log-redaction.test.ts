@@ -7,11 +7,11 @@ import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/env';
-import { buildApp, type App } from '../../src/http/app';
+import type { App } from '../../src/http/app';
 import { createLogger } from '../../src/logger';
 import { generateSecret } from '../../src/security/secrets';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
+import { createTestApp } from '../helpers/http';
 import { createClient } from '../helpers/temporal';
 import { seedUser, type SeededUser } from '../helpers/users';
 
@@ -31,16 +31,7 @@ beforeAll(async () => {
     },
   });
   const logger = createLogger({ level: 'trace', name: 'log-test', destination });
-  const config = loadConfig({
-    MONGODB_URI: ctx.stack.mongoUri,
-    REDIS_URL: ctx.stack.redisUrl,
-    TEMPORAL_ADDRESS: ctx.stack.temporalAddress,
-    TEMPORAL_TASK_QUEUE: ctx.taskQueue,
-    MONGODB_DB: ctx.dbName,
-    REDIS_PREFIX: ctx.queue.prefix,
-    NODE_ENV: 'test',
-  });
-  app = await buildApp({ config, logger, conn: ctx.conn, models: ctx.models, redis: ctx.redis, temporal: client });
+  app = await createTestApp(ctx, client, {}, { logger });
   await app.listen({ host: '127.0.0.1', port: 0 });
   admin = await seedUser(ctx.models, { email: 'admin@logs.test', siteRole: 'Administrators' });
 });

@@ -5,7 +5,7 @@
  */
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { seedResource, seedUser, type SeededUser } from '../helpers/users';
+import { seedResource, seedUser, storeSnapshot, type SeededUser } from '../helpers/users';
 import { json, openHarness, type Harness } from '../users/harness';
 
 let h: Harness;
@@ -15,18 +15,7 @@ let other: SeededUser;
 let resourceId: string;
 let snapshot: string;
 
-async function storeState(): Promise<string> {
-  const m = h.ctx.models;
-  const [users, resources, groups, tokens, audit, sessions] = await Promise.all([
-    m.User.find({}, { updatedAt: 0 }).sort({ _id: 1 }).lean(),
-    m.Resource.find({}).sort({ _id: 1 }).lean(),
-    m.Group.find({}).sort({ _id: 1 }).lean(),
-    m.AccessToken.find({}, { lastUsedAt: 0 }).sort({ _id: 1 }).lean(),
-    m.AuditEvent.countDocuments({}),
-    m.Session.countDocuments({}),
-  ]);
-  return JSON.stringify({ users, resources, groups, tokens, audit, sessions });
-}
+const storeState = () => storeSnapshot(h.ctx.models);
 
 beforeAll(async () => {
   h = await openHarness('textinput');

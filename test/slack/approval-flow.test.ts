@@ -10,7 +10,7 @@ import { runSlackSync } from '../../src/slack/sync';
 import { startSlackSync } from '../../src/slack/sync-scheduler';
 import { ACTIONS } from '../../src/slack/blocks/approval';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
-import { startSlackHarness, type SlackHarness } from '../helpers/slack-app';
+import { clickApprovalButton, startSlackHarness, type SlackHarness } from '../helpers/slack-app';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { createClient, withWorker } from '../helpers/temporal';
 import { seedResource } from '../helpers/users';
@@ -26,18 +26,7 @@ const person = (...args: Parameters<SlackHarness['person']>) => slack.person(...
 const sync = () => runSlackSync(slack.app.slack!.context, slack.app.slack!.app.client);
 const timings = { approvalReminderMs: 60_000, approvalEscalationMs: 120_000, undoGraceMs: 60_000, retentionDayMs: 86_400_000 };
 
-function click(who: string, actionId: string, message: RecordedCall) {
-  const button = (message.args.blocks as any[]).find((b) => b.type === 'actions').elements.find((e: any) => e.action_id === actionId);
-  return slack.interaction({
-    type: 'block_actions',
-    user: { id: slack.people[who]!.slackId, username: who, team_id: 'T1' },
-    trigger_id: `trigger-${who}-${Date.now()}`,
-    response_url: slack.recorder.responseUrl,
-    container: { type: 'message', message_ts: '1', channel_id: message.args.channel },
-    channel: { id: message.args.channel },
-    actions: [{ type: 'button', action_id: actionId, block_id: 'approval', value: button.value, action_ts: String(Date.now() / 1000) }],
-  });
-}
+const click = (who: string, actionId: string, message: RecordedCall) => clickApprovalButton(slack, who, actionId, message);
 
 beforeAll(async () => {
   ctx = await createTestContext('slackflow');

@@ -11,7 +11,7 @@ import { ACTIONS } from '../../src/slack/blocks/approval';
 import { progressQuery } from '../../workflows/offboarding-messages';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import type { RecordedCall } from '../helpers/slack-api';
-import { startSlackHarness, type SlackHarness, type SlackPerson } from '../helpers/slack-app';
+import { clickApprovalButton, startSlackHarness, type SlackHarness, type SlackPerson } from '../helpers/slack-app';
 import { createClient, withWorker } from '../helpers/temporal';
 import { seedResource } from '../helpers/users';
 
@@ -23,18 +23,7 @@ const sync = () => runSlackSync(slack.app.slack!.context, slack.app.slack!.app.c
 const worker = { deps: { offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs: 60_000, retentionDayMs: 86_400_000 } } };
 const processOf = (p: SlackPerson) => `offboarding:${String(p.user._id)}`;
 
-function click(who: string, actionId: string, message: RecordedCall) {
-  const button = (message.args.blocks as any[]).find((b) => b.type === 'actions').elements.find((e: any) => e.action_id === actionId);
-  return slack.interaction({
-    type: 'block_actions',
-    user: { id: slack.people[who]!.slackId, username: who, team_id: 'T1' },
-    trigger_id: `trigger-${who}-${Date.now()}`,
-    response_url: slack.recorder.responseUrl,
-    container: { type: 'message', message_ts: '1', channel_id: message.args.channel },
-    channel: { id: message.args.channel },
-    actions: [{ type: 'button', action_id: actionId, block_id: 'approval', value: button.value, action_ts: String(Date.now() / 1000) }],
-  });
-}
+const click = (who: string, actionId: string, message: RecordedCall) => clickApprovalButton(slack, who, actionId, message);
 
 /** The manager's approval request about `leaver`, once the sync has posted it. */
 async function requestAbout(leaver: SlackPerson): Promise<RecordedCall> {

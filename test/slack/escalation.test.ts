@@ -12,7 +12,7 @@ import { runSlackSync } from '../../src/slack/sync';
 import { ACTIONS } from '../../src/slack/blocks/approval';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import type { RecordedCall } from '../helpers/slack-api';
-import { startSlackHarness, type SlackHarness } from '../helpers/slack-app';
+import { clickApprovalButton, startSlackHarness, type SlackHarness } from '../helpers/slack-app';
 import { createClient, withWorker } from '../helpers/temporal';
 import { seedResource } from '../helpers/users';
 
@@ -27,18 +27,7 @@ const timings = { approvalReminderMs: 2_000, approvalEscalationMs: 6_000, undoGr
 const postsTo = (name: string) => slack.recorder.callsTo('chat.postMessage').filter((c) => c.args.channel === `D${slack.people[name]!.slackId}`);
 const requestsTo = (name: string) => postsTo(name).filter((c) => Array.isArray(c.args.blocks) && c.args.blocks.some((b: any) => b.type === 'actions'));
 
-function click(who: string, actionId: string, message: RecordedCall) {
-  const button = (message.args.blocks as any[]).find((b) => b.type === 'actions').elements.find((e: any) => e.action_id === actionId);
-  return slack.interaction({
-    type: 'block_actions',
-    user: { id: slack.people[who]!.slackId, username: who, team_id: 'T1' },
-    trigger_id: `trigger-${who}-${Date.now()}`,
-    response_url: slack.recorder.responseUrl,
-    container: { type: 'message', message_ts: '1', channel_id: message.args.channel },
-    channel: { id: message.args.channel },
-    actions: [{ type: 'button', action_id: actionId, block_id: 'approval', value: button.value, action_ts: String(Date.now() / 1000) }],
-  });
-}
+const click = (who: string, actionId: string, message: RecordedCall) => clickApprovalButton(slack, who, actionId, message);
 
 beforeAll(async () => {
   ctx = await createTestContext('slackescalation');
