@@ -8,7 +8,7 @@ import type { Models } from '../db/models';
 import { buildUserFilter, type UserFilter } from './user-queries';
 import { displayName } from './user-view';
 
-export const CSV_COLUMNS = ['name', 'email', 'role', 'status', 'lastLoginAt', 'createdAt'] as const;
+const CSV_COLUMNS = ['name', 'email', 'role', 'status', 'lastLoginAt', 'createdAt'] as const;
 
 /**
  * A spreadsheet runs a cell that begins with = + - @ (or a tab or carriage return) as a formula;

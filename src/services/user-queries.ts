@@ -10,7 +10,7 @@ import { NotFoundError, ValidationError } from '../errors';
 import { readPage, type PageInfo, type PageRequest } from './paging';
 import { emailPatternQuery, getUserByIdOrEmail, type StoredUser } from './users';
 
-export const MAX_SEARCH_WORDS = 5;
+const MAX_SEARCH_WORDS = 5;
 
 /**
  * `q=` text search: every word must be the prefix of one of the user's searchTokens (words of

@@ -44,8 +44,6 @@ export function toApiUser(user: StoredUser) {
   };
 }
 
-export type ApiUser = ReturnType<typeof toApiUser>;
-
 /** "First Last", else the preferred name, else the email. */
 export function displayName(user: { firstName?: string | null; lastName?: string | null; preferredName?: string | null; email: string }): string {
   return [user.firstName, user.lastName].filter(Boolean).join(' ') || user.preferredName || user.email;

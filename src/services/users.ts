@@ -83,7 +83,7 @@ export interface CreateUserInput {
  * only up to `upTo`: a plan check needs to know whether the limit is reached, not the exact
  * number of a large organization.
  */
-export async function seatsInUse(models: Models, upTo: number): Promise<number> {
+async function seatsInUse(models: Models, upTo: number): Promise<number> {
   return models.User.countDocuments({ status: { $in: ['active', 'pending'] } }, { limit: upTo });
 }
 
@@ -181,12 +181,12 @@ export async function transition(models: Models, userId: Types.ObjectId, move: T
   return updated;
 }
 
-export interface OwnedSummary {
+interface OwnedSummary {
   total: number;
   resources: Array<{ _id: string; kind: string; name: string }>;
 }
 
-export async function ownedResources(models: Models, userId: Types.ObjectId, limit = 1000): Promise<OwnedSummary> {
+async function ownedResources(models: Models, userId: Types.ObjectId, limit = 1000): Promise<OwnedSummary> {
   const [total, resources] = await Promise.all([
     countSubjectDocuments(models.Resource, { ownerId: userId }),
     models.Resource.find({ ownerId: userId }, { kind: 1, name: 1 }).sort({ kind: 1, name: 1 }).limit(limit).lean(),
@@ -194,7 +194,6 @@ export async function ownedResources(models: Models, userId: Types.ObjectId, lim
   return { total, resources: resources.map((r) => ({ _id: String(r._id), kind: r.kind, name: r.name })) };
 }
 
-export { endSessions } from './access';
 
 /**
  * Deactivates a user (seed 000): refused while they own anything; then access ends (sessions,

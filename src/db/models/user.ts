@@ -1,4 +1,4 @@
-import { Schema, Types, type Connection, type HydratedDocument, type InferSchemaType, type Model } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 import { SITE_ROLES } from '../../domain/roles';
 import { USER_STATUSES } from '../../domain/user-state';
 import { domainOf, normalizeEmail } from '../../domain/email';
@@ -37,7 +37,7 @@ const lockoutSchema = new Schema(
  * lower-cased (so uniqueness is case-insensitive) with its domain in an indexed field of its own,
  * so `email=*@example.com` is an index lookup, never a collection scan.
  */
-export const userSchema = new Schema(
+const userSchema = new Schema(
   {
     email: { type: String, required: true, set: normalizeEmail },
     emailDomain: { type: String, required: true },
@@ -113,9 +113,7 @@ export function searchTokensFor(user: { email?: string; firstName?: string | nul
 }
 
 export type User = InferSchemaType<typeof userSchema>;
-export type UserDocument = HydratedDocument<User>;
 export type UserModel = Model<User>;
-export type UserId = Types.ObjectId;
 
 export function userModel(conn: Connection): UserModel {
   return (conn.models.User as UserModel | undefined) ?? conn.model<User>('User', userSchema);

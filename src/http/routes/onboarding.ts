@@ -311,7 +311,7 @@ async function runUpdate<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function updateError(err: unknown): unknown {
+function updateError(err: unknown): unknown {
   if (err instanceof WorkflowNotFoundError) return new ConflictError('The onboarding process has already ended.', 'process_finished');
   if (!(err instanceof WorkflowUpdateFailedError)) return err;
   const failure = err.cause instanceof ApplicationFailure ? err.cause : (err.cause as { cause?: unknown } | undefined)?.cause;
