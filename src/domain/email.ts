@@ -1,4 +1,4 @@
-/** Email normalisation, the one email-address rule and the `email=` patterns of seed 001. Pure: no I/O. */
+/** Email normalisation, the one email-address rule and the `email=` search patterns. Pure: no I/O. */
 import { z } from 'zod';
 
 export function normalizeEmail(email: string): string {

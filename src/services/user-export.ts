@@ -1,5 +1,5 @@
 /**
- * CSV export of the user list (seed 004): name, email, role, status, last login, created.
+ * CSV export of the user list: name, email, role, status, last login, created.
  * Streamed from a cursor, so a large directory is never held in memory.
  */
 import { pipeline, Readable } from 'node:stream';

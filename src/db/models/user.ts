@@ -33,7 +33,7 @@ const lockoutSchema = new Schema(
 );
 
 /**
- * A user account: the fields of seed 001's user object plus lifecycle state. Email is stored
+ * A user account: profile (names, email, organization, groups, site role) plus lifecycle state. Email is stored
  * lower-cased (so uniqueness is case-insensitive) with its domain in an indexed field of its own,
  * so `email=*@example.com` is an index lookup, never a collection scan.
  */
@@ -80,8 +80,8 @@ const userSchema = new Schema(
 /*
  * Every filter the code sends has an index here. Expected mongod plans (explain "winningPlan"):
  *   { email }                                   exact lookup, login, invite     IXSCAN email_1 (unique), FETCH
- *   { email: /^john/ } sort email, limit 2      seed-001 prefix search          IXSCAN email_1 [bounds "john", "joho"), no SORT
- *   { emailDomain, email?: /re/ } sort email    seed-001 *@d, *x*@d             IXSCAN emailDomain_1_email_1, regex on keys, no SORT
+ *   { email: /^john/ } sort email, limit 2      email prefix search             IXSCAN email_1 [bounds "john", "joho"), no SORT
+ *   { emailDomain, email?: /re/ } sort email    email search *@d, *x*@d         IXSCAN emailDomain_1_email_1, regex on keys, no SORT
  *   { status: {$in}, siteRole?: {$in} } sort createdAt   users table tabs       IXSCAN status_1_createdAt_-1 or status_1_siteRole_1_createdAt_-1, SORT_MERGE
  *   { status: {$in} } count (limit)             plan seat check                 COUNT_SCAN on the status prefix
  *   { siteRole, status }                        admins to notify                IXSCAN status_1_siteRole_1_createdAt_-1

@@ -17,7 +17,7 @@ export const objectIdString = z.string().regex(OBJECT_ID_PATTERN, 'must be 24 he
 export const siteRoleSchema = z.enum(SITE_ROLES);
 export const userStatusSchema = z.enum(USER_STATUSES);
 
-/** seed 001's {idOrEmail}: a MongoDB id or a whole email address (a malformed id is a 400 from the service). */
+/** {idOrEmail}: a MongoDB id or a whole email address (a malformed id is a 400 from the service). */
 export const idOrEmailParams = z.strictObject({
   idOrEmail: freeText(254).describe('A user id (24 hexadecimal characters) or a complete email address'),
 });

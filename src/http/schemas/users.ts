@@ -1,4 +1,4 @@
-/** Request and response schemas of the user routes (field names from seed 001). */
+/** Request and response schemas of the user routes. */
 import { z } from 'zod';
 import { MAX_PATTERN_LENGTH } from '../../domain/email';
 import { csvEnumQuery, csvIdsQuery, freeText, intQuery, objectIdString, pageMeta, pagingQuery, siteRoleSchema, SITE_ROLES, userStatusSchema, USER_STATUSES } from './common';
@@ -37,7 +37,7 @@ export const apiUserSchema = z.object({
     .optional(),
 });
 
-/** seed 001 `email=` pattern: `*` is the only wildcard; the service refuses hostile patterns. */
+/** The `email=` pattern: `*` is the only wildcard; the service refuses hostile patterns. */
 const emailPatternParam = z
   .string()
   .min(1)
