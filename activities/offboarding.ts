@@ -20,7 +20,7 @@ import { ErrorType } from '../workflows/errors';
 import type { OffboardingPlan, OffboardingPolicy, VerificationResult } from '../workflows/offboarding-messages';
 import type { ActivityDeps, OffboardingTimings } from './deps';
 
-export const DEFAULT_OFFBOARDING_TIMINGS: OffboardingTimings = {
+const DEFAULT_OFFBOARDING_TIMINGS: OffboardingTimings = {
   approvalReminderMs: 86_400_000,
   approvalEscalationMs: 3 * 86_400_000,
   undoGraceMs: 7 * 86_400_000,
@@ -58,11 +58,11 @@ function isTransient(err: unknown): boolean {
 const processActor = (workflowId: string): Actor => ({ ...SYSTEM_ACTOR, email: `process:${workflowId}` });
 
 /** Transfer ids name the run, so a later offboarding of the same user never collides. */
-export function transferIdFor(ref: RunRef, resourceId: string): string {
+function transferIdFor(ref: RunRef, resourceId: string): string {
   return `${ref.workflowId}:${ref.runId}:${resourceId}`;
 }
 
-export function lockoutReason(ref: RunRef): string {
+function lockoutReason(ref: RunRef): string {
   return `lockout:${ref.workflowId}:${ref.runId}`;
 }
 

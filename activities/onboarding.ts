@@ -190,7 +190,7 @@ export function onboardingActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Admin-completed registration (seed 000): pending → active with the chosen role and groups. */
+    /** Admin-completed registration: pending → active with the chosen role and groups. */
     async completeRegistration(input: ProcessRef & { userId: string; caller: Caller; siteRole: SiteRole; groups?: string[] }): Promise<{ completed: boolean }> {
       return permanent(async () => {
         await completeRegistration(models, parseObjectId(input.userId, 'user id'), { siteRole: input.siteRole, groups: input.groups }, actorOf(input.caller), {

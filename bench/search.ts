@@ -1,9 +1,9 @@
 /**
- * `npm run bench:search`: latency of seed 001 email searches over 100,000 users.
+ * `npm run bench:search`: latency of email searches over 100,000 users.
  *
  * Starts its own servers (or uses MONGODB_URI / REDIS_URL / TEMPORAL_ADDRESS), seeds a scratch
  * database, serves the real API on a loopback port and measures, side by side:
- *   - seed 001 search through the API: GET /v1/users/search?email=PATTERN, which answers one user
+ *   - the email search through the API: GET /v1/users/search?email=PATTERN, which answers one user
  *     or 400 `multiple_matches` and so never reads more than two users
  *   - a page of the list through the API: GET /v1/users/active?email=PATTERN&limit=50, then the
  *     same with count=true (the page plus the number of all matches)
@@ -38,7 +38,7 @@ const QUERIES = [
   // One user: an exact address, and a pattern only one address matches.
   { label: 'email=<exact>', pattern: userDoc(54_321 % POPULATION).email },
   { label: 'email=<unique prefix>*', pattern: `${userDoc(12_345 % POPULATION).email.split('@')[0]}@*` },
-  // Many users: seed 001 search answers 400 multiple_matches after reading two.
+  // Many users: the email search answers 400 multiple_matches after reading two.
   { label: 'email=*@initech.test', pattern: '*@initech.test' },
   { label: 'email=john*', pattern: 'john*' },
   { label: 'email=*eng*@initech.test', pattern: '*eng*@initech.test' },
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     const results: string[][] = [['query', 'matches', 'search answer', 'search median', 'search p99', 'page median', 'page p99', 'page+count median', 'page+count p99', '$regex median', '$regex p99', '$regex/page (median)', 'n']];
     for (const q of QUERIES) {
       let answer = '';
-      const search = await measure(`${q.label}: seed 001 search through the API`, async () => {
+      const search = await measure(`${q.label}: email search through the API`, async () => {
         const res = await api(`/v1/users/search?email=${encodeURIComponent(q.pattern)}`);
         const body = (await res.json()) as { error?: { code: string } };
         if (res.status !== 200 && body.error?.code !== 'multiple_matches') throw new Error(`search answered ${res.status}: ${JSON.stringify(body)}`);

@@ -1,5 +1,5 @@
 /**
- * Offboarding (PRODUCT.md §2): lockout if asked → plan → effective date → approval → transfer
+ * Offboarding: lockout if asked → plan → effective date → approval → transfer
  * every resource → revoke access → deactivate → verify → notify → undo window → retention.
  * Id `offboarding:<userId>`; a second start joins the running one.
  *

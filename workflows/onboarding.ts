@@ -1,5 +1,5 @@
 /**
- * Onboarding (PRODUCT.md §2): create the pending user → email the invitation → wait for
+ * Onboarding: create the pending user → email the invitation → wait for
  * acceptance, admin completion, admin resend / new link, cancel, the end of the account's access
  * (lockout, deactivation, delete), or expiry → resend on expiry up to the organization's limit,
  * then mark the invitation expired and tell the requester.

@@ -1,5 +1,5 @@
 /**
- * Reactivation (seed 000 "Reactivate users"): deactivated → active at once. An offboarding of
+ * Reactivation: deactivated → active at once. An offboarding of
  * the same user still waiting out its undo window or retention is told, so it never deletes
  * an account that is active again. Id `reactivation:<userId>`.
  */

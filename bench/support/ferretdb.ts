@@ -20,7 +20,7 @@ import { freePort } from '../../src/devstack/ports';
 import { terminate } from '../../src/devstack/stack';
 import { checkMongo } from '../../src/health/checks';
 
-export const FERRETDB_VERSION = 'v1.24.0';
+const FERRETDB_VERSION = 'v1.24.0';
 const MODULE = 'github.com/FerretDB/FerretDB';
 const START_TIMEOUT_MS = 30_000;
 const BUILD_TIMEOUT_MS = 15 * 60_000;

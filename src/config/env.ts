@@ -22,7 +22,7 @@ const duration = (fallback: string) =>
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 /** Shortest value accepted for any secret: a shared secret or token is only as strong as it is long. */
-export const MIN_SECRET_LENGTH = 16;
+const MIN_SECRET_LENGTH = 16;
 /** Every secret tenure reads goes through this one rule; the refusal names the variable, never the value. */
 const secret = () => z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters long (use a random value, e.g. openssl rand -hex 32)`).optional();
 const url = (protocols: string[]) =>
@@ -113,7 +113,7 @@ const envObject = z.object({
 /** Every setting tenure reads. */
 export const CONFIG_KEYS: readonly string[] = Object.keys(envObject.shape);
 
-export const envSchema = envObject.superRefine((env, ctx) => {
+const envSchema = envObject.superRefine((env, ctx) => {
     if (env.SLACK_BOT_TOKEN && !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN) {
       ctx.addIssue({ code: 'custom', path: ['SLACK_SIGNING_SECRET'], message: 'is required with SLACK_BOT_TOKEN (or set SLACK_APP_TOKEN for Socket Mode)' });
     }

@@ -11,12 +11,12 @@ import { homedir } from 'node:os';
 import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const MONGO_JAVA_SERVER_VERSION = '1.47.0';
+const MONGO_JAVA_SERVER_VERSION = '1.47.0';
 /** The launcher's Java sources and the pom naming its jars. */
 const MONGO_JAVA_SERVER_DIR = fileURLToPath(new URL('./mongo-java-server/', import.meta.url));
-export const TEMPORAL_CLI_GO_VERSION = 'v1.5.1';
+const TEMPORAL_CLI_GO_VERSION = 'v1.5.1';
 
-export class MissingToolError extends Error {
+class MissingToolError extends Error {
   override readonly name = 'MissingToolError';
 }
 
@@ -78,7 +78,7 @@ export function findOrInstallRedis(): string {
   throw new MissingToolError('Redis is missing: install the redis-server package (apt-get install redis-server) or set REDIS_URL to a running server.');
 }
 
-export function findOrInstallTemporal(): string {
+function findOrInstallTemporal(): string {
   const found = which('temporal');
   if (found) return found;
   const dir = cacheDir();
@@ -113,7 +113,7 @@ export function findOrInstallTemporal(): string {
 }
 
 /** The SCIM conformance checker (PyPI scim2-tester, driven by its CLI scim2-cli), pinned so results are comparable. */
-export const SCIM2_TESTER_PACKAGES = ['scim2-tester==0.5.2', 'scim2-cli==0.6.0'] as const;
+const SCIM2_TESTER_PACKAGES = ['scim2-tester==0.5.2', 'scim2-cli==0.6.0'] as const;
 
 /**
  * Finds or installs the `scim2` CLI whose `test` command runs scim2-tester against a SCIM
@@ -139,7 +139,7 @@ export function findOrInstallScimTester(): string {
   return cli;
 }
 
-export function findOrBuildMongo(): Binaries['mongo'] {
+function findOrBuildMongo(): Binaries['mongo'] {
   const mongod = which('mongod');
   if (mongod) return { kind: 'mongod', path: mongod };
   return buildMongoJavaServer();

@@ -39,7 +39,7 @@ export interface RunningStack extends StackAddresses {
   stop(): Promise<void>;
 }
 
-export class ServiceStartError extends Error {
+class ServiceStartError extends Error {
   override readonly name = 'ServiceStartError';
 }
 

@@ -1,4 +1,4 @@
-/** Email normalisation, the one email-address rule and the `email=` patterns of seed 001. Pure: no I/O. */
+/** Email normalisation, the one email-address rule and the `email=` search patterns. Pure: no I/O. */
 import { z } from 'zod';
 
 export function normalizeEmail(email: string): string {
@@ -15,8 +15,8 @@ export function escapeRegex(text: string): string {
 }
 
 export const MAX_PATTERN_LENGTH = 254;
-export const MAX_WILDCARDS = 4;
-export const MIN_LITERAL_ALNUM = 2;
+const MAX_WILDCARDS = 4;
+const MIN_LITERAL_ALNUM = 2;
 const PATTERN_CHARS = /^[a-z0-9._%+'@*-]+$/;
 
 /**
@@ -68,7 +68,7 @@ export function parseEmailPattern(input: string): EmailPattern {
   return { raw, domain, regex, prefix: collapsed.slice(0, collapsed.indexOf('*')) };
 }
 
-export const MAX_EMAIL_LENGTH = 254;
+const MAX_EMAIL_LENGTH = 254;
 const emailAddressSchema = z.email();
 
 /**

@@ -1,4 +1,4 @@
-/** Plan-based active-user limits (seed 004). Pure: no I/O. */
+/** Plan-based active-user limits. Pure: no I/O. */
 export const PLANS = ['Starter', 'Professional', 'Enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
 

@@ -20,11 +20,6 @@ export function textProblem(text: string): string | null {
   return null;
 }
 
-/** True when `text` is well-formed Unicode without control characters. */
-export function isCleanText(text: string): boolean {
-  return textProblem(text) === null;
-}
-
 /**
  * Text a person types (names, titles, reasons, descriptions, search words) as a zod string:
  * trimmed, 1 to `max` characters, well-formed Unicode without control characters.

@@ -50,7 +50,7 @@ export function canonicalTimeZone(name: string): string {
 }
 
 /** The zone's offset from UTC at instant `t`, in milliseconds (east positive). */
-export function zoneOffsetMs(t: number, zone: string): number {
+function zoneOffsetMs(t: number, zone: string): number {
   const parts: Record<string, string> = {};
   for (const p of formatter(zone).formatToParts(new Date(t))) parts[p.type] = p.value;
   let year = Number(parts.year);
@@ -61,7 +61,7 @@ export function zoneOffsetMs(t: number, zone: string): number {
 }
 
 /** The instant at which the zone's clocks show this wall time (the first one after a gap). */
-export function wallTimeToInstant(wall: { year: number; month: number; day: number; hour?: number; minute?: number; second?: number; ms?: number }, zone: string): Date {
+function wallTimeToInstant(wall: { year: number; month: number; day: number; hour?: number; minute?: number; second?: number; ms?: number }, zone: string): Date {
   const local = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour ?? 0, wall.minute ?? 0, wall.second ?? 0, wall.ms ?? 0);
   const o1 = zoneOffsetMs(local, zone);
   const guess = local - o1;

@@ -1,4 +1,4 @@
-/** The account state machine (seed 000 "User states"). Pure: no I/O. */
+/** The account state machine: pending, active, deactivated and the moves between them. Pure: no I/O. */
 export const USER_STATUSES = ['pending', 'active', 'deactivated'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
 

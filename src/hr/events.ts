@@ -6,12 +6,12 @@ import { z } from 'zod';
 import { emailAddress } from '../domain/email';
 import { isLastDay } from '../domain/time-zone';
 
-export const HR_EVENT_TYPES = ['employee.hired', 'employee.terminated', 'employee.updated'] as const;
+const HR_EVENT_TYPES = ['employee.hired', 'employee.terminated', 'employee.updated'] as const;
 export type HrEventType = (typeof HR_EVENT_TYPES)[number];
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/, 'must be an ISO date (YYYY-MM-DD) or date-time');
 
-export const hrEmployeeSchema = z.object({
+const hrEmployeeSchema = z.object({
   /** The HR system's employee id; matched against user.hrEmployeeId first. */
   id: z.string().trim().min(1).max(128),
   email: emailAddress.optional(),
@@ -39,7 +39,7 @@ export const hrEventSchema = z.object({
 export type HrEmployee = z.infer<typeof hrEmployeeSchema>;
 export type HrEvent = z.infer<typeof hrEventSchema>;
 
-export const HR_PROVIDERS = ['generic', 'bamboohr', 'personio'] as const;
+const HR_PROVIDERS = ['generic', 'bamboohr', 'personio'] as const;
 export type HrProvider = (typeof HR_PROVIDERS)[number];
 
 export function isHrProvider(value: string): value is HrProvider {

@@ -3,9 +3,9 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { UnauthorizedError } from '../errors';
 
 /** Deliveries older than this are refused as possible replays. */
-export const MAX_TIMESTAMP_AGE_MS = 5 * 60_000;
+const MAX_TIMESTAMP_AGE_MS = 5 * 60_000;
 /** Clocks differ a little; a timestamp this far in the future is still accepted. */
-export const MAX_FUTURE_SKEW_MS = 30_000;
+const MAX_FUTURE_SKEW_MS = 30_000;
 
 export function hmacSha256Hex(secret: string, ...parts: Array<string | Buffer>): string {
   const mac = createHmac('sha256', secret);

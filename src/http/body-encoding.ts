@@ -10,7 +10,7 @@ import { AppError, ValidationError } from '../errors';
 const UTF8_NAMES = new Set(['utf-8', 'utf8']);
 
 /** The charset parameter of a Content-Type header, lower-cased, or undefined. */
-export function charsetOf(contentType: string | undefined): string | undefined {
+function charsetOf(contentType: string | undefined): string | undefined {
   if (!contentType) return undefined;
   for (const param of contentType.split(';').slice(1)) {
     const eq = param.indexOf('=');
@@ -22,7 +22,7 @@ export function charsetOf(contentType: string | undefined): string | undefined {
 }
 
 /** Refuses a request whose body declares a charset other than UTF-8. */
-export function assertUtf8Charset(request: FastifyRequest): void {
+function assertUtf8Charset(request: FastifyRequest): void {
   const charset = charsetOf(request.headers['content-type']);
   if (charset !== undefined && !UTF8_NAMES.has(charset)) {
     throw new AppError(415, 'unsupported_media_type', 'Request bodies must be UTF-8; this one declares another charset.');

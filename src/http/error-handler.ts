@@ -4,7 +4,7 @@ import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, Fast
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError } from '../errors';
 
-export interface ErrorBody {
+interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
@@ -93,7 +93,7 @@ function describeClientError(err: ConnectionError): { status: number; code: stri
   return { status: 400, code: 'bad_request', message: 'The request is not valid HTTP (request line, a header or the body framing is malformed).' };
 }
 
-export function body(code: string, message: string, details?: unknown): ErrorBody {
+function body(code: string, message: string, details?: unknown): ErrorBody {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 

@@ -5,20 +5,20 @@
  */
 import type { FastifyRequest } from 'fastify';
 
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 /**
  * Path parameters that carry a secret. A route whose template names one of these
  * (`/v1/invitations/:token/accept`) logs `[redacted]` in its place.
  */
-export const SECRET_PATH_PARAMS: ReadonlySet<string> = new Set(['token', 'secret', 'code', 'key', 'signature', 'password']);
+const SECRET_PATH_PARAMS: ReadonlySet<string> = new Set(['token', 'secret', 'code', 'key', 'signature', 'password']);
 
 /**
  * Query parameters whose value is treated as a secret: any whose name, lower-cased without
  * separators, contains one of these (`access_token`, `X-Amz-Signature`, `client_secret`,
  * `apiKey`, `code`, `sig`…).
  */
-export const SECRET_QUERY_NAME_PARTS: readonly string[] = ['token', 'secret', 'passw', 'pwd', 'signature', 'sig', 'key', 'code', 'session', 'auth', 'credential', 'cookie', 'jwt', 'assertion', 'otp'];
+const SECRET_QUERY_NAME_PARTS: readonly string[] = ['token', 'secret', 'passw', 'pwd', 'signature', 'sig', 'key', 'code', 'session', 'auth', 'credential', 'cookie', 'jwt', 'assertion', 'otp'];
 
 /**
  * In a path that matched no route there is no template to go by: a segment that looks like a
@@ -66,7 +66,7 @@ function redactPath(path: string, template: string | undefined): string {
  * The URL as the log may show it. `template` is the matched route's path (`request.routeOptions.url`);
  * without it (no route matched) secret-looking segments are redacted instead.
  */
-export function redactUrl(url: string, template?: string): string {
+function redactUrl(url: string, template?: string): string {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const redactedPath = redactPath(path, template);

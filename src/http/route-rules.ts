@@ -20,7 +20,7 @@ import type { Models } from '../db/models';
 import type { Logger } from '../logger';
 import { createAuthenticate } from './auth';
 
-export type RouteAccess = 'token' | 'public' | 'own';
+type RouteAccess = 'token' | 'public' | 'own';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -30,7 +30,7 @@ declare module 'fastify' {
 }
 
 /** Routes that speak another protocol and authenticate and check their input themselves. */
-export const OWN_PROTOCOL_PATHS: readonly RegExp[] = [/^\/scim\/v2(\/|$)/, /^\/webhooks\//];
+const OWN_PROTOCOL_PATHS: readonly RegExp[] = [/^\/scim\/v2(\/|$)/, /^\/webhooks\//];
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -59,7 +59,7 @@ export function applyRouteRules(route: RouteOptions): void {
 }
 
 /** Throws when `schema` (zod) accepts unknown keys anywhere; names where. */
-export function assertClosed(schema: unknown, where: string): void {
+function assertClosed(schema: unknown, where: string): void {
   const open: string[] = [];
   collectOpenObjects(schema, '', open, new Set());
   if (open.length) throw new Error(`${where} schema accepts unknown keys at ${open.map((p) => p || '(top level)').join(', ')}; use z.strictObject`);

@@ -9,7 +9,7 @@ import type { HrEvent, HrIntakeJob, HrProvider } from '../hr/events';
 import { jobIdFor, QUEUE_NAMES } from './queues';
 
 /** Jobs stay this long after they finish so a late redelivery of the same event is still a no-op. */
-export const HR_JOB_RETENTION_SECONDS = 30 * 86_400;
+const HR_JOB_RETENTION_SECONDS = 30 * 86_400;
 const ENQUEUE_TIMEOUT_MS = 2_000;
 
 export class QueueUnavailableError extends Error {

@@ -1,5 +1,5 @@
 /**
- * The invitation-expiry sweep (PRODUCT.md §3 "Scheduled sweeps"): a safety net that finds pending
+ * The invitation-expiry sweep, a scheduled job: a safety net that finds pending
  * users whose invitation expired while no onboarding process covers them (a process that was
  * terminated, a worker outage past its retries, an import) and resends or marks them expired.
  */

@@ -1,6 +1,6 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 
-export interface OutgoingMail {
+interface OutgoingMail {
   to: string | string[];
   subject: string;
   text: string;

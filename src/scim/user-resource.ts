@@ -55,8 +55,6 @@ export function toScimUser(user: StoredUser, link: Pick<ScimLink, 'externalId' |
   };
 }
 
-export type ScimUser = ReturnType<typeof toScimUser>;
-
 /** Entra sends booleans as "True"/"False" strings. */
 export function scimBoolean(value: unknown, attribute: string): boolean {
   if (typeof value === 'boolean') return value;

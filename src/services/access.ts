@@ -19,7 +19,7 @@ import { revokeUserTokens } from '../security/access-tokens';
 import { offboardingWorkflowId } from './offboarding-process';
 import { onboardingWorkflowId } from './onboarding-process';
 
-export type AccessEndReason = 'lockout' | 'offboarding' | 'deactivated' | 'deleted' | 'invitation_cancelled';
+type AccessEndReason = 'lockout' | 'offboarding' | 'deactivated' | 'deleted' | 'invitation_cancelled';
 
 export interface EndAccessOptions {
   reason: AccessEndReason;
@@ -50,7 +50,7 @@ const SESSION_REASONS: Record<AccessEndReason, SessionEndReason> = {
 };
 
 /** Ends every open session of a user. Idempotent. */
-export async function endSessions(models: Models, userId: Types.ObjectId, reason: SessionEndReason, at = new Date()): Promise<number> {
+async function endSessions(models: Models, userId: Types.ObjectId, reason: SessionEndReason, at = new Date()): Promise<number> {
   const result = await models.Session.updateMany({ userId, endedAt: null }, { $set: { endedAt: at, endedReason: reason } });
   await models.User.updateOne({ _id: userId }, { $unset: { activeSessionId: '' } });
   return result.modifiedCount;

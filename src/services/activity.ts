@@ -6,7 +6,7 @@ import { readPage, type PageRequest } from './paging';
 
 type StoredEvent = AuditEvent & { _id: Types.ObjectId };
 
-export function toApiAuditEvent(e: StoredEvent) {
+function toApiAuditEvent(e: StoredEvent) {
   return {
     _id: String(e._id),
     at: e.at.toISOString(),

@@ -14,11 +14,11 @@ import { readPage, type PageRequest } from './paging';
 import { toApiToken } from './token-activity';
 
 /** The revocation reason of a token revoked by an Administrator; an offboarding's cancel never restores it. */
-export const ADMIN_REVOCATION = 'admin';
+const ADMIN_REVOCATION = 'admin';
 
 type StoredSession = Session & { _id: Types.ObjectId };
 
-export function toApiSession(s: StoredSession) {
+function toApiSession(s: StoredSession) {
   return {
     sessionId: String(s._id),
     createdAt: s.createdAt.toISOString(),

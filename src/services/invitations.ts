@@ -197,7 +197,7 @@ function refuseUnusable(user: StoredUser, hash: string, now: Date): void {
 }
 
 /**
- * Admin-completed registration (seed 000): pending → active with the chosen role and groups; the
+ * Admin-completed registration: pending → active with the chosen role and groups; the
  * invitation link dies. Repeating it with the same `eventKey` after it landed is a no-op.
  */
 export async function completeRegistration(

@@ -33,7 +33,7 @@ export async function inviteUser(
   let user: StoredUser;
   let undo: () => Promise<unknown>;
   if (existing?.status === 'deactivated') {
-    // Seed 002: re-inviting an inactive user restores access once they accept.
+    // Re-inviting a deactivated user restores their access once they accept.
     await assertSeatAvailable(models);
     user = await transition(models, existing._id, 'reinvite', {
       invitation: { sendCount: 0, workflowId: onboardingWorkflowId(email), invitedBy: actor.id },

@@ -10,7 +10,7 @@ import { getUserById } from './users';
 import { countSubjectDocuments } from '../db/count';
 
 /** The plan lists at most this many resources; `resourcesTotal` counts them all. */
-export const PLAN_RESOURCE_LIMIT = 1000;
+const PLAN_RESOURCE_LIMIT = 1000;
 
 export interface PlanOptions {
   userId: Types.ObjectId | string;

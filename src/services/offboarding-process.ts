@@ -62,7 +62,7 @@ export function reactivationWorkflowId(userId: string): string {
   return `reactivation:${userId}`;
 }
 
-export function bulkOffboardingWorkflowId(id: string = randomUUID()): string {
+function bulkOffboardingWorkflowId(id: string = randomUUID()): string {
   return id.startsWith('bulk-offboarding:') ? id : `bulk-offboarding:${id}`;
 }
 
@@ -136,7 +136,7 @@ export async function startBulkOffboarding(client: Client, taskQueue: string, in
 }
 
 /** Maps a refused or failed update/query to the API's typed errors. */
-export async function asAppError(client: Client, workflowId: string, err: unknown): Promise<unknown> {
+async function asAppError(client: Client, workflowId: string, err: unknown): Promise<unknown> {
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     const { type, message } = err.cause;
     switch (type) {

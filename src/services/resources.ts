@@ -1,6 +1,6 @@
 /**
  * Owned resources as the API shows them: owner and creator by name, "Deleted User" when the
- * creator was permanently deleted (seed 004).
+ * creator was permanently deleted.
  */
 import type { Types } from 'mongoose';
 import type { Models } from '../db/models';

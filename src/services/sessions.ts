@@ -6,8 +6,8 @@ import { lockedOutError } from './access';
 import { recordAudit, type Actor } from './audit';
 
 /**
- * Starts a session for an active user and ends the previous one (seed 000 "Single session
- * access"). Of racing logins the newest session wins: each login ends the sessions older than
+ * Starts a session for an active user and ends the previous one: an account has at most one
+ * session at a time. Of racing logins the newest session wins: each login ends the sessions older than
  * itself (or itself, when a newer one already exists), and the user's activeSessionId pointer
  * only moves forward. A locked-out user gets none (409 user_locked_out).
  */

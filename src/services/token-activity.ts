@@ -19,7 +19,7 @@ export function toApiToken(t: AccessToken) {
   };
 }
 
-export function toApiUsage(u: TokenUsage) {
+function toApiUsage(u: TokenUsage) {
   return {
     tokenId: u.tokenId,
     at: u.at.toISOString(),

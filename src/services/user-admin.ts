@@ -49,7 +49,7 @@ export type BulkRoleResult = {
 };
 
 /**
- * Bulk role change (seed 004): each id is handled on its own and reported; one refusal does not
+ * Bulk role change: each id is handled on its own and reported; one refusal does not
  * stop the others. The caller's own id is refused, so an Administrator cannot demote themselves
  * by accident in a batch.
  */

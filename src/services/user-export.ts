@@ -1,5 +1,5 @@
 /**
- * CSV export of the user list (seed 004): name, email, role, status, last login, created.
+ * CSV export of the user list: name, email, role, status, last login, created.
  * Streamed from a cursor, so a large directory is never held in memory.
  */
 import { pipeline, Readable } from 'node:stream';
@@ -8,7 +8,7 @@ import type { Models } from '../db/models';
 import { buildUserFilter, type UserFilter } from './user-queries';
 import { displayName } from './user-view';
 
-export const CSV_COLUMNS = ['name', 'email', 'role', 'status', 'lastLoginAt', 'createdAt'] as const;
+const CSV_COLUMNS = ['name', 'email', 'role', 'status', 'lastLoginAt', 'createdAt'] as const;
 
 /**
  * A spreadsheet runs a cell that begins with = + - @ (or a tab or carriage return) as a formula;

@@ -10,7 +10,7 @@ import { NotFoundError, ValidationError } from '../errors';
 import { readPage, type PageInfo, type PageRequest } from './paging';
 import { emailPatternQuery, getUserByIdOrEmail, type StoredUser } from './users';
 
-export const MAX_SEARCH_WORDS = 5;
+const MAX_SEARCH_WORDS = 5;
 
 /**
  * `q=` text search: every word must be the prefix of one of the user's searchTokens (words of
@@ -61,7 +61,7 @@ export async function listUsers(models: Models, filter: UserFilter, page: PageRe
 }
 
 /**
- * seed 001 search: exactly one user among those the caller may read; 400 when several match.
+ * The email search: exactly one user among those the caller may read; 400 when several match.
  * Two users are enough to tell, and no order is needed to tell it, so the read stops at the
  * second match: IXSCAN email_1 (exact, prefix) or emailDomain_1_email_1 (domain), LIMIT 2.
  */
@@ -75,7 +75,7 @@ export async function findOneByPattern(models: Models, pattern: string, statuses
   return found[0]!;
 }
 
-/** seed 001 "list active users": by email pattern, by id list, or both. */
+/** Active users by email pattern, by id list, or both. */
 export async function listActiveUsers(models: Models, input: { email?: string; ids?: string[] }, page: PageRequest): Promise<{ page: PageInfo; users: StoredUser[] }> {
   const query: Record<string, unknown> = { status: 'active' };
   if (input.email) Object.assign(query, emailPatternQuery(input.email));

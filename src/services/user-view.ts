@@ -4,7 +4,7 @@ import { isActiveStatus } from '../domain/user-state';
 
 type StoredUser = User & { _id: Types.ObjectId; createdAt?: Date; updatedAt?: Date };
 
-/** The API's user object: seed 001's fields plus lifecycle state; never a token hash. */
+/** The API's user object: the stored profile plus lifecycle state; never a token hash. */
 export function toApiUser(user: StoredUser) {
   const inv = user.invitation;
   return {
@@ -43,8 +43,6 @@ export function toApiUser(user: StoredUser) {
       : undefined,
   };
 }
-
-export type ApiUser = ReturnType<typeof toApiUser>;
 
 /** "First Last", else the preferred name, else the email. */
 export function displayName(user: { firstName?: string | null; lastName?: string | null; preferredName?: string | null; email: string }): string {

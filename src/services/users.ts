@@ -26,7 +26,7 @@ export function parseObjectId(value: string, what = 'id'): Types.ObjectId {
   return new Types.ObjectId(value);
 }
 
-/** Finds a user by MongoDB id or by email (seed 001's {idOrEmail}); 400 for a malformed id, 404 when absent. */
+/** Finds a user by MongoDB id or by email (the routes' {idOrEmail}); 400 for a malformed id, 404 when absent. */
 export async function getUserByIdOrEmail(models: Models, idOrEmail: string): Promise<StoredUser> {
   const query = idOrEmail.includes('@') ? { email: normalizeEmail(idOrEmail) } : { _id: parseObjectId(idOrEmail, 'user id') };
   const user = await models.User.findOne(query).lean<StoredUser>();
@@ -73,7 +73,7 @@ export interface CreateUserInput {
   groups?: string[];
   managerId?: string;
   hrEmployeeId?: string;
-  /** Required to invite someone outside the organization's email domain (seed 003). */
+  /** Required to invite someone outside the organization's email domain; without it such an invitation is refused. */
   confirmDomainMismatch?: boolean;
 }
 
@@ -83,7 +83,7 @@ export interface CreateUserInput {
  * only up to `upTo`: a plan check needs to know whether the limit is reached, not the exact
  * number of a large organization.
  */
-export async function seatsInUse(models: Models, upTo: number): Promise<number> {
+async function seatsInUse(models: Models, upTo: number): Promise<number> {
   return models.User.countDocuments({ status: { $in: ['active', 'pending'] } }, { limit: upTo });
 }
 
@@ -123,7 +123,7 @@ export async function assertDomainAllowed(models: Models, email: string, confirm
   }
 }
 
-/** Creates a pending user (seed 000 "Create a new user"): plan, domain and group checks first. */
+/** Creates a pending user: plan, domain and group checks first. */
 export async function createPendingUser(models: Models, input: CreateUserInput, actor: Actor, processId?: string): Promise<StoredUser> {
   const email = normalizeEmail(input.email);
   // Every way in checks the address already; this keeps the one rule true of the store itself.
@@ -181,12 +181,12 @@ export async function transition(models: Models, userId: Types.ObjectId, move: T
   return updated;
 }
 
-export interface OwnedSummary {
+interface OwnedSummary {
   total: number;
   resources: Array<{ _id: string; kind: string; name: string }>;
 }
 
-export async function ownedResources(models: Models, userId: Types.ObjectId, limit = 1000): Promise<OwnedSummary> {
+async function ownedResources(models: Models, userId: Types.ObjectId, limit = 1000): Promise<OwnedSummary> {
   const [total, resources] = await Promise.all([
     countSubjectDocuments(models.Resource, { ownerId: userId }),
     models.Resource.find({ ownerId: userId }, { kind: 1, name: 1 }).sort({ kind: 1, name: 1 }).limit(limit).lean(),
@@ -194,10 +194,9 @@ export async function ownedResources(models: Models, userId: Types.ObjectId, lim
   return { total, resources: resources.map((r) => ({ _id: String(r._id), kind: r.kind, name: r.name })) };
 }
 
-export { endSessions } from './access';
 
 /**
- * Deactivates a user (seed 000): refused while they own anything; then access ends (sessions,
+ * Deactivates a user: refused while they own anything; then access ends (sessions,
  * tokens, a pending invitee's invitation and onboarding; see access.ts). Already deactivated is
  * not an error for a retried caller (returns the user as is).
  */
@@ -225,7 +224,7 @@ export async function deactivateUser(models: Models, userId: Types.ObjectId, act
   return updated;
 }
 
-/** Deactivated → active at once (seed 000 "Reactivate users"); plan limit applies. */
+/** Deactivated → active at once; the plan limit applies. */
 export async function reactivateUser(models: Models, userId: Types.ObjectId, actor: Actor, options: { processId?: string } = {}): Promise<StoredUser> {
   const user = await getUserById(models, userId);
   if (user.status !== 'deactivated') {
@@ -327,7 +326,7 @@ async function auditTransfer(models: Models, input: TransferInput, resource: { k
 }
 
 /**
- * Permanent delete (seeds 003, 004): refused while the user owns anything; what they created
+ * Permanent delete: refused while the user owns anything; what they created
  * stays and shows "Deleted User" as creator; sessions and tokens go; group membership goes with
  * the account. The audit log keeps its history.
  */

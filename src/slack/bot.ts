@@ -21,14 +21,9 @@ export interface SlackBot {
   stop(): Promise<void>;
 }
 
-export type ListenerRegistrar = (app: App, ctx: SlackContext) => void;
+type ListenerRegistrar = (app: App, ctx: SlackContext) => void;
 
 const registrars: ListenerRegistrar[] = [registerCommands, registerInteractive];
-
-/** Adds listener kinds (actions, views, events) without editing this file. */
-export function addListeners(registrar: ListenerRegistrar): void {
-  if (!registrars.includes(registrar)) registrars.push(registrar);
-}
 
 export function createSlackBot(deps: SlackDeps): SlackBot {
   const { config } = deps;

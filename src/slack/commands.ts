@@ -73,7 +73,7 @@ export interface OnboardArgs {
   email: string;
   siteRole?: SiteRole;
   groups: string[];
-  /** Confirms an invitee outside the organization's email domain (seed 003). */
+  /** Confirms an invitee outside the organization's email domain; without it such an invitation is refused. */
   confirmDomainMismatch: boolean;
 }
 

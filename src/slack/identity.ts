@@ -5,7 +5,7 @@ import type { StoredUser } from '../services/users';
 export type Resolved = { ok: true; user: StoredUser; slackUserId?: string } | { ok: false; reason: string };
 
 /** The Slack user's email, from users.info. */
-export async function slackEmail(client: WebClient, slackUserId: string): Promise<string | undefined> {
+async function slackEmail(client: WebClient, slackUserId: string): Promise<string | undefined> {
   try {
     const info = await client.users.info({ user: slackUserId });
     return info.user?.profile?.email?.toLowerCase();

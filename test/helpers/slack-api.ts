@@ -13,7 +13,7 @@ export interface RecordedCall {
   at: number;
 }
 
-export interface SlackDirectoryEntry {
+interface SlackDirectoryEntry {
   id: string;
   email: string;
   name?: string;

@@ -13,7 +13,7 @@ export async function createClient(ctx: TestContext): Promise<Client> {
   return new Client({ connection, namespace: 'default' });
 }
 
-export function createQueues(ctx: TestContext): { systemCheck: Queue } {
+function createQueues(ctx: TestContext): { systemCheck: Queue } {
   return { systemCheck: createQueue(QUEUE_NAMES.systemCheck, ctx.queue) };
 }
 

@@ -29,7 +29,7 @@ describe('GET /v1/users/search', () => {
     await seedUser(h.ctx.models, { email: 'gone@search.test', status: 'deactivated' });
   });
 
-  it('finds one user by exact email, case-insensitively, with the fields of seed 001', async () => {
+  it('finds one user by exact email, case-insensitively, with the full user object', async () => {
     const res = await get('/v1/users/search?email=John.Smith@SEARCH.test');
     expect(res.statusCode).toBe(200);
     const user = json(res);
@@ -184,7 +184,7 @@ describe('POST /v1/users/{idOrEmail}/deactivate', () => {
     expect((await h.ctx.models.User.findById(owner.user._id).lean())!.status).toBe('active');
   });
 
-  it('deactivates by email with the seed 001 message, ends sessions, revokes tokens and audits', async () => {
+  it('deactivates by email with the message "User deactivation completed: true", ends sessions, revokes tokens and audits', async () => {
     const leaver = await seedUser(h.ctx.models, { email: 'leaver@deact.test' });
     const res = await post('/v1/users/LEAVER@deact.test/deactivate');
     expect(res.statusCode).toBe(200);
@@ -234,7 +234,7 @@ describe('POST /v1/users/{idOrEmail}/reactivate', () => {
 });
 
 describe('PUT /v1/users/{idOrEmail}/site-role', () => {
-  it('changes the role, answers with the seed 001 message and audits from/to', async () => {
+  it('changes the role, answers "Successfully updated site role for user." and audits from/to', async () => {
     const u = await seedUser(h.ctx.models, { email: 'role@acme.test' });
     const res = await put('/v1/users/role@acme.test/site-role', { siteRole: 'PowerUsers' });
     expect(res.statusCode).toBe(200);

@@ -9,7 +9,7 @@ import { csvSafeCell } from '../../src/services/user-export';
 import { textSearchFilter } from '../../src/services/user-queries';
 import { emailPatternQuery } from '../../src/services/users';
 
-describe('role matrix (seed 000)', () => {
+describe('role matrix', () => {
   const READ_ONLY = ['users:read-active', 'users:read-pending', 'tokens:read-activity'];
 
   it('gives Administrators every permission', () => {
@@ -32,7 +32,7 @@ describe('role matrix (seed 000)', () => {
     expect(readableStatuses('Users')).toEqual([]);
   });
 
-  it('knows the five roles of seed 001 and nothing else', () => {
+  it('knows the five site roles and nothing else', () => {
     expect(SITE_ROLES).toEqual(['Administrators', 'PowerUsers', 'Users', 'Auditors', 'SecurityManagers']);
     expect(isSiteRole('Auditors')).toBe(true);
     for (const v of ['auditors', 'Root', '', null, { $gt: '' }, ['Users']]) expect(isSiteRole(v)).toBe(false);
@@ -40,7 +40,7 @@ describe('role matrix (seed 000)', () => {
   });
 });
 
-describe('account state machine (seed 000 "User states")', () => {
+describe('account state machine', () => {
   const table: Array<[Transition, string, string | undefined]> = [
     ['accept-invitation', 'pending', 'active'],
     ['accept-invitation', 'active', undefined],
@@ -68,7 +68,7 @@ describe('account state machine (seed 000 "User states")', () => {
   });
 });
 
-describe('plan limits (seed 004)', () => {
+describe('plan limits', () => {
   it('allows Starter 5, Professional 25, Enterprise unlimited', () => {
     expect(ACTIVE_USER_LIMITS.Starter).toBe(5);
     expect(withinPlan('Starter', 4)).toBe(true);
@@ -84,7 +84,7 @@ describe('plan limits (seed 004)', () => {
   });
 });
 
-describe('emails and email patterns (seed 001)', () => {
+describe('emails and email patterns', () => {
   it('normalises case and whitespace and splits the domain', () => {
     expect(normalizeEmail('  John.Doe@Example.COM ')).toBe('john.doe@example.com');
     expect(domainOf('a@B.io')).toBe('b.io');

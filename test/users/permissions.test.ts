@@ -1,5 +1,5 @@
 /**
- * The role matrix of seed 000 as a table: every role against every route. The expected answers
+ * The role matrix as a table: every role against every route. The expected answers
  * are written out here, not derived from src/domain/roles.ts, so a wrong matrix fails the test.
  */
 import type { InjectOptions } from 'fastify';

@@ -1,7 +1,7 @@
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 
 /** An API access token. Only a hash of its secret is stored. */
-export const accessTokenSchema = new Schema(
+const accessTokenSchema = new Schema(
   {
     /** Public identifier, also the token's visible prefix (`tnr_<tokenId>_<secret>`). */
     tokenId: { type: String, required: true },
@@ -22,7 +22,7 @@ accessTokenSchema.index({ tokenId: 1 }, { unique: true });
 accessTokenSchema.index({ userId: 1, revokedAt: 1 });
 
 /** One use of a token: the usage log admins, auditors and security managers read. */
-export const tokenUsageSchema = new Schema(
+const tokenUsageSchema = new Schema(
   {
     tokenId: { type: String, required: true },
     userId: { type: Schema.Types.ObjectId, required: true },

@@ -1,9 +1,9 @@
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 
-export const ACTOR_TYPES = ['user', 'system', 'hr', 'scim', 'slack'] as const;
+const ACTOR_TYPES = ['user', 'system', 'hr', 'scim', 'slack'] as const;
 
 /** Append-only: who did what to whom, when, from where, with which process. */
-export const auditEventSchema = new Schema(
+const auditEventSchema = new Schema(
   {
     at: { type: Date, required: true },
     action: { type: String, required: true },

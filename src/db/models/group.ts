@@ -1,7 +1,7 @@
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 
 /** A group or shared workspace; membership is the `groups` list on each user. */
-export const groupSchema = new Schema(
+const groupSchema = new Schema(
   {
     name: { type: String, required: true },
     description: { type: String },

@@ -4,7 +4,7 @@ import { PLANS } from '../../domain/plans';
 export const ORG_SETTINGS_ID = 'org';
 
 /** The organization's settings: one document. */
-export const orgSettingsSchema = new Schema(
+const orgSettingsSchema = new Schema(
   {
     _id: { type: String, default: ORG_SETTINGS_ID },
     name: { type: String, default: 'Example Inc.' },

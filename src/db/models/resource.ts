@@ -18,7 +18,7 @@ const transferSchema = new Schema(
 );
 
 /** A pipeline, task or tool with exactly one owner and the history of its transfers. */
-export const resourceSchema = new Schema(
+const resourceSchema = new Schema(
   {
     kind: { type: String, enum: RESOURCE_KINDS, required: true },
     name: { type: String, required: true },

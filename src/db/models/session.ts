@@ -4,7 +4,7 @@ import { Schema, type Connection, type InferSchemaType, type Model } from 'mongo
  * A login session. Only the one named by the user's `activeSessionId` is valid, so a new login
  * ends the previous one even when two logins race.
  */
-export const sessionSchema = new Schema(
+const sessionSchema = new Schema(
   {
     userId: { type: Schema.Types.ObjectId, required: true },
     /** SHA-256 of the session secret. */

@@ -5,7 +5,7 @@ import { Schema, type Connection, type InferSchemaType, type Model } from 'mongo
  * conversation, or an approval request in an approver's DM; or one sent once (a reminder in the
  * thread of an approval request), recorded so that it is never sent twice.
  */
-export const slackMessageSchema = new Schema(
+const slackMessageSchema = new Schema(
   {
     kind: { type: String, enum: ['progress', 'approval', 'reminder'], required: true },
     workflowId: { type: String, required: true },
@@ -28,7 +28,7 @@ slackMessageSchema.index({ finishedAt: 1, kind: 1 });
 slackMessageSchema.index({ workflowId: 1 });
 slackMessageSchema.index({ slackUserId: 1, kind: 1, finishedAt: 1 });
 
-export type SlackMessage = InferSchemaType<typeof slackMessageSchema>;
+type SlackMessage = InferSchemaType<typeof slackMessageSchema>;
 export type SlackMessageModel = Model<SlackMessage>;
 
 export function slackMessageModel(conn: Connection): SlackMessageModel {

@@ -4,7 +4,7 @@ import { Schema, type Connection, type InferSchemaType, type Model } from 'mongo
  * One end-to-end check of the running system: a workflow's activity records it and enqueues
  * a job; the job's processor marks it completed. Operators run it with `npm run system-check`.
  */
-export const systemCheckSchema = new Schema(
+const systemCheckSchema = new Schema(
   {
     checkId: { type: String, required: true, unique: true },
     workflowId: { type: String, required: true },
@@ -15,7 +15,7 @@ export const systemCheckSchema = new Schema(
   { collection: 'system_checks', versionKey: false },
 );
 
-export type SystemCheck = InferSchemaType<typeof systemCheckSchema>;
+type SystemCheck = InferSchemaType<typeof systemCheckSchema>;
 export type SystemCheckModel = Model<SystemCheck>;
 
 export function systemCheckModel(conn: Connection): SystemCheckModel {

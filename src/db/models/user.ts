@@ -1,4 +1,4 @@
-import { Schema, Types, type Connection, type HydratedDocument, type InferSchemaType, type Model } from 'mongoose';
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 import { SITE_ROLES } from '../../domain/roles';
 import { USER_STATUSES } from '../../domain/user-state';
 import { domainOf, normalizeEmail } from '../../domain/email';
@@ -33,11 +33,11 @@ const lockoutSchema = new Schema(
 );
 
 /**
- * A user account: the fields of seed 001's user object plus lifecycle state. Email is stored
+ * A user account: profile (names, email, organization, groups, site role) plus lifecycle state. Email is stored
  * lower-cased (so uniqueness is case-insensitive) with its domain in an indexed field of its own,
  * so `email=*@example.com` is an index lookup, never a collection scan.
  */
-export const userSchema = new Schema(
+const userSchema = new Schema(
   {
     email: { type: String, required: true, set: normalizeEmail },
     emailDomain: { type: String, required: true },
@@ -80,8 +80,8 @@ export const userSchema = new Schema(
 /*
  * Every filter the code sends has an index here. Expected mongod plans (explain "winningPlan"):
  *   { email }                                   exact lookup, login, invite     IXSCAN email_1 (unique), FETCH
- *   { email: /^john/ } sort email, limit 2      seed-001 prefix search          IXSCAN email_1 [bounds "john", "joho"), no SORT
- *   { emailDomain, email?: /re/ } sort email    seed-001 *@d, *x*@d             IXSCAN emailDomain_1_email_1, regex on keys, no SORT
+ *   { email: /^john/ } sort email, limit 2      email prefix search             IXSCAN email_1 [bounds "john", "joho"), no SORT
+ *   { emailDomain, email?: /re/ } sort email    email search *@d, *x*@d         IXSCAN emailDomain_1_email_1, regex on keys, no SORT
  *   { status: {$in}, siteRole?: {$in} } sort createdAt   users table tabs       IXSCAN status_1_createdAt_-1 or status_1_siteRole_1_createdAt_-1, SORT_MERGE
  *   { status: {$in} } count (limit)             plan seat check                 COUNT_SCAN on the status prefix
  *   { siteRole, status }                        admins to notify                IXSCAN status_1_siteRole_1_createdAt_-1
@@ -113,9 +113,7 @@ export function searchTokensFor(user: { email?: string; firstName?: string | nul
 }
 
 export type User = InferSchemaType<typeof userSchema>;
-export type UserDocument = HydratedDocument<User>;
 export type UserModel = Model<User>;
-export type UserId = Types.ObjectId;
 
 export function userModel(conn: Connection): UserModel {
   return (conn.models.User as UserModel | undefined) ?? conn.model<User>('User', userSchema);

@@ -19,8 +19,8 @@ import { assertFreshTimestamp, headerValue, hmacSha256Hex, signatureMatches } fr
 import { parseJsonBody, validateBody } from './parse-json';
 import type { HrProviderAdapter } from './types';
 
-export const BAMBOOHR_SIGNATURE_HEADER = 'x-bamboohr-signature';
-export const BAMBOOHR_TIMESTAMP_HEADER = 'x-bamboohr-timestamp';
+const BAMBOOHR_SIGNATURE_HEADER = 'x-bamboohr-signature';
+const BAMBOOHR_TIMESTAMP_HEADER = 'x-bamboohr-timestamp';
 
 export function signBambooHr(secret: string, timestamp: string, rawBody: string | Buffer): string {
   return hmacSha256Hex(secret, rawBody, timestamp);
@@ -68,7 +68,7 @@ function eventType(entry: BambooEmployee): HrEventType {
   return 'employee.updated';
 }
 
-export function mapBambooEmployee(entry: BambooEmployee, deliveredAt: number): unknown {
+function mapBambooEmployee(entry: BambooEmployee, deliveredAt: number): unknown {
   const digest = createHash('sha256').update(JSON.stringify(entry)).digest('hex').slice(0, 24);
   const occurred = entry.timestamp && !Number.isNaN(Date.parse(entry.timestamp)) ? new Date(entry.timestamp) : new Date(deliveredAt);
   const lastDay = field(entry, 'terminationDate');

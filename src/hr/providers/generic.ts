@@ -8,8 +8,8 @@ import { assertFreshTimestamp, headerValue, hmacSha256Hex, signatureMatches } fr
 import { parseJsonBody, validateBody } from './parse-json';
 import type { HrProviderAdapter } from './types';
 
-export const GENERIC_TIMESTAMP_HEADER = 'x-tenure-timestamp';
-export const GENERIC_SIGNATURE_HEADER = 'x-tenure-signature';
+const GENERIC_TIMESTAMP_HEADER = 'x-tenure-timestamp';
+const GENERIC_SIGNATURE_HEADER = 'x-tenure-signature';
 
 /** What a sender computes (exported for tests, the bench and integrators' reference). */
 export function signGeneric(secret: string, timestamp: string, rawBody: string | Buffer): string {

@@ -10,6 +10,6 @@ export const HR_PROVIDER_ADAPTERS: Readonly<Record<HrProvider, HrProviderAdapter
   personio: personioProvider,
 };
 
-export type { HrProviderAdapter, WebhookDelivery } from './types';
-export { signGeneric, GENERIC_SIGNATURE_HEADER, GENERIC_TIMESTAMP_HEADER } from './generic';
-export { signBambooHr, BAMBOOHR_SIGNATURE_HEADER, BAMBOOHR_TIMESTAMP_HEADER } from './bamboohr';
+export type { HrProviderAdapter } from './types';
+export { signGeneric } from './generic';
+export { signBambooHr } from './bamboohr';

@@ -1,7 +1,7 @@
 import type { Config } from '../../config/env';
 import type { HrEvent, HrProvider } from '../events';
 
-export interface WebhookDelivery {
+interface WebhookDelivery {
   headers: Record<string, string | string[] | undefined>;
   rawBody: Buffer;
   now: number;

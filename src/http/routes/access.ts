@@ -1,6 +1,6 @@
 /**
  * Access to accounts: API tokens (issue, revoke one; list and usage log for Administrators,
- * SecurityManagers and Auditors, seed 000 "Access token activity"), sessions (one per account;
+ * SecurityManagers and Auditors), sessions (one per account;
  * list, end one) and the activity log of a user.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';

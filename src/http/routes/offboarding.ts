@@ -29,8 +29,8 @@ import { booleanQuery, freeText, idOrEmailParams } from '../schemas/common';
 import { createGuard } from './guards';
 
 /** Bulk requests are bounded: at most this many leavers, CSV bodies at most this many bytes. */
-export const BULK_MAX_USERS = 1000;
-export const BULK_CSV_MAX_BYTES = 256 * 1024;
+const BULK_MAX_USERS = 1000;
+const BULK_CSV_MAX_BYTES = 256 * 1024;
 
 const reasonText = freeText(1000);
 const userIdText = z.string().regex(/^[0-9a-fA-F]{24}$/, 'must be a user id (24 hexadecimal characters)');
@@ -69,7 +69,7 @@ const bulkCsvQuery = z.strictObject({
 const BULK_PATH = '/v1/offboardings/bulk';
 
 /** A small RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF. */
-export function parseCsv(text: string): string[][] {
+function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -103,7 +103,7 @@ export function parseCsv(text: string): string[][] {
 }
 
 /** CSV with an `email` column (and an optional `reason` column) → the bulk request's users. */
-export function bulkUsersFromCsv(text: string): Array<{ user: string; reason?: string }> {
+function bulkUsersFromCsv(text: string): Array<{ user: string; reason?: string }> {
   const [header, ...rows] = parseCsv(text);
   if (!header) throw new ValidationError('The CSV body is empty; send a header line with an "email" column.', undefined, 'invalid_csv');
   const columns = header.map((h) => h.trim().toLowerCase());

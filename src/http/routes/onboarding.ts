@@ -50,7 +50,7 @@ const createUserBody = z.strictObject({
   siteRole: siteRoleSchema.optional(),
   groups: z.array(objectIdString).max(100).optional(),
   managerId: objectIdString.optional(),
-  confirmDomainMismatch: z.boolean().optional().describe('Required to invite someone outside the organization domain (seed 003)'),
+  confirmDomainMismatch: z.boolean().optional().describe('Required to invite someone outside the organization domain'),
 });
 
 const processSchema = z.object({ workflowId: z.string(), started: z.boolean() });
@@ -186,7 +186,7 @@ export function onboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         onRequest: guard('processes:act'),
         schema: {
           tags: TAGS,
-          summary: "Complete a pending user's registration (seed 000): they become active with this site role and groups",
+          summary: "Complete a pending user's registration: they become active with this site role and groups",
           params: idOrEmailParams,
           body: z.strictObject({ siteRole: siteRoleSchema, groups: z.array(objectIdString).max(100).optional() }),
           response: { 200: z.object({ message: z.string(), user: apiUserSchema }), ...ACTION_ERRORS },
@@ -311,7 +311,7 @@ async function runUpdate<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function updateError(err: unknown): unknown {
+function updateError(err: unknown): unknown {
   if (err instanceof WorkflowNotFoundError) return new ConflictError('The onboarding process has already ended.', 'process_finished');
   if (!(err instanceof WorkflowUpdateFailedError)) return err;
   const failure = err.cause instanceof ApplicationFailure ? err.cause : (err.cause as { cause?: unknown } | undefined)?.cause;

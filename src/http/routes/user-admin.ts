@@ -22,7 +22,7 @@ export function userAdminRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsync
         onRequest: guard('users:deactivate'),
         schema: {
           tags: TAGS,
-          summary: 'Deactivate a user (seed 001); 409 listing what they still own',
+          summary: 'Deactivate a user; 409 listing what they still own',
           params: idOrEmailParams,
           response: { 200: userMessageSchema, ...errorResponses(...AUTH_ERRORS, 404, 409) },
         },
@@ -59,7 +59,7 @@ export function userAdminRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsync
         onRequest: guard('users:change-role'),
         schema: {
           tags: TAGS,
-          summary: "Update a user's site role (seed 001); counts from the user's next request",
+          summary: "Update a user's site role; counts from the user's next request",
           params: idOrEmailParams,
           body: siteRoleBody,
           response: { 200: userMessageSchema, ...errorResponses(...AUTH_ERRORS, 404, 409) },

@@ -1,4 +1,4 @@
-/** CSV export of the user list (Administrators only, seed 000 "Export list"). */
+/** CSV export of the user list (Administrators only). */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { recordAudit } from '../../services/audit';

@@ -17,7 +17,7 @@ import { userExportRoutes } from './user-export';
 const TAGS = ['users'];
 
 /**
- * The user API of seed 001 and the admin routes around it. Reads are open to the roles that may
+ * The user API (search, list, get) and the admin routes around it. Reads are open to the roles that may
  * read users (Administrators, SecurityManagers, Auditors), each seeing only the account states
  * their role allows; every change is for Administrators.
  */
@@ -31,7 +31,7 @@ export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         onRequest: guard('users:read-active'),
         schema: {
           tags: TAGS,
-          summary: 'Find exactly one user by email or email pattern (seed 001)',
+          summary: 'Find exactly one user by email or email pattern; 400 multiple_matches when several match',
           querystring: searchQuery,
           response: { 200: apiUserSchema, ...errorResponses(...AUTH_ERRORS, 404) },
         },
@@ -48,7 +48,7 @@ export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         onRequest: guard('users:read-active'),
         schema: {
           tags: TAGS,
-          summary: 'Active users by email pattern and/or id list (seed 001); X-Has-More says whether another page follows, X-Total-Count (with count=true) the number of matches',
+          summary: 'Active users by email pattern and/or id list; X-Has-More says whether another page follows, X-Total-Count (with count=true) the number of matches',
           querystring: activeQuery,
           response: { 200: z.array(apiUserSchema), ...errorResponses(...AUTH_ERRORS) },
         },
@@ -87,7 +87,7 @@ export function usersRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         onRequest: guard('users:read-active'),
         schema: {
           tags: TAGS,
-          summary: 'Get a user by id or email (seed 001)',
+          summary: 'Get a user by id or email',
           params: idOrEmailParams,
           response: { 200: apiUserSchema, ...errorResponses(...AUTH_ERRORS, 404) },
         },

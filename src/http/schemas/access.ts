@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { RESOURCE_KINDS } from '../../db/models/resource';
 import { freeText, idOrEmailParams, objectIdString, pageMeta, pagingQuery } from './common';
 
-export const TOKEN_ID = z.string().regex(/^[A-Za-z0-9]{16}$/, 'must be a token id (16 letters or digits)');
+const TOKEN_ID = z.string().regex(/^[A-Za-z0-9]{16}$/, 'must be a token id (16 letters or digits)');
 
-export const apiTokenSchema = z.object({
+const apiTokenSchema = z.object({
   tokenId: z.string(),
   name: z.string(),
   scope: z.array(z.string()),
@@ -19,7 +19,7 @@ export const apiTokenSchema = z.object({
 
 export const tokenListSchema = z.object({ userId: z.string(), tokens: z.array(apiTokenSchema) });
 
-export const tokenUsageSchema = z.object({
+const tokenUsageSchema = z.object({
   tokenId: z.string(),
   at: z.string(),
   method: z.string().optional(),
@@ -35,7 +35,7 @@ export const tokenActivityQuery = z.strictObject({
 
 export const tokenActivitySchema = pageMeta.extend({ userId: z.string(), tokens: z.array(apiTokenSchema), usage: z.array(tokenUsageSchema) });
 
-export const SCOPE = z.string().regex(/^[a-z][a-z0-9:_-]{0,39}$/, 'must be a scope such as api or users:read');
+const SCOPE = z.string().regex(/^[a-z][a-z0-9:_-]{0,39}$/, 'must be a scope such as api or users:read');
 
 export const issueTokenBody = z.strictObject({
   name: freeText(100).optional(),
@@ -67,7 +67,7 @@ export const revokedTokenSchema = z.object({
   token: apiTokenSchema,
 });
 
-export const apiSessionSchema = z.object({
+const apiSessionSchema = z.object({
   sessionId: z.string(),
   createdAt: z.string(),
   lastSeenAt: z.string().optional(),

@@ -11,13 +11,13 @@ import { USER_STATUSES } from '../../domain/user-state';
 
 export { freeText };
 
-export const OBJECT_ID_PATTERN = /^[0-9a-fA-F]{24}$/;
+const OBJECT_ID_PATTERN = /^[0-9a-fA-F]{24}$/;
 
 export const objectIdString = z.string().regex(OBJECT_ID_PATTERN, 'must be 24 hexadecimal characters');
 export const siteRoleSchema = z.enum(SITE_ROLES);
 export const userStatusSchema = z.enum(USER_STATUSES);
 
-/** seed 001's {idOrEmail}: a MongoDB id or a whole email address (a malformed id is a 400 from the service). */
+/** {idOrEmail}: a MongoDB id or a whole email address (a malformed id is a 400 from the service). */
 export const idOrEmailParams = z.strictObject({
   idOrEmail: freeText(254).describe('A user id (24 hexadecimal characters) or a complete email address'),
 });
@@ -80,7 +80,5 @@ export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 
 
 /** Every authenticated route can answer 400 (bad input), 401 (no or bad token) and 403 (role). */
 export const AUTH_ERRORS = [400, 401, 403] as const;
-
-export const messageSchema = z.object({ message: z.string() });
 
 export { SITE_ROLES, USER_STATUSES };

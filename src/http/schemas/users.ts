@@ -1,4 +1,4 @@
-/** Request and response schemas of the user routes (field names from seed 001). */
+/** Request and response schemas of the user routes. */
 import { z } from 'zod';
 import { MAX_PATTERN_LENGTH } from '../../domain/email';
 import { csvEnumQuery, csvIdsQuery, freeText, intQuery, objectIdString, pageMeta, pagingQuery, siteRoleSchema, SITE_ROLES, userStatusSchema, USER_STATUSES } from './common';
@@ -37,8 +37,8 @@ export const apiUserSchema = z.object({
     .optional(),
 });
 
-/** seed 001 `email=` pattern: `*` is the only wildcard; the service refuses hostile patterns. */
-export const emailPatternParam = z
+/** The `email=` pattern: `*` is the only wildcard; the service refuses hostile patterns. */
+const emailPatternParam = z
   .string()
   .min(1)
   .max(MAX_PATTERN_LENGTH)
@@ -56,7 +56,7 @@ export const activeQuery = z
   })
   .refine((q) => q.email !== undefined || q.id !== undefined, { message: 'give email=PATTERN or id=ID,ID', path: ['email'] });
 
-export const SORTS = ['createdAt', '-createdAt', 'email', '-email', 'lastLoginAt', '-lastLoginAt'] as const;
+const SORTS = ['createdAt', '-createdAt', 'email', '-email', 'lastLoginAt', '-lastLoginAt'] as const;
 
 export const listQuery = z.strictObject({
   status: csvEnumQuery(USER_STATUSES).optional().describe('Comma-separated statuses: pending, active, deactivated'),
@@ -77,7 +77,7 @@ export const userListSchema = pageMeta.extend({ users: z.array(apiUserSchema) })
 
 export const siteRoleBody = z.strictObject({ siteRole: siteRoleSchema });
 
-export const MAX_BULK_IDS = 100;
+const MAX_BULK_IDS = 100;
 
 export const bulkSiteRoleBody = z.strictObject({
   ids: z.array(objectIdString).min(1).max(MAX_BULK_IDS).describe(`User ids (1-${MAX_BULK_IDS})`),
@@ -106,7 +106,7 @@ export const activityQuery = z.strictObject({
   ...pagingQuery,
 });
 
-export const auditEventSchema = z.object({
+const auditEventSchema = z.object({
   _id: z.string(),
   at: z.string(),
   action: z.string(),

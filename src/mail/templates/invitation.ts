@@ -10,7 +10,7 @@ export interface InvitationMailInput {
   sendNumber: number;
 }
 
-/** The invitation email (seed 003: "You've been invited…" with an Accept Invitation button). */
+/** The invitation email: who invites the invitee to which organization, an Accept Invitation button and when the link expires. */
 export function invitationMail(input: InvitationMailInput): { subject: string; text: string; html: string } {
   const by = input.inviterName ? `${input.inviterName} invited you` : 'You have been invited';
   const again = input.sendNumber > 1 ? ' This link replaces any earlier invitation, which no longer works.' : '';

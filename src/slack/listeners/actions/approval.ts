@@ -6,7 +6,7 @@ import { offboardingWorkflowId } from '../../../services/offboarding-process';
 import { actOnOffboardingAs } from '../../../services/offboarding-requests';
 import type { StoredUser } from '../../../services/users';
 import { displayName } from '../../../services/user-view';
-import { ACTIONS, changeOwnerModal, parseRef, type ApprovalRef } from '../../blocks/approval';
+import { changeOwnerModal, parseRef, type ApprovalRef } from '../../blocks/approval';
 import { actingInSlack, auditRefusal, type SlackContext } from '../../context';
 import { tenureUserOf } from '../../identity';
 import { finishApprovalMessage } from '../../sync';
@@ -81,8 +81,7 @@ export function changeOwnerCallback(ctx: SlackContext) {
   };
 }
 
-export function approvalKey(ref: ApprovalRef, slackUserId: string): string {
+function approvalKey(ref: ApprovalRef, slackUserId: string): string {
   return `approval:${ref.workflowId}:${ref.planVersion}:${slackUserId}`;
 }
 
-export { ACTIONS };
