@@ -24,6 +24,7 @@ import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TransferBatchResult } from '../activities/offboarding';
 import type { OffboardingMailKind } from '../src/mail/templates/offboarding';
+import { offboardingAuthority } from '../src/domain/authority';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from './errors';
 import {
   approveUpdate,
@@ -476,12 +477,23 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
    * cancel can be asked then, and its handler decides as soon as the approvers are known.
    */
   function assertApprover(caller: Caller | undefined): 'yes' | 'later' {
-    if (!caller?.userId) refuse(ErrorType.NotAllowed, 'The caller is not identified.');
-    if (caller.userId === input.userId) refuse(ErrorType.NotAllowed, 'A leaver cannot act on their own offboarding.');
-    if (caller.role === 'Administrators') return 'yes';
-    if (!s.approversKnown) return 'later';
-    if (s.managerId && caller.userId === s.managerId) return 'yes';
-    refuse(ErrorType.NotAllowed, "Only the leaver's manager or an Administrator may act on this offboarding.");
+    const authority = offboardingAuthority({
+      actor: { id: caller?.userId, siteRole: caller?.role },
+      leaver: { id: input.userId, managerId: s.managerId, managerKnown: s.approversKnown },
+    });
+    switch (authority) {
+      case 'admin':
+      case 'manager':
+        return 'yes';
+      case 'manager_unknown':
+        return 'later';
+      case 'caller_unknown':
+        return refuse(ErrorType.NotAllowed, 'The caller is not identified.');
+      case 'own_offboarding':
+        return refuse(ErrorType.NotAllowed, 'A leaver cannot act on their own offboarding.');
+      case 'not_an_approver':
+        return refuse(ErrorType.NotAllowed, "Only the leaver's manager or an Administrator may act on this offboarding.");
+    }
   }
   function assertCancellable(): void {
     if (!PRE_EXECUTION.includes(s.status) || s.executionStarted || s.answer) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}; it can be cancelled only before execution starts.`);
@@ -535,7 +547,7 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
   setHandler(
     cancelUpdate,
     async ({ caller, reason }) => {
-      if (!s.approversKnown && caller.role !== 'Administrators') {
+      if (assertApprover(caller) === 'later') {
         // Accepted before the leaver's manager was known: decide once it is.
         s.pendingAuthority++;
         try {

@@ -418,6 +418,22 @@ describe('offboarding API input and roles', () => {
     expect(await ctx.models.AuditEvent.countDocuments({ targetUserId: org.leaver.user._id, action: 'offboarding.requested' })).toBe(0);
   });
 
+  it('refuses an Administrator starting or reading their own offboarding, as Slack does', async () => {
+    const org = await seedOrg(ctx.models);
+    const url = `/v1/users/${org.admin.user._id}/offboarding`;
+    const own = await app.inject({ method: 'POST', url, headers: org.admin.auth, payload: { reason: 'leaving' } });
+    expect(own.statusCode).toBe(403);
+    expect(own.json().error).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/own offboarding/) });
+    for (const path of [url, `/v1/users/${org.admin.user._id}/offboarding-plan`]) {
+      const read = await app.inject({ method: 'GET', url: path, headers: org.admin.auth });
+      expect(read.statusCode, path).toBe(403);
+    }
+    // another Administrator may
+    const plan = await app.inject({ method: 'GET', url: `/v1/users/${org.leaver.user._id}/offboarding-plan`, headers: org.admin.auth });
+    expect(plan.statusCode).toBe(200);
+    expect(await ctx.models.AuditEvent.countDocuments({ targetUserId: org.admin.user._id, action: 'offboarding.requested' })).toBe(0);
+  });
+
   it('documents every offboarding route in the OpenAPI document', async () => {
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });
     expect(res.statusCode).toBe(200);

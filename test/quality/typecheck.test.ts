@@ -24,6 +24,8 @@ describe('the code base', () => {
       expect(source, file).not.toMatch(/\bMath\.random\(/);
       // activities are imported for their types only
       expect(source, file).not.toMatch(/^import (?!type)[^;]*from ['"]\.\.\/activities/m);
+      // of the service's own code, only the pure rules of src/domain run in the sandbox
+      expect(source, file).not.toMatch(/^import (?!type)[^;]*from ['"]\.\.\/src\/(?!domain\/)/m);
     }
   });
 });
