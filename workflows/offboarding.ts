@@ -26,6 +26,7 @@ import type { TransferBatchResult } from '../activities/offboarding';
 import type { OffboardingMailKind } from '../src/mail/templates/offboarding';
 import { offboardingAuthority } from '../src/domain/authority';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from './errors';
+import { callerFrom } from './messages/caller';
 import {
   approveUpdate,
   cancelUpdate,
@@ -251,8 +252,8 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     s.awaiting = undefined;
     st.finishedAt = now();
     st.state = s.answer!.action === 'approved' ? 'done' : 'failed';
-    st.detail = `${s.answer!.action} by ${s.answer!.by.email ?? s.answer!.by.userId}`;
-    s.decision = { action: s.answer!.action, by: s.answer!.by.userId, at: s.answer!.at, reason: s.answer!.reason };
+    st.detail = `${s.answer!.action} by ${s.answer!.by.email ?? s.answer!.by.id}`;
+    s.decision = { action: s.answer!.action, by: s.answer!.by.id, at: s.answer!.at, reason: s.answer!.reason };
     return s.answer!;
   }
 
@@ -361,10 +362,10 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
       st.finishedAt = now();
       if (s.undoRequest) {
         const by = s.undoRequest.caller;
-        const result = await count(store.undoOffboardingChanges({ ...ref, groups: plan.groups, actor: { id: by.userId, email: by.email } }));
+        const result = await count(store.undoOffboardingChanges({ ...ref, groups: plan.groups, actor: { id: by.id, email: by.email } }));
         st.state = 'done';
-        st.detail = `undone by ${by.email ?? by.userId}: ${result.handedBack} resources handed back`;
-        s.decision = { action: 'undone', by: by.userId, at: now(), reason: s.undoRequest.reason };
+        st.detail = `undone by ${by.email ?? by.id}: ${result.handedBack} resources handed back`;
+        s.decision = { action: 'undone', by: by.id, at: now(), reason: s.undoRequest.reason };
         await notify('undone', 'requester_and_manager');
         return await finish('undone');
       }
@@ -404,7 +405,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
   }
 
   async function cancelled(): Promise<OffboardingProgress> {
-    if (s.answer) s.decision = { action: 'cancelled', by: s.answer.by.userId, at: s.answer.at, reason: s.answer.reason };
+    if (s.answer) s.decision = { action: 'cancelled', by: s.answer.by.id, at: s.answer.at, reason: s.answer.reason };
     await undoLockoutIfAny();
     return await finish(await settle('cancelled'));
   }
@@ -476,9 +477,10 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
    * manager is known once the leaver's record is read. Before that the answer is `'later'`: only a
    * cancel can be asked then, and its handler decides as soon as the approvers are known.
    */
-  function assertApprover(caller: Caller | undefined): 'yes' | 'later' {
+  function assertApprover(wire: unknown): 'yes' | 'later' {
+    const caller = callerFrom(wire);
     const authority = offboardingAuthority({
-      actor: { id: caller?.userId, siteRole: caller?.role },
+      actor: { id: caller?.id, siteRole: caller?.role },
       leaver: { id: input.userId, managerId: s.managerId, managerKnown: s.approversKnown },
     });
     switch (authority) {
@@ -501,6 +503,8 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
   function assertAwaiting(): void {
     if (s.status !== 'awaiting_approval' || s.answer) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}, not waiting for an approval.`);
   }
+  /** The caller of an accepted update (its validator identified them), in the one Caller shape. */
+  const known = (caller: unknown): Caller => callerFrom(caller) ?? refuse(ErrorType.NotAllowed, 'The caller is not identified.');
   const answer = (action: Answer['action'], by: Caller, reason?: string) => {
     s.answer = { action, by, at: now(), reason };
   };
@@ -514,7 +518,7 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
   setHandler(
     approveUpdate,
     ({ caller }) => {
-      answer('approved', caller);
+      answer('approved', known(caller));
       s.status = 'executing';
       return { status: s.status, planVersion: s.version };
     },
@@ -532,7 +536,7 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
   setHandler(
     rejectUpdate,
     ({ caller, reason }) => {
-      answer('rejected', caller, reason);
+      answer('rejected', known(caller), reason);
       return { status: 'rejected' };
     },
     {
@@ -559,7 +563,7 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
         assertApprover(caller);
         assertCancellable();
       }
-      answer('cancelled', caller, reason);
+      answer('cancelled', known(caller), reason);
       return { status: 'cancelled' };
     },
     {
@@ -605,7 +609,7 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
   setHandler(
     undoUpdate,
     ({ caller, reason }) => {
-      s.undoRequest = { caller, reason };
+      s.undoRequest = { caller: known(caller), reason };
       return { status: s.status };
     },
     {

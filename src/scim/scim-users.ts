@@ -4,6 +4,7 @@
  * immediate lockout, `active: true` a reactivation, all by their business-key workflow ids.
  */
 import type { Client } from '@temporalio/client';
+import type { Caller } from '../../workflows/offboarding-messages';
 import { Types } from 'mongoose';
 import type { Models } from '../db/models';
 import { normalizeEmail } from '../domain/email';
@@ -33,7 +34,7 @@ export interface ScimCaller {
   actor: Actor;
   requestedBy: { type: 'scim' | 'user'; id?: string; email?: string };
   /** Stands for the caller when a running offboarding is cancelled (the SCIM token is Administrator-equivalent). */
-  processCaller: { userId: string; role: string; email?: string };
+  processCaller: Caller;
 }
 
 export interface ScimUserRecord {

@@ -141,9 +141,17 @@ describe('offboarding', () => {
         // The validator itself refuses, whoever calls Temporal directly.
         const handle = client.workflow.getHandle(offboardingWorkflowId(String(org.leaver.user._id)));
         const direct = await handle
-          .executeUpdate(approveUpdate, { args: [{ caller: { userId: String(org.leaver.user._id), role: 'Administrators' }, planVersion: before.plan!.version }] })
+          .executeUpdate(approveUpdate, { args: [{ caller: { id: String(org.leaver.user._id), role: 'Administrators' }, planVersion: before.plan!.version }] })
           .catch((e: unknown) => e);
         expect(direct).toBeInstanceOf(WorkflowUpdateFailedError);
+        expect(((direct as WorkflowUpdateFailedError).cause as Error).message).toMatch(/leaver cannot act on their own offboarding/);
+        // So does the caller shape of histories recorded before Caller was one shape (`userId`).
+        const legacy = await handle
+          .executeUpdate(approveUpdate, { args: [{ caller: { userId: String(org.leaver.user._id), role: 'Administrators' } as never, planVersion: before.plan!.version }] })
+          .catch((e: unknown) => e);
+        expect(((legacy as WorkflowUpdateFailedError).cause as Error).message).toMatch(/leaver cannot act on their own offboarding/);
+        const anonymous = await handle.executeUpdate(approveUpdate, { args: [{ caller: { role: 'Administrators' } as never, planVersion: before.plan!.version }] }).catch((e: unknown) => e);
+        expect(((anonymous as WorkflowUpdateFailedError).cause as Error).message).toMatch(/not identified/);
 
         // A stale plan version is refused too.
         const stale = await act(org, 'approve', org.admin.auth, { planVersion: 'deadbeef' });
