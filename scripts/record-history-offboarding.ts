@@ -45,8 +45,8 @@ async function main(): Promise<void> {
       const admin = await models.User.create({ email: 'admin@example.com', status: 'active', siteRole: 'Administrators' });
       const manager = await models.User.create({ email: 'manager@example.com', status: 'active', siteRole: 'Users' });
       const spare = await models.User.create({ email: 'spare@example.com', status: 'active', siteRole: 'Users' });
-      const adminCaller: Caller = { userId: String(admin._id), role: 'Administrators', email: admin.email };
-      const managerCaller: Caller = { userId: String(manager._id), role: 'Users', email: manager.email };
+      const adminCaller: Caller = { id: String(admin._id), role: 'Administrators', email: admin.email };
+      const managerCaller: Caller = { id: String(manager._id), role: 'Users', email: manager.email };
       const requestedBy = { type: 'user' as const, id: String(admin._id), email: admin.email };
       const histories: Record<string, WorkflowHandle> = {};
       const progressOf = (userId: string) => client.workflow.getHandle(offboardingWorkflowId(userId)).query(progressQuery);

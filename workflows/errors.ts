@@ -1,6 +1,7 @@
 /**
- * Failure types raised as non-retryable ApplicationFailures by activities and handled by
- * workflows. One list, shared by both sides; no Node imports.
+ * Failure types of every process: raised as non-retryable ApplicationFailures by activities and
+ * handled by workflows, or raised by the workflows' update validators and handlers and mapped to
+ * answers by the API, Slack and SCIM. One list, shared by all sides; no Node imports.
  */
 export const ErrorType = {
   NotFound: 'NotFound',
@@ -17,6 +18,12 @@ export const ErrorType = {
   UserGone: 'UserGone',
   /** Offboarding: the chosen new owner is unknown, inactive or the leaver. */
   NewOwnerInactive: 'NewOwnerInactive',
+  /** Onboarding: only Administrators act on an onboarding. */
+  NotAdministrator: 'NotAdministrator',
+  /** Onboarding: the process has already ended. */
+  ProcessFinished: 'ProcessFinished',
+  /** Onboarding: the invitee is already active. */
+  AlreadyActive: 'AlreadyActive',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

@@ -24,7 +24,9 @@ import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TransferBatchResult } from '../activities/offboarding';
 import type { OffboardingMailKind } from '../src/mail/templates/offboarding';
+import { offboardingAuthority } from '../src/domain/authority';
 import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from './errors';
+import { callerFrom } from './messages/caller';
 import {
   approveUpdate,
   cancelUpdate,
@@ -250,8 +252,8 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     s.awaiting = undefined;
     st.finishedAt = now();
     st.state = s.answer!.action === 'approved' ? 'done' : 'failed';
-    st.detail = `${s.answer!.action} by ${s.answer!.by.email ?? s.answer!.by.userId}`;
-    s.decision = { action: s.answer!.action, by: s.answer!.by.userId, at: s.answer!.at, reason: s.answer!.reason };
+    st.detail = `${s.answer!.action} by ${s.answer!.by.email ?? s.answer!.by.id}`;
+    s.decision = { action: s.answer!.action, by: s.answer!.by.id, at: s.answer!.at, reason: s.answer!.reason };
     return s.answer!;
   }
 
@@ -360,10 +362,10 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
       st.finishedAt = now();
       if (s.undoRequest) {
         const by = s.undoRequest.caller;
-        const result = await count(store.undoOffboardingChanges({ ...ref, groups: plan.groups, actor: { id: by.userId, email: by.email } }));
+        const result = await count(store.undoOffboardingChanges({ ...ref, groups: plan.groups, actor: { id: by.id, email: by.email } }));
         st.state = 'done';
-        st.detail = `undone by ${by.email ?? by.userId}: ${result.handedBack} resources handed back`;
-        s.decision = { action: 'undone', by: by.userId, at: now(), reason: s.undoRequest.reason };
+        st.detail = `undone by ${by.email ?? by.id}: ${result.handedBack} resources handed back`;
+        s.decision = { action: 'undone', by: by.id, at: now(), reason: s.undoRequest.reason };
         await notify('undone', 'requester_and_manager');
         return await finish('undone');
       }
@@ -403,7 +405,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
   }
 
   async function cancelled(): Promise<OffboardingProgress> {
-    if (s.answer) s.decision = { action: 'cancelled', by: s.answer.by.userId, at: s.answer.at, reason: s.answer.reason };
+    if (s.answer) s.decision = { action: 'cancelled', by: s.answer.by.id, at: s.answer.at, reason: s.answer.reason };
     await undoLockoutIfAny();
     return await finish(await settle('cancelled'));
   }
@@ -475,13 +477,25 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
    * manager is known once the leaver's record is read. Before that the answer is `'later'`: only a
    * cancel can be asked then, and its handler decides as soon as the approvers are known.
    */
-  function assertApprover(caller: Caller | undefined): 'yes' | 'later' {
-    if (!caller?.userId) refuse(ErrorType.NotAllowed, 'The caller is not identified.');
-    if (caller.userId === input.userId) refuse(ErrorType.NotAllowed, 'A leaver cannot act on their own offboarding.');
-    if (caller.role === 'Administrators') return 'yes';
-    if (!s.approversKnown) return 'later';
-    if (s.managerId && caller.userId === s.managerId) return 'yes';
-    refuse(ErrorType.NotAllowed, "Only the leaver's manager or an Administrator may act on this offboarding.");
+  function assertApprover(wire: unknown): 'yes' | 'later' {
+    const caller = callerFrom(wire);
+    const authority = offboardingAuthority({
+      actor: { id: caller?.id, siteRole: caller?.role },
+      leaver: { id: input.userId, managerId: s.managerId, managerKnown: s.approversKnown },
+    });
+    switch (authority) {
+      case 'admin':
+      case 'manager':
+        return 'yes';
+      case 'manager_unknown':
+        return 'later';
+      case 'caller_unknown':
+        return refuse(ErrorType.NotAllowed, 'The caller is not identified.');
+      case 'own_offboarding':
+        return refuse(ErrorType.NotAllowed, 'A leaver cannot act on their own offboarding.');
+      case 'not_an_approver':
+        return refuse(ErrorType.NotAllowed, "Only the leaver's manager or an Administrator may act on this offboarding.");
+    }
   }
   function assertCancellable(): void {
     if (!PRE_EXECUTION.includes(s.status) || s.executionStarted || s.answer) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}; it can be cancelled only before execution starts.`);
@@ -489,6 +503,8 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
   function assertAwaiting(): void {
     if (s.status !== 'awaiting_approval' || s.answer) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}, not waiting for an approval.`);
   }
+  /** The caller of an accepted update (its validator identified them), in the one Caller shape. */
+  const known = (caller: unknown): Caller => callerFrom(caller) ?? refuse(ErrorType.NotAllowed, 'The caller is not identified.');
   const answer = (action: Answer['action'], by: Caller, reason?: string) => {
     s.answer = { action, by, at: now(), reason };
   };
@@ -502,7 +518,7 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
   setHandler(
     approveUpdate,
     ({ caller }) => {
-      answer('approved', caller);
+      answer('approved', known(caller));
       s.status = 'executing';
       return { status: s.status, planVersion: s.version };
     },
@@ -520,7 +536,7 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
   setHandler(
     rejectUpdate,
     ({ caller, reason }) => {
-      answer('rejected', caller, reason);
+      answer('rejected', known(caller), reason);
       return { status: 'rejected' };
     },
     {
@@ -535,7 +551,7 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
   setHandler(
     cancelUpdate,
     async ({ caller, reason }) => {
-      if (!s.approversKnown && caller.role !== 'Administrators') {
+      if (assertApprover(caller) === 'later') {
         // Accepted before the leaver's manager was known: decide once it is.
         s.pendingAuthority++;
         try {
@@ -547,7 +563,7 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
         assertApprover(caller);
         assertCancellable();
       }
-      answer('cancelled', caller, reason);
+      answer('cancelled', known(caller), reason);
       return { status: 'cancelled' };
     },
     {
@@ -593,7 +609,7 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
   setHandler(
     undoUpdate,
     ({ caller, reason }) => {
-      s.undoRequest = { caller, reason };
+      s.undoRequest = { caller: known(caller), reason };
       return { status: s.status };
     },
     {

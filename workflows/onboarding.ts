@@ -27,7 +27,6 @@ import {
   FINISHED_STATES,
   invitationAcceptedSignal,
   issueInvitationLinkUpdate,
-  OnboardingFailure,
   onboardingProgressQuery,
   resendInvitationUpdate,
   type Caller,
@@ -102,10 +101,10 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
   const finished = () => FINISHED_STATES.includes(progress.state);
   const assertActionable = (caller: Caller) => {
     if (caller?.role !== 'Administrators') {
-      throw ApplicationFailure.create({ type: OnboardingFailure.NotAdministrator, message: 'Only Administrators may act on an onboarding.', nonRetryable: true });
+      throw ApplicationFailure.create({ type: ErrorType.NotAdministrator, message: 'Only Administrators may act on an onboarding.', nonRetryable: true });
     }
     if (finished()) {
-      throw ApplicationFailure.create({ type: OnboardingFailure.ProcessFinished, message: `This onboarding has already ended (${progress.state}).`, nonRetryable: true });
+      throw ApplicationFailure.create({ type: ErrorType.ProcessFinished, message: `This onboarding has already ended (${progress.state}).`, nonRetryable: true });
     }
   };
   const submit = async <T>(command: Command): Promise<T> => {
@@ -136,7 +135,7 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
     validator: (args) => {
       assertActionable(args.caller);
       if (progress.state === 'accepted' || progress.state === 'completed') {
-        throw ApplicationFailure.create({ type: OnboardingFailure.AlreadyActive, message: `${progress.email} is already active.`, nonRetryable: true });
+        throw ApplicationFailure.create({ type: ErrorType.AlreadyActive, message: `${progress.email} is already active.`, nonRetryable: true });
       }
     },
   });
@@ -147,7 +146,7 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
   const finish = async (): Promise<OnboardingResult> => {
     // Commands that arrived with or after the final one are answered, not dropped.
     for (const pending of queue.splice(0)) {
-      pending.error = ApplicationFailure.create({ type: OnboardingFailure.ProcessFinished, message: `This onboarding has already ended (${progress.state}).`, nonRetryable: true });
+      pending.error = ApplicationFailure.create({ type: ErrorType.ProcessFinished, message: `This onboarding has already ended (${progress.state}).`, nonRetryable: true });
       pending.done = true;
     }
     await condition(allHandlersFinished);
@@ -248,7 +247,7 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
         case 'link': {
           const issued = await issue(command);
           if (typeof issued === 'string') {
-            pending.error = ApplicationFailure.create({ type: OnboardingFailure.AlreadyActive, message: `${progress.email} is no longer pending (${issued}).`, nonRetryable: true });
+            pending.error = ApplicationFailure.create({ type: ErrorType.AlreadyActive, message: `${progress.email} is no longer pending (${issued}).`, nonRetryable: true });
             pending.done = true;
             return endNotPending(issued);
           }

@@ -4,8 +4,10 @@
  * immediate lockout, `active: true` a reactivation, all by their business-key workflow ids.
  */
 import type { Client } from '@temporalio/client';
+import type { Caller } from '../../workflows/offboarding-messages';
 import { Types } from 'mongoose';
 import type { Models } from '../db/models';
+import { isOffboardingRefusal, offboardingAuthority } from '../domain/authority';
 import { normalizeEmail } from '../domain/email';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
@@ -33,7 +35,7 @@ export interface ScimCaller {
   actor: Actor;
   requestedBy: { type: 'scim' | 'user'; id?: string; email?: string };
   /** Stands for the caller when a running offboarding is cancelled (the SCIM token is Administrator-equivalent). */
-  processCaller: { userId: string; role: string; email?: string };
+  processCaller: Caller;
 }
 
 export interface ScimUserRecord {
@@ -138,6 +140,7 @@ export async function createScimUser(deps: ScimDeps, fields: ScimUserFields & { 
  */
 export async function updateScimUser(deps: ScimDeps, id: string, fields: ScimUserFields, caller: ScimCaller): Promise<ScimUserRecord> {
   const { user, link } = await getScimUser(deps, id);
+  if (fields.active === false) assertMayOffboard(user, caller);
   // The user as it would be after the request, checked by the rules of POST and PUT before anything is written.
   const given = new Set((Object.keys(fields) as (keyof ScimUserFields)[]).filter((k) => fields[k] !== undefined));
   assertScimUserStorable(
@@ -188,6 +191,17 @@ export async function updateScimUser(deps: ScimDeps, id: string, fields: ScimUse
   return getScimUser(deps, id);
 }
 
+/** The one offboarding rule: the SCIM token acts as an Administrator; a person's token never offboards its own account. */
+function assertMayOffboard(user: StoredUser, caller: ScimCaller): void {
+  const authority = offboardingAuthority({
+    actor: { id: caller.processCaller.id, siteRole: caller.processCaller.role },
+    leaver: { id: String(user._id), managerId: user.managerId ? String(user.managerId) : null },
+    permission: 'processes:start',
+  });
+  if (authority === 'own_offboarding') throw new ScimError(403, `${user.email} cannot deprovision their own account; the identity provider or another Administrator may.`);
+  if (isOffboardingRefusal(authority)) throw new ScimError(403, `Only an Administrator may deprovision ${user.email}.`);
+}
+
 async function deprovision(deps: ScimDeps, user: StoredUser, link: ScimLink | null, caller: ScimCaller, reason: string, extra: Record<string, Date> = {}): Promise<void> {
   if (user.status !== 'deactivated' && !link?.deprovisionedAt) {
     await startOffboarding(deps.temporal, deps.taskQueue, { userId: String(user._id), reason, requestedBy: caller.requestedBy, source: 'scim', immediateLockout: true });
@@ -217,6 +231,7 @@ async function reprovision(deps: ScimDeps, user: StoredUser, link: ScimLink | nu
  */
 export async function deleteScimUser(deps: ScimDeps, id: string, caller: ScimCaller): Promise<void> {
   const { user, link } = await getScimUser(deps, id);
+  assertMayOffboard(user, caller);
   await deprovision(deps, user, link, caller, 'Deleted by the identity provider (SCIM DELETE).', { deletedAt: new Date() });
   await recordAudit(deps.models, { action: 'user.scim_deleted', actor: caller.actor, target: { id: user._id, email: user.email } });
 }

@@ -65,7 +65,7 @@ export async function requestOffboarding(
 export async function actOnOffboardingAs(deps: Omit<OffboardingRequestDeps, 'taskQueue'>, leaver: Leaver, by: ActingUser, command: OffboardingAction): Promise<ActionResult> {
   const processId = offboardingWorkflowId(String(leaver._id));
   const event = `offboarding.${command.action.replace('-', '_')}`;
-  const caller: Caller = { userId: String(by.user._id), role: by.user.siteRole, email: by.user.email };
+  const caller: Caller = { id: String(by.user._id), role: by.user.siteRole, email: by.user.email };
   const audit = (action: string, details: Record<string, unknown>) =>
     recordAudit(deps.models, { action, actor: by.actor, target: { id: leaver._id, email: leaver.email }, processId, details: { ...details, source: by.source, ...by.context } });
   let result: ActionResult;

@@ -141,9 +141,17 @@ describe('offboarding', () => {
         // The validator itself refuses, whoever calls Temporal directly.
         const handle = client.workflow.getHandle(offboardingWorkflowId(String(org.leaver.user._id)));
         const direct = await handle
-          .executeUpdate(approveUpdate, { args: [{ caller: { userId: String(org.leaver.user._id), role: 'Administrators' }, planVersion: before.plan!.version }] })
+          .executeUpdate(approveUpdate, { args: [{ caller: { id: String(org.leaver.user._id), role: 'Administrators' }, planVersion: before.plan!.version }] })
           .catch((e: unknown) => e);
         expect(direct).toBeInstanceOf(WorkflowUpdateFailedError);
+        expect(((direct as WorkflowUpdateFailedError).cause as Error).message).toMatch(/leaver cannot act on their own offboarding/);
+        // So does the caller shape of histories recorded before Caller was one shape (`userId`).
+        const legacy = await handle
+          .executeUpdate(approveUpdate, { args: [{ caller: { userId: String(org.leaver.user._id), role: 'Administrators' } as never, planVersion: before.plan!.version }] })
+          .catch((e: unknown) => e);
+        expect(((legacy as WorkflowUpdateFailedError).cause as Error).message).toMatch(/leaver cannot act on their own offboarding/);
+        const anonymous = await handle.executeUpdate(approveUpdate, { args: [{ caller: { role: 'Administrators' } as never, planVersion: before.plan!.version }] }).catch((e: unknown) => e);
+        expect(((anonymous as WorkflowUpdateFailedError).cause as Error).message).toMatch(/not identified/);
 
         // A stale plan version is refused too.
         const stale = await act(org, 'approve', org.admin.auth, { planVersion: 'deadbeef' });
@@ -416,6 +424,22 @@ describe('offboarding API input and roles', () => {
     const noProcess = await app.inject({ method: 'GET', url: `/v1/users/${org.leaver.user._id}/offboarding`, headers: org.admin.auth });
     expect(noProcess.statusCode).toBe(404);
     expect(await ctx.models.AuditEvent.countDocuments({ targetUserId: org.leaver.user._id, action: 'offboarding.requested' })).toBe(0);
+  });
+
+  it('refuses an Administrator starting or reading their own offboarding, as Slack does', async () => {
+    const org = await seedOrg(ctx.models);
+    const url = `/v1/users/${org.admin.user._id}/offboarding`;
+    const own = await app.inject({ method: 'POST', url, headers: org.admin.auth, payload: { reason: 'leaving' } });
+    expect(own.statusCode).toBe(403);
+    expect(own.json().error).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/own offboarding/) });
+    for (const path of [url, `/v1/users/${org.admin.user._id}/offboarding-plan`]) {
+      const read = await app.inject({ method: 'GET', url: path, headers: org.admin.auth });
+      expect(read.statusCode, path).toBe(403);
+    }
+    // another Administrator may
+    const plan = await app.inject({ method: 'GET', url: `/v1/users/${org.leaver.user._id}/offboarding-plan`, headers: org.admin.auth });
+    expect(plan.statusCode).toBe(200);
+    expect(await ctx.models.AuditEvent.countDocuments({ targetUserId: org.admin.user._id, action: 'offboarding.requested' })).toBe(0);
   });
 
   it('documents every offboarding route in the OpenAPI document', async () => {

@@ -116,7 +116,7 @@ describe('authority from the first moment', () => {
         expect(byStranger.json().error.code).toBe('not_an_approver');
         // Called on Temporal directly, the leaver is refused whatever role they claim.
         const handle = client.workflow.getHandle(offboardingWorkflowId(String(org.leaver.user._id)));
-        const direct = await handle.executeUpdate(cancelUpdate, { args: [{ caller: { userId: String(org.leaver.user._id), role: 'Users' } }] }).catch((e: unknown) => e);
+        const direct = await handle.executeUpdate(cancelUpdate, { args: [{ caller: { id: String(org.leaver.user._id), role: 'Users' } }] }).catch((e: unknown) => e);
         expect(direct).toBeInstanceOf(WorkflowUpdateFailedError);
 
         const waiting = await waitForStatus(org.leaver, 'awaiting_approval');

@@ -203,3 +203,17 @@ describe('PATCH /Users/:id (attributes)', () => {
     expect(res.json().title).toBe('VP');
   });
 });
+
+describe('deprovisioning oneself', () => {
+  it('refuses an Administrator token deprovisioning or deleting its own account: the leaver never starts their own offboarding', async () => {
+    const self = await seedUser(ctx.models, { email: 'self.admin@example.com', siteRole: 'Administrators' });
+    const deactivate = await scimRequest(app, 'PATCH', `/Users/${self.user._id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', path: 'active', value: false }] }, self.token);
+    expectScimError(deactivate, 403);
+    expectScimError(await scimRequest(app, 'DELETE', `/Users/${self.user._id}`, undefined, self.token), 403);
+    // nothing started, nothing marked
+    const described = await client.workflow.getHandle(`offboarding:${self.user._id}`).describe().catch(() => null);
+    expect(described).toBeNull();
+    expect(await ctx.models.ScimLink.countDocuments({ userId: self.user._id, deprovisionedAt: { $exists: true } })).toBe(0);
+    expect((await ctx.models.User.findById(self.user._id).lean())?.status).toBe('active');
+  });
+});

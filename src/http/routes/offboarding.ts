@@ -7,7 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { can, type Permission } from '../../domain/roles';
+import { isOffboardingRefusal, offboardingAuthority, type OffboardingPermission } from '../../domain/authority';
 import { AppError, ConflictError, ForbiddenError, UnprocessableError, ValidationError } from '../../errors';
 import { recordAudit } from '../../services/audit';
 import { newOwnerProblem } from '../../services/offboarding-plan';
@@ -123,12 +123,16 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const { models, temporal, config } = deps;
   const taskQueue = config.TEMPORAL_TASK_QUEUE;
 
-  /** Administrators (by the role matrix) or the leaver's manager. */
-  function assertAdminOrManager(request: FastifyRequest, leaver: StoredUser, permission: Permission): void {
+  /** Administrators (by the role matrix) or the leaver's manager, never the leaver. */
+  function assertAdminOrManager(request: FastifyRequest, leaver: StoredUser, permission: OffboardingPermission): void {
     const { user } = principalOf(request);
-    if (can(user.siteRole, permission)) return;
-    if (leaver.managerId && leaver.managerId.equals(user._id) && !user._id.equals(leaver._id)) return;
-    throw new ForbiddenError(`Only an Administrator or ${leaver.email}'s manager may do this.`, 'forbidden');
+    const authority = offboardingAuthority({
+      actor: { id: String(user._id), siteRole: user.siteRole },
+      leaver: { id: String(leaver._id), managerId: leaver.managerId ? String(leaver.managerId) : null },
+      permission,
+    });
+    if (authority === 'own_offboarding') throw new ForbiddenError(`${leaver.email} cannot act on their own offboarding; ask their manager or another Administrator.`, 'forbidden');
+    if (isOffboardingRefusal(authority)) throw new ForbiddenError(`Only an Administrator or ${leaver.email}'s manager may do this.`, 'forbidden');
   }
 
   async function assertNewOwner(newOwnerId: string | undefined, leaver: StoredUser): Promise<void> {

@@ -22,7 +22,6 @@ import {
   completeRegistrationUpdate,
   invitationAcceptedSignal,
   issueInvitationLinkUpdate,
-  OnboardingFailure,
   onboardingProgressQuery,
   resendInvitationUpdate,
   type Caller,
@@ -318,11 +317,11 @@ function updateError(err: unknown): unknown {
   if (!(failure instanceof ApplicationFailure)) return err;
   const code = (failure.details?.[0] as { code?: string } | undefined)?.code;
   switch (failure.type) {
-    case OnboardingFailure.NotAdministrator:
+    case ErrorType.NotAdministrator:
       return new ForbiddenError(failure.message, 'not_administrator');
-    case OnboardingFailure.ProcessFinished:
+    case ErrorType.ProcessFinished:
       return new ConflictError(failure.message, 'process_finished');
-    case OnboardingFailure.AlreadyActive:
+    case ErrorType.AlreadyActive:
       return new ConflictError(failure.message, 'already_active');
     case ErrorType.InvalidInput:
       return new UnprocessableError(failure.message, code ?? 'invalid_input');

@@ -61,7 +61,7 @@ export function scimRoutes(deps: AppDeps): FastifyPluginAsync {
       if (!presented) throw new UnauthorizedError('Send the SCIM token as "Authorization: Bearer <token>".', 'missing_token');
       const scimToken = deps.config.SCIM_BEARER_TOKEN;
       if (scimToken && constantTimeEqual(presented, scimToken)) {
-        request.scimCaller = { actor: { type: 'scim', ip: request.ip }, requestedBy: { type: 'scim' }, processCaller: { userId: 'scim', role: 'Administrators' } };
+        request.scimCaller = { actor: { type: 'scim', ip: request.ip }, requestedBy: { type: 'scim' }, processCaller: { id: 'scim', role: 'Administrators' } };
         return;
       }
       await authenticateApiToken.call(app, request, reply);
@@ -70,7 +70,7 @@ export function scimRoutes(deps: AppDeps): FastifyPluginAsync {
       request.scimCaller = {
         actor: { type: 'user', id: user._id, email: user.email, ip: request.ip },
         requestedBy: { type: 'user', id: String(user._id), email: user.email },
-        processCaller: { userId: String(user._id), role: user.siteRole, email: user.email },
+        processCaller: { id: String(user._id), role: user.siteRole, email: user.email },
       };
     });
     app.addHook('onSend', async (_request, reply, payload) => {

@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, RespondFn, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import { can, type Permission } from '../../../domain/roles';
 import type { StoredUser } from '../../../services/users';
 import type { CommandName, Parsed } from '../../commands';
 import { auditRefusal, type SlackContext } from '../../context';
@@ -54,4 +55,5 @@ export function slashCommand<T>(
   };
 }
 
-export const administratorsOnly = (what: string) => (actor: StoredUser) => (actor.siteRole === 'Administrators' ? undefined : `Only administrators may ${what}.`);
+/** The role matrix's check, as the API's route guards make it (only Administrators hold these permissions today). */
+export const permitted = (permission: Permission, what: string) => (actor: StoredUser) => (can(actor.siteRole, permission) ? undefined : `Only administrators may ${what}.`);

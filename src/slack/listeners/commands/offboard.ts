@@ -1,3 +1,4 @@
+import { isOffboardingRefusal, offboardingAuthority } from '../../../domain/authority';
 import { requestOffboarding } from '../../../services/offboarding-requests';
 import { displayName } from '../../../services/user-view';
 import { parseOffboard } from '../../commands';
@@ -16,9 +17,13 @@ export function offboardCallback(ctx: SlackContext) {
       const target = await resolvePerson(client, ctx.models, value.person);
       if (!target.ok) return ephemeral(respond, `:warning: ${target.reason}`);
       const leaver = target.user;
-      const isManager = !!leaver.managerId && leaver.managerId.equals(actor._id);
-      if (leaver._id.equals(actor._id)) return refuse('You cannot start your own offboarding; ask your manager or an administrator.', leaver);
-      if (actor.siteRole !== 'Administrators' && !isManager) return refuse(`Only administrators or ${displayName(leaver)}'s manager may start their offboarding.`, leaver);
+      const authority = offboardingAuthority({
+        actor: { id: String(actor._id), siteRole: actor.siteRole },
+        leaver: { id: String(leaver._id), managerId: leaver.managerId ? String(leaver.managerId) : null },
+        permission: 'processes:start',
+      });
+      if (authority === 'own_offboarding') return refuse('You cannot start your own offboarding; ask your manager or an administrator.', leaver);
+      if (isOffboardingRefusal(authority)) return refuse(`Only administrators or ${displayName(leaver)}'s manager may start their offboarding.`, leaver);
       if (leaver.status === 'deactivated') return refuse(`${leaver.email} is already deactivated.`, leaver);
       // The same request (and audit entry) as the API's start, with this Slack user as actor.
       const started = await requestOffboarding({ models: ctx.models, temporal: ctx.temporal, taskQueue: ctx.config.TEMPORAL_TASK_QUEUE }, leaver, actingInSlack(actor, command.user_id), {

@@ -3,7 +3,7 @@ import { inviteUser } from '../../../services/invite-user';
 import { OUTSIDE_DOMAIN_FLAG, parseOnboard } from '../../commands';
 import type { SlackContext } from '../../context';
 import { postProgressMessage } from '../../progress';
-import { administratorsOnly, slashCommand } from './command';
+import { permitted, slashCommand } from './command';
 import { ephemeral } from './respond';
 
 /** `/onboard email [role] [group…] [--outside-domain]`: Administrators only. Groups are named. */
@@ -11,7 +11,7 @@ export function onboardCallback(ctx: SlackContext) {
   return slashCommand(ctx, {
     name: 'onboard',
     parse: parseOnboard,
-    allow: administratorsOnly('invite users'),
+    allow: permitted('users:create', 'invite users'),
     async run({ value, actor, command, respond, client }) {
       const groups = await ctx.models.Group.find({ name: { $in: value.groups } }, { name: 1 }).lean();
       const unknown = value.groups.filter((g) => !groups.some((found) => found.name === g));

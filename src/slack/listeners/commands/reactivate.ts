@@ -2,7 +2,7 @@ import { reactivate, REACTIVATION_WAIT_MS } from '../../../services/user-admin';
 import { parseSingleEmail } from '../../commands';
 import type { SlackContext } from '../../context';
 import { resolvePerson } from '../../identity';
-import { administratorsOnly, slashCommand } from './command';
+import { permitted, slashCommand } from './command';
 import { ephemeral } from './respond';
 
 /**
@@ -13,7 +13,7 @@ export function reactivateCallback(ctx: SlackContext) {
   return slashCommand(ctx, {
     name: 'reactivate',
     parse: (text) => parseSingleEmail('reactivate', text),
-    allow: administratorsOnly('reactivate users'),
+    allow: permitted('users:reactivate', 'reactivate users'),
     async run({ value, actor, respond, client }) {
       const target = await resolvePerson(client, ctx.models, { email: value.email });
       if (!target.ok) return ephemeral(respond, `:warning: ${target.reason}`);

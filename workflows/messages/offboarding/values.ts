@@ -1,0 +1,130 @@
+/**
+ * The offboarding's values: its input, policy, plan, steps and statuses, and what a command
+ * returns. No Node imports: this module is part of the workflow bundle.
+ */
+import type { Requester } from '../caller';
+
+export type OffboardingSource = 'slack' | 'hr' | 'api' | 'scim';
+
+export interface OffboardingInput {
+  userId: string;
+  reason: string;
+  requestedBy: Requester;
+  source: OffboardingSource;
+  /** ISO date or date-time; the process waits for it with a durable timer. */
+  effectiveDate?: string;
+  newOwnerId?: string;
+  immediateLockout?: boolean;
+  /** Overrides of the configured timings (tests and benchmarks run in seconds). */
+  timings?: Partial<OffboardingPolicy>;
+}
+
+/** What the organization's policy and the worker's configuration decide for one process. */
+export interface OffboardingPolicy {
+  approvalRequired: boolean;
+  approvalReminderMs: number;
+  approvalEscalationMs: number;
+  /** 0: no undo window. */
+  undoGraceMs: number;
+  /** Time from deactivation to permanent delete; null: keep forever. */
+  retentionMs: number | null;
+}
+
+export type OwnerSource = 'given' | 'manager' | 'org_default' | 'approver';
+
+export interface PlannedResource {
+  id: string;
+  kind: string;
+  name: string;
+  /** Proposed new owner; null when the approver has to choose. */
+  newOwnerId: string | null;
+}
+
+/** What an offboarding will do, built from the store without changing anything. */
+export interface OffboardingPlan {
+  userId: string;
+  email: string;
+  status: string;
+  /** What the HR system last said of the leaver (`terminated` after an HR termination). */
+  hrStatus?: 'employed' | 'terminated' | null;
+  managerId: string | null;
+  /** Default new owner of every resource, and where that proposal came from. */
+  newOwner: { id: string; email: string; source: OwnerSource } | null;
+  /** Why a candidate owner was passed over (inactive manager, the leaver...). */
+  notes: string[];
+  resources: PlannedResource[];
+  resourcesTotal: number;
+  sessions: { active: number };
+  tokens: Array<{ tokenId: string; name: string }>;
+  groups: string[];
+  builtAt: string;
+}
+
+export type StepName = 'lockout' | 'plan' | 'effective_date' | 'approval' | 'transfer' | 'revoke_access' | 'deactivate' | 'notify' | 'verify' | 'undo_window' | 'retention';
+export type StepState = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
+
+export interface StepProgress {
+  name: StepName;
+  state: StepState;
+  startedAt?: string;
+  finishedAt?: string;
+  detail?: string;
+}
+
+export type OffboardingStatus =
+  | 'starting'
+  | 'locking_out'
+  | 'planning'
+  | 'waiting_effective_date'
+  | 'awaiting_approval'
+  | 'executing'
+  | 'verifying'
+  | 'completed'
+  | 'completed_with_access_left_behind'
+  | 'rejected'
+  | 'cancelled'
+  | 'undone'
+  | 'reactivated'
+  | 'deleted'
+  | 'failed';
+
+/** States in which nothing more will happen except the undo window and retention. */
+export const SETTLED_STATUSES: readonly OffboardingStatus[] = ['completed', 'completed_with_access_left_behind', 'rejected', 'cancelled', 'undone', 'reactivated', 'deleted', 'failed'];
+
+export interface VerificationResult {
+  clean: boolean;
+  status: string | null;
+  activeSessions: number;
+  liveTokens: number;
+  owned: number;
+  groups: number;
+}
+
+export interface ActionResult {
+  status: OffboardingStatus;
+  planVersion?: string;
+}
+
+/**
+ * A short, stable fingerprint of the ownership assignments an approver sees. Any change of
+ * proposed owner changes it, so an approval of an older plan is recognisably stale. FNV-1a.
+ */
+export function planVersion(defaultOwnerId: string | null, assignments: Record<string, string>): string {
+  const text = `${defaultOwnerId ?? '-'}|${Object.keys(assignments)
+    .sort()
+    .map((k) => `${k}=${assignments[k]}`)
+    .join(',')}`;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
+}
+
+/** The reactivation process's input (it then tells a running offboarding with `reactivatedSignal`). */
+export interface ReactivationInput {
+  userId: string;
+  requestedBy: Requester;
+  reason?: string;
+}
