@@ -1,5 +1,5 @@
 /**
- * The role matrix of seed 000. Administrators do everything; Security Managers and Auditors
+ * The role matrix. Administrators do everything; Security Managers and Auditors
  * read active and pending users and token activity; PowerUsers and Users manage no one.
  * Pure: no I/O.
  */
@@ -35,7 +35,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 const READ_ONLY: readonly Permission[] = ['users:read-active', 'users:read-pending', 'tokens:read-activity'];
 
-export const ROLE_PERMISSIONS: Readonly<Record<SiteRole, ReadonlySet<Permission>>> = {
+const ROLE_PERMISSIONS: Readonly<Record<SiteRole, ReadonlySet<Permission>>> = {
   Administrators: new Set(PERMISSIONS),
   SecurityManagers: new Set(READ_ONLY),
   Auditors: new Set(READ_ONLY),
@@ -51,7 +51,7 @@ export function isSiteRole(value: unknown): value is SiteRole {
   return typeof value === 'string' && (SITE_ROLES as readonly string[]).includes(value);
 }
 
-/** The account states a role may read (seed 000: readers see active and pending users only). */
+/** The account states a role may read (readers see active and pending users only). */
 export function readableStatuses(role: SiteRole): Array<'active' | 'pending' | 'deactivated'> {
   const statuses: Array<'active' | 'pending' | 'deactivated'> = [];
   if (can(role, 'users:read-active')) statuses.push('active');

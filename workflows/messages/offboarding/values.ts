@@ -32,7 +32,7 @@ export interface OffboardingPolicy {
 
 export type OwnerSource = 'given' | 'manager' | 'org_default' | 'approver';
 
-export interface PlannedResource {
+interface PlannedResource {
   id: string;
   kind: string;
   name: string;
@@ -61,7 +61,7 @@ export interface OffboardingPlan {
 }
 
 export type StepName = 'lockout' | 'plan' | 'effective_date' | 'approval' | 'transfer' | 'revoke_access' | 'deactivate' | 'notify' | 'verify' | 'undo_window' | 'retention';
-export type StepState = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
+type StepState = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
 
 export interface StepProgress {
   name: StepName;

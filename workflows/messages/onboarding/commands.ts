@@ -43,7 +43,7 @@ export const invitationAcceptedSignal = defineSignal<[InvitationAccepted]>('invi
 export const resendInvitationUpdate = defineUpdate<InvitationIssued, [ResendArgs]>('resendInvitation');
 /** Admin: install a fresh link the API hands back ("copy invitation link"); no email. */
 export const issueInvitationLinkUpdate = defineUpdate<InvitationIssued, [IssueLinkArgs]>('issueInvitationLink');
-/** Admin completes the registration (seed 000): the user becomes active with this role and groups. */
+/** Admin completes the registration: the user becomes active with this role and groups. */
 export const completeRegistrationUpdate = defineUpdate<OnboardingResult, [CompleteRegistrationArgs]>('completeRegistration');
 /** Admin cancels the invitation: the link dies and the pending account is deactivated. */
 export const cancelOnboardingUpdate = defineUpdate<OnboardingResult, [CancelArgs]>('cancelOnboarding');
