@@ -1,12 +1,8 @@
 import swagger from '@fastify/swagger';
-import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
-import type { Connection } from 'mongoose';
-import { slackEnabled, type Config } from '../config/env';
-import type { Models } from '../db/models';
-import type { Logger } from '../logger';
+import { slackEnabled } from '../config/env';
+import type { AppDeps } from './deps';
 import { installBodyEncoding } from './body-encoding';
 import { frameworkError, handleClientError, registerErrorHandler } from './error-handler';
 import { serializeRequest } from './log-redaction';
@@ -18,15 +14,6 @@ import { scimRoutes } from './routes/scim';
 import { offboardingRoutes } from './routes/offboarding';
 import { onboardingRoutes } from './routes/onboarding';
 import { usersRoutes } from './routes/users';
-
-export interface AppDeps {
-  config: Config;
-  logger: Logger;
-  conn: Connection;
-  models: Models;
-  redis: Redis;
-  temporal: Client;
-}
 
 declare module 'fastify' {
   interface FastifyInstance {

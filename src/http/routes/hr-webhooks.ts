@@ -11,7 +11,7 @@ import { isHrProvider } from '../../hr/events';
 import { listDeadLetters } from '../../hr/dead-letters';
 import { HR_PROVIDER_ADAPTERS } from '../../hr/providers';
 import { createFailFastRedis, HrIntakeQueue, hrIntakeJobOptions, QueueUnavailableError } from '../../jobs/hr-intake-queue';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { intQuery } from '../schemas/common';
 import { createGuard } from './guards';
 
