@@ -78,6 +78,9 @@ export interface OnboardingProgress {
 
 export type OnboardingResult = Pick<OnboardingProgress, 'state' | 'userId' | 'sends' | 'refusal'>;
 
+/** The workflow clients start by its type name, `onboardingWorkflow`. */
+export type OnboardingWorkflow = (input: OnboardingInput) => Promise<OnboardingResult>;
+
 export interface InvitationAccepted {
   userId: string;
   at: string;
