@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import ts from 'typescript';
 
-export const CODE_FOLDERS = ['src', 'activities', 'workflows'];
+const CODE_FOLDERS = ['src', 'activities', 'workflows'];
 
 export interface Import {
   /** The importing file, relative to the root (`src/http/app.ts`). */
