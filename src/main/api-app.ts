@@ -11,10 +11,11 @@ import { createSlackBot } from '../slack/bot';
 
 export async function buildApiApp(deps: Omit<AppDeps, 'hrIntake' | 'slack'>): Promise<App> {
   const { config, logger } = deps;
+  // Bolt connects nothing until start() (Socket Mode); in HTTP mode the API serves its requests.
+  const slack = slackEnabled(config) ? createSlackBot(deps) : undefined;
   const intakeRedis = createFailFastRedis(config.REDIS_URL);
   intakeRedis.on('error', (err) => logger.debug({ err: err.message }, 'hr intake redis connection error'));
   const hrIntake = new HrIntakeQueue(intakeRedis, config.REDIS_PREFIX, hrIntakeJobOptions(config.HR_INTAKE_ATTEMPTS, config.HR_INTAKE_BACKOFF));
-  const slack = slackEnabled(config) ? createSlackBot(deps) : undefined;
   try {
     const app = await buildApp({ ...deps, hrIntake, slack });
     app.addHook('onClose', async () => hrIntake.close());
