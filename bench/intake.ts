@@ -22,7 +22,7 @@ import { loadConfig } from '../src/config/env';
 import { connectMongo } from '../src/db/connection';
 import { createModels, ensureIndexes } from '../src/db/models';
 import { startStack } from '../src/devstack/stack';
-import { buildApp } from '../src/http/app';
+import { buildApiApp } from '../src/main/api-app';
 import type { HrEvent } from '../src/hr/events';
 import { signGeneric } from '../src/hr/providers';
 import { createQueue, createRedisConnection, QUEUE_NAMES } from '../src/jobs/queues';
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
   const queueContext = { connection: redis, prefix };
   const queue = createQueue(QUEUE_NAMES.hrIntake, queueContext);
   const worker = spawn(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--intake-worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
-  const app = await buildApp({ config, logger, conn, models, redis, temporal });
+  const app = await buildApiApp({ config, logger, conn, models, redis, temporal });
   try {
     await seedPopulation(models.User.collection, POPULATION, 'organization', (i) => ({ hrEmployeeId: `P-${i}` }));
     const managers = ['manager.one@bench.test', 'manager.two@bench.test'];

@@ -19,7 +19,7 @@ import { loadConfig } from '../src/config/env';
 import { connectMongo } from '../src/db/connection';
 import { createModels, ensureIndexes } from '../src/db/models';
 import { startStack } from '../src/devstack/stack';
-import { buildApp } from '../src/http/app';
+import { buildApiApp } from '../src/main/api-app';
 import { createRedisConnection } from '../src/jobs/queues';
 import { createLogger } from '../src/logger';
 import { issueAccessToken } from '../src/security/access-tokens';
@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     const admin = await models.User.create({ email: 'bench.admin@bench.test', siteRole: 'Administrators', status: 'active' });
     const { token } = await issueAccessToken(models, admin._id);
 
-    const app = await buildApp({ config, logger, conn, models, redis, temporal });
+    const app = await buildApiApp({ config, logger, conn, models, redis, temporal });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const serverInfo = (await conn.db!.admin().command({ buildInfo: 1 })) as { version?: string; ferretdbVersion?: string; ferretdb?: { version?: string } };

@@ -66,15 +66,24 @@ export class ServiceUnavailableError extends AppError {
 
 /** A server tenure depends on cannot be reached. */
 export class DependencyUnavailableError extends Error {
+  /** The address tried, with any password in it hidden. */
+  readonly address: string;
+
   constructor(
     readonly service: string,
-    readonly address: string,
+    address: string,
     cause: unknown,
   ) {
-    super(`${service} is unreachable at ${address}: ${describeCause(cause)}`);
+    super(`${service} is unreachable at ${hidePassword(address)}: ${describeCause(cause)}`);
+    this.address = hidePassword(address);
     this.name = 'DependencyUnavailableError';
     Object.setPrototypeOf(this, new.target.prototype);
   }
+}
+
+/** Hides a password in a connection string (`scheme://user:***@host`) before it reaches a message or a log. */
+function hidePassword(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]+@/, '//$1:***@');
 }
 
 /** Configuration is missing or invalid; the message has one line per bad value. */

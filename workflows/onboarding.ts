@@ -35,10 +35,14 @@ import {
   type OnboardingInput,
   type OnboardingProgress,
   type OnboardingResult,
+  type OnboardingWorkflow,
 } from './onboarding-messages';
 import { TENURE_PROCESS, TENURE_SUBJECT } from './search-attributes';
 
 export * from './onboarding-messages';
+
+// Clients start it by name with the signature they share (onboarding-messages.ts).
+onboardingWorkflow satisfies OnboardingWorkflow;
 
 const store = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',

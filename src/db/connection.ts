@@ -1,6 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
 import { DependencyUnavailableError } from '../errors';
-import { redact } from '../health/checks';
 
 /**
  * Opens a connection to one database. Each process (and each test file) gets its own
@@ -17,7 +16,7 @@ export async function connectMongo(uri: string, dbName: string): Promise<Connect
     await conn.asPromise();
   } catch (err) {
     await conn.close().catch(() => undefined);
-    throw new DependencyUnavailableError('MongoDB', redact(uri), err);
+    throw new DependencyUnavailableError('MongoDB', uri, err);
   }
   return conn;
 }

@@ -2,14 +2,14 @@ import type { Connection } from 'mongoose';
 import { accessTokenModel, tokenUsageModel } from './models/access-token';
 import { auditEventModel } from './models/audit-event';
 import { groupModel } from './models/group';
+import { hrDeadLetterModel } from './models/hr-dead-letter';
 import { orgSettingsModel } from './models/org-settings';
 import { resourceModel } from './models/resource';
+import { scimLinkModel } from './models/scim-link';
 import { sessionModel } from './models/session';
 import { slackMessageModel } from './models/slack-message';
 import { systemCheckModel } from './models/system-check';
 import { userModel } from './models/user';
-import { hrDeadLetterModel } from '../hr/dead-letter-model';
-import { scimLinkModel } from '../scim/scim-link-model';
 
 /** Every model, bound to one connection. */
 export function createModels(conn: Connection) {

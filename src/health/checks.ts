@@ -16,7 +16,7 @@ export async function checkMongo(uri: string): Promise<void> {
     await conn.asPromise();
     await conn.db!.admin().command({ ping: 1 });
   } catch (err) {
-    throw new DependencyUnavailableError('MongoDB', redact(uri), err);
+    throw new DependencyUnavailableError('MongoDB', uri, err);
   } finally {
     await conn.close().catch(() => undefined);
   }
@@ -35,7 +35,7 @@ export async function checkRedis(url: string): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    throw new DependencyUnavailableError('Redis', redact(url), err);
+    throw new DependencyUnavailableError('Redis', url, err);
   } finally {
     redis.disconnect();
   }
@@ -75,9 +75,4 @@ export async function checkAll(addresses: { mongoUri: string; redisUrl: string; 
       }
     }),
   );
-}
-
-/** Hides a password in a connection string before it reaches a message or a log. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@/]+@/, '//$1:***@');
 }

@@ -1,32 +1,18 @@
 import swagger from '@fastify/swagger';
-import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
-import type { Connection } from 'mongoose';
-import { slackEnabled, type Config } from '../config/env';
-import type { Models } from '../db/models';
-import type { Logger } from '../logger';
+import type { AppDeps } from './deps';
 import { installBodyEncoding } from './body-encoding';
 import { frameworkError, handleClientError, registerErrorHandler } from './error-handler';
 import { serializeRequest } from './log-redaction';
 import { applyRouteRules, createRouteAuthentication, NO_BODY } from './route-rules';
-import { createSlackBot, SLACK_EVENTS_PATH, type SlackBot } from '../slack/bot';
+import { SLACK_EVENTS_PATH, type SlackBot } from '../slack/bot';
 import { healthRoutes } from './routes/health';
 import { hrWebhookRoutes } from './routes/hr-webhooks';
 import { scimRoutes } from './routes/scim';
 import { offboardingRoutes } from './routes/offboarding';
 import { onboardingRoutes } from './routes/onboarding';
 import { usersRoutes } from './routes/users';
-
-export interface AppDeps {
-  config: Config;
-  logger: Logger;
-  conn: Connection;
-  models: Models;
-  redis: Redis;
-  temporal: Client;
-}
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -55,8 +41,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // The Slack bot (HTTP mode) reads and verifies its own raw body, so its requests are handed to
   // Bolt's receiver before fastify parses anything.
-  const slack = slackEnabled(deps.config) ? createSlackBot(deps) : undefined;
-  const slackListener = slack?.requestListener;
+  const slackListener = deps.slack?.requestListener;
   if (slackListener) {
     app.addHook('onRequest', (request, reply, done) => {
       if (request.url.split('?')[0] !== SLACK_EVENTS_PATH) return done();
@@ -64,7 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       slackListener(request.raw, reply.raw);
     });
   }
-  app.decorate('slack', slack);
+  app.decorate('slack', deps.slack);
 
   // Every route added from here on gets its access and closed input schemas (route-rules.ts);
   // authentication runs before anything reads the body.

@@ -2,7 +2,7 @@
 import { loadConfig } from '../config/env';
 import { connectMongo } from '../db/connection';
 import { createModels, ensureIndexes } from '../db/models';
-import { buildApp } from '../http/app';
+import { buildApiApp } from './api-app';
 import { createRedisConnection } from '../jobs/queues';
 import { createLogger } from '../logger';
 import { createTemporalClient } from '../temporal/client';
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const temporal = await createTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
 
-  const app = await buildApp({ config, logger, conn, models, redis, temporal });
+  const app = await buildApiApp({ config, logger, conn, models, redis, temporal });
   await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
   // The Slack bot joins when credentials are configured: Socket Mode connects out; the sync job
   // keeps approval requests and progress messages up to date.

@@ -1,6 +1,7 @@
 /** The worker process: the Temporal worker (workflows and activities) and the BullMQ workers. */
 import { createActivities } from '../../activities';
-import { loadConfig } from '../config/env';
+import type { OffboardingTimings } from '../../activities/deps';
+import { loadConfig, type Config } from '../config/env';
 import { connectMongo } from '../db/connection';
 import { createModels, ensureIndexes } from '../db/models';
 import { createQueue, createRedisConnection, QUEUE_NAMES } from '../jobs/queues';
@@ -13,7 +14,6 @@ import { createMailer } from '../mail/mailer';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { createTemporalWorker } from '../temporal/worker';
 import { exitOnStartupError, onShutdown } from './lifecycle';
-import { offboardingTimings } from '../services/offboarding-process';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -69,6 +69,16 @@ async function main(): Promise<void> {
     logger.fatal({ err }, 'temporal worker stopped');
     process.exit(1);
   });
+}
+
+/** The offboarding timings the activities use, from the configuration. */
+function offboardingTimings(config: Config): OffboardingTimings {
+  return {
+    approvalReminderMs: config.OFFBOARDING_APPROVAL_REMINDER,
+    approvalEscalationMs: config.OFFBOARDING_APPROVAL_ESCALATION,
+    undoGraceMs: config.OFFBOARDING_UNDO_GRACE,
+    retentionDayMs: config.OFFBOARDING_RETENTION_DAY,
+  };
 }
 
 main().catch(exitOnStartupError);

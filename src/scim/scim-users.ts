@@ -18,7 +18,7 @@ import { startOnboarding } from '../services/onboarding-process';
 import { assertDomainAllowed, assertSeatAvailable, createPendingUser, type StoredUser } from '../services/users';
 import { ScimError } from './errors';
 import { parseUserFilter } from './filter';
-import type { ScimLink } from './scim-link-model';
+import type { ScimLink } from '../db/models/scim-link';
 import { assertScimUserStorable, type ScimUserFields } from './user-resource';
 
 export interface ScimDeps {

@@ -5,7 +5,7 @@ import { isActiveStatus } from '../domain/user-state';
 import { displayName } from '../services/user-view';
 import type { StoredUser } from '../services/users';
 import { ScimError } from './errors';
-import type { ScimLink } from './scim-link-model';
+import type { ScimLink } from '../db/models/scim-link';
 import { ENTERPRISE_USER_SCHEMA, USER_SCHEMA } from './schema-names';
 
 /** What a SCIM request may set on a user. `undefined` = not given; `null` = cleared. */

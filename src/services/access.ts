@@ -16,8 +16,7 @@ import { accessEndedSignal } from '../../workflows/onboarding-messages';
 import type { Models } from '../db/models';
 import { ConflictError } from '../errors';
 import { revokeUserTokens } from '../security/access-tokens';
-import { offboardingWorkflowId } from './offboarding-process';
-import { onboardingWorkflowId } from './onboarding-process';
+import { offboardingWorkflowId, onboardingWorkflowId } from './process-ids';
 
 type AccessEndReason = 'lockout' | 'offboarding' | 'deactivated' | 'deleted' | 'invitation_cancelled';
 

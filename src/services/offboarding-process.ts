@@ -5,10 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { OffboardingTimings } from '../../activities/deps';
-import type { bulkOffboardingWorkflow } from '../../workflows/bulk-offboarding';
 import { ErrorType } from '../../workflows/errors';
-import type { offboardingWorkflow } from '../../workflows/offboarding';
 import {
   approveUpdate,
   bulkProgressQuery,
@@ -26,12 +23,13 @@ import {
   type OffboardingProgress,
   planVersion,
 } from '../../workflows/offboarding-messages';
-import type { reactivationWorkflow } from '../../workflows/reactivation';
 import { TENURE_PROCESS, TENURE_SUBJECT } from '../../workflows/search-attributes';
-import type { Config } from '../config/env';
 import type { Models } from '../db/models';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from '../errors';
 import { buildOffboardingPlan } from './offboarding-plan';
+import { bulkOffboardingWorkflowId, offboardingWorkflowId, reactivationWorkflowId } from './process-ids';
+
+export { offboardingWorkflowId, reactivationWorkflowId };
 
 export type ProcessSource = 'slack' | 'hr' | 'api' | 'scim';
 
@@ -52,28 +50,6 @@ export interface StartedProcess {
   runId?: string;
   /** false when a running process with the same business key was joined instead. */
   started: boolean;
-}
-
-export function offboardingWorkflowId(userId: string): string {
-  return `offboarding:${userId}`;
-}
-
-export function reactivationWorkflowId(userId: string): string {
-  return `reactivation:${userId}`;
-}
-
-function bulkOffboardingWorkflowId(id: string = randomUUID()): string {
-  return id.startsWith('bulk-offboarding:') ? id : `bulk-offboarding:${id}`;
-}
-
-/** The worker's offboarding timings from the configuration. */
-export function offboardingTimings(config: Config): OffboardingTimings {
-  return {
-    approvalReminderMs: config.OFFBOARDING_APPROVAL_REMINDER,
-    approvalEscalationMs: config.OFFBOARDING_APPROVAL_ESCALATION,
-    undoGraceMs: config.OFFBOARDING_UNDO_GRACE,
-    retentionDayMs: config.OFFBOARDING_RETENTION_DAY,
-  };
 }
 
 /**
@@ -104,7 +80,7 @@ async function startOrJoin(
 /** Starts `offboarding:<userId>`, or joins the running one. */
 export async function startOffboarding(client: Client, taskQueue: string, request: OffboardingRequest, extra: Pick<OffboardingInput, 'timings'> = {}): Promise<StartedProcess> {
   const input: OffboardingInput = { ...request, ...extra };
-  return startOrJoin(client, 'offboardingWorkflow' satisfies typeof offboardingWorkflow.name, {
+  return startOrJoin(client, 'offboardingWorkflow', {
     workflowId: offboardingWorkflowId(request.userId),
     taskQueue,
     args: [input],
@@ -115,7 +91,7 @@ export async function startOffboarding(client: Client, taskQueue: string, reques
 
 /** Starts `reactivation:<userId>`, or joins the running one. */
 export async function startReactivation(client: Client, taskQueue: string, request: { userId: string; requestedBy: OffboardingRequest['requestedBy']; reason?: string }): Promise<StartedProcess> {
-  return startOrJoin(client, 'reactivationWorkflow' satisfies typeof reactivationWorkflow.name, {
+  return startOrJoin(client, 'reactivationWorkflow', {
     workflowId: reactivationWorkflowId(request.userId),
     taskQueue,
     args: [request],
@@ -126,7 +102,7 @@ export async function startReactivation(client: Client, taskQueue: string, reque
 
 /** Starts a bulk offboarding under a fresh id (or the caller's idempotency key). */
 export async function startBulkOffboarding(client: Client, taskQueue: string, input: BulkOffboardingInput, requestKey?: string): Promise<StartedProcess> {
-  return startOrJoin(client, 'bulkOffboardingWorkflow' satisfies typeof bulkOffboardingWorkflow.name, {
+  return startOrJoin(client, 'bulkOffboardingWorkflow', {
     workflowId: bulkOffboardingWorkflowId(requestKey),
     taskQueue,
     args: [input],

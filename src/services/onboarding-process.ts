@@ -4,8 +4,11 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { SiteRole } from '../domain/roles';
-import { onboardingWorkflow, type OnboardingInput } from '../../workflows/onboarding';
+import type { OnboardingInput, OnboardingWorkflow } from '../../workflows/onboarding-messages';
 import type { StartedProcess } from './offboarding-process';
+import { onboardingWorkflowId } from './process-ids';
+
+export { onboardingWorkflowId };
 
 export interface OnboardingRequest {
   email: string;
@@ -27,10 +30,6 @@ export interface OnboardingRequest {
   firstTokenHash?: string;
 }
 
-export function onboardingWorkflowId(email: string): string {
-  return `onboarding:${email.trim().toLowerCase()}`;
-}
-
 /**
  * Starts `onboarding:<email>`, or joins the running one. The start itself refuses a duplicate
  * atomically on the server; `started: false` tells the caller it joined (the SDK does not
@@ -40,7 +39,7 @@ export async function startOnboarding(client: Client, taskQueue: string, request
   const workflowId = onboardingWorkflowId(request.email);
   const input: OnboardingInput = { ...request, email: request.email.trim().toLowerCase() };
   try {
-    const handle = await client.workflow.start(onboardingWorkflow, {
+    const handle = await client.workflow.start<OnboardingWorkflow>('onboardingWorkflow', {
       taskQueue,
       workflowId,
       args: [input],

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { buildApp, type App } from '../../src/http/app';
+import type { App } from '../../src/http/app';
+import { buildApiApp } from '../../src/main/api-app';
 import { loadConfig, type Config } from '../../src/config/env';
 import type { Logger } from '../../src/logger';
 import type { TestContext } from './context';
@@ -19,7 +20,7 @@ export async function createTestApp(ctx: TestContext, temporal: Client, override
     }),
     ...overrides,
   };
-  const app = await buildApp({ config, logger: options.logger ?? ctx.logger, conn: ctx.conn, models: ctx.models, redis: ctx.redis, temporal });
+  const app = await buildApiApp({ config, logger: options.logger ?? ctx.logger, conn: ctx.conn, models: ctx.models, redis: ctx.redis, temporal });
   await app.ready();
   return app;
 }

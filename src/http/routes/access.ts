@@ -11,7 +11,7 @@ import { createSession, introspectSession } from '../../services/sessions';
 import { listTokens, toApiToken, tokenUsageLog } from '../../services/token-activity';
 import { issueTokenFor } from '../../services/user-admin';
 import { getUserByIdOrEmail, parseObjectId } from '../../services/users';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { actorOf } from '../auth';
 import {
   createdSessionSchema,

@@ -1,7 +1,7 @@
 /** Groups (shared workspaces): list with member counts, create. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { createGroup, listGroups } from '../../services/groups';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { actorOf } from '../auth';
 import { apiGroupSchema, createGroupBody, groupListQuery, groupListSchema } from '../schemas/access';
 import { AUTH_ERRORS, errorResponses } from '../schemas/common';

@@ -7,7 +7,7 @@ import type { onRequestAsyncHookHandler } from 'fastify';
 import { readableStatuses, type Permission, type SiteRole } from '../../domain/roles';
 import type { UserStatus } from '../../domain/user-state';
 import { ForbiddenError } from '../../errors';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { requirePermission } from '../auth';
 
 /** The role check of a route (the caller is already authenticated; without a principal it is a 401). */

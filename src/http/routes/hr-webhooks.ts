@@ -10,18 +10,13 @@ import { NotFoundError, ServiceUnavailableError } from '../../errors';
 import { isHrProvider } from '../../hr/events';
 import { listDeadLetters } from '../../hr/dead-letters';
 import { HR_PROVIDER_ADAPTERS } from '../../hr/providers';
-import { createFailFastRedis, HrIntakeQueue, hrIntakeJobOptions, QueueUnavailableError } from '../../jobs/hr-intake-queue';
-import type { AppDeps } from '../app';
+import { QueueUnavailableError } from '../../jobs/hr-intake-queue';
+import type { AppDeps } from '../deps';
 import { intQuery } from '../schemas/common';
 import { createGuard } from './guards';
 
 export function hrWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
-    const redis = createFailFastRedis(deps.config.REDIS_URL);
-    redis.on('error', (err) => deps.logger.debug({ err: err.message }, 'hr intake redis connection error'));
-    const intake = new HrIntakeQueue(redis, deps.config.REDIS_PREFIX, hrIntakeJobOptions(deps.config.HR_INTAKE_ATTEMPTS, deps.config.HR_INTAKE_BACKOFF));
-    app.addHook('onClose', async () => intake.close());
-
     // Signatures cover the exact bytes sent, so this plugin keeps the raw body and parses it itself.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
@@ -47,7 +42,7 @@ export function hrWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const events = adapter.parse(delivery);
         let jobIds: string[];
         try {
-          jobIds = await intake.enqueue(provider, events);
+          jobIds = await deps.hrIntake.enqueue(provider, events);
         } catch (err) {
           if (err instanceof QueueUnavailableError) {
             request.log.warn({ err: err.message, provider }, 'hr event refused: intake queue unavailable');

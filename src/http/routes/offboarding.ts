@@ -22,7 +22,7 @@ import {
 } from '../../services/offboarding-process';
 import { reactivate } from '../../services/user-admin';
 import { getUserByIdOrEmail, type StoredUser } from '../../services/users';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { actorOf, principalOf } from '../auth';
 import { decodeUtf8 } from '../body-encoding';
 import { booleanQuery, freeText, idOrEmailParams } from '../schemas/common';

@@ -29,7 +29,7 @@ import {
   type OnboardingProgress,
 } from '../../../workflows/onboarding-messages';
 import { ErrorType } from '../../../workflows/errors';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { actorOf, principalOf } from '../auth';
 import { AUTH_ERRORS, errorBodySchema, errorResponses, freeText, idOrEmailParams, objectIdString, siteRoleSchema } from '../schemas/common';
 import { apiUserSchema } from '../schemas/users';

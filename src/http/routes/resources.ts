@@ -5,7 +5,7 @@ import { Types } from 'mongoose';
 import { UnprocessableError } from '../../errors';
 import { getResource, listResources } from '../../services/resources';
 import { transferResource } from '../../services/users';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { actorOf } from '../auth';
 import { apiResourceSchema, resourceListQuery, resourceListSchema, transferBody, transferResultSchema } from '../schemas/access';
 import { AUTH_ERRORS, errorResponses, idParams } from '../schemas/common';

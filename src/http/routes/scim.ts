@@ -15,7 +15,7 @@ import { parseSearchRequest, type UserQuery } from '../../scim/search';
 import { parseScimUser, toScimUser } from '../../scim/user-resource';
 import { constantTimeEqual } from '../../security/secrets';
 import { strictJsonParser } from '../body-encoding';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { bearerToken, createAuthenticate } from '../auth';
 
 declare module 'fastify' {

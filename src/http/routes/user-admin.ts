@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { bulkChangeRole, changeRoleChecked, deactivateChecked, deleteChecked, reactivate, REACTIVATION_WAIT_MS } from '../../services/user-admin';
 import { toApiUser } from '../../services/user-view';
 import { getUserByIdOrEmail } from '../../services/users';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { actorOf } from '../auth';
 import { AUTH_ERRORS, errorResponses, idOrEmailParams } from '../schemas/common';
 import { bulkSiteRoleBody, bulkSiteRoleResult, deletedSchema, siteRoleBody, userMessageSchema } from '../schemas/users';

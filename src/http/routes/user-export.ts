@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { recordAudit } from '../../services/audit';
 import { exportUsersCsv } from '../../services/user-export';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { actorOf, principalOf } from '../auth';
 import { AUTH_ERRORS, errorResponses } from '../schemas/common';
 import { exportQuery } from '../schemas/users';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { readableStatuses } from '../../domain/roles';
 import { findOneByPattern, getVisibleUser, listActiveUsers, listUsers } from '../../services/user-queries';
 import { toApiUser } from '../../services/user-view';
-import type { AppDeps } from '../app';
+import type { AppDeps } from '../deps';
 import { principalOf } from '../auth';
 import { AUTH_ERRORS, errorResponses, idOrEmailParams } from '../schemas/common';
 import { activeQuery, apiUserSchema, listQuery, searchQuery, userListSchema } from '../schemas/users';

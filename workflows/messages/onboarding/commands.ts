@@ -11,6 +11,9 @@ import type { InvitationIssued, OnboardingInput } from './values';
 /** What an admin action that ends or completes the invitation returns. */
 export type OnboardingResult = Pick<OnboardingProgress, 'state' | 'userId' | 'sends' | 'refusal'>;
 
+/** The workflow clients start by its type name, `onboardingWorkflow`. */
+export type OnboardingWorkflow = (input: OnboardingInput) => Promise<OnboardingResult>;
+
 export interface InvitationAccepted {
   userId: string;
   at: string;

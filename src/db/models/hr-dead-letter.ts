@@ -4,7 +4,7 @@ import { Schema, type Connection, type InferSchemaType, type Model } from 'mongo
  * HR events the intake could not apply (unknown employee, unknown manager, refused start): kept
  * for an Administrator to look at, one document per intake job however often it is retried.
  */
-export const hrDeadLetterSchema = new Schema(
+const hrDeadLetterSchema = new Schema(
   {
     jobId: { type: String, required: true },
     provider: { type: String, required: true },
@@ -22,7 +22,7 @@ export const hrDeadLetterSchema = new Schema(
 hrDeadLetterSchema.index({ jobId: 1 }, { unique: true });
 hrDeadLetterSchema.index({ at: -1 });
 
-export type HrDeadLetter = InferSchemaType<typeof hrDeadLetterSchema>;
+type HrDeadLetter = InferSchemaType<typeof hrDeadLetterSchema>;
 export type HrDeadLetterModel = Model<HrDeadLetter>;
 
 export function hrDeadLetterModel(conn: Connection): HrDeadLetterModel {

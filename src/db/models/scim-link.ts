@@ -6,7 +6,7 @@ import { Schema, type Connection, type InferSchemaType, type Model } from 'mongo
  * deleted the account. A deprovisioned user reads `active: false` at once, while the
  * offboarding it started is still running; a deleted one is gone from SCIM (404).
  */
-export const scimLinkSchema = new Schema(
+const scimLinkSchema = new Schema(
   {
     userId: { type: Schema.Types.ObjectId, required: true },
     externalId: { type: String },
