@@ -28,6 +28,8 @@ const SCOPES_BY_METHOD: Record<string, string[]> = {
   'views.publish': [],
 };
 
+const sourceDir = fileURLToPath(new URL('../../src', import.meta.url));
+
 /** Every TypeScript file under a folder. */
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -44,14 +46,13 @@ const isWebApiMethod = (family: string, name: string) => typeof slackClient[fami
 /** The Web API methods the code calls through a Bolt or Web API client (`client.chat.postMessage(…)`). */
 function webApiMethodsCalled(): Map<string, string[]> {
   const calls = new Map<string, string[]>();
-  for (const file of sourceFiles(fileURLToPath(new URL('../../src', import.meta.url)))) {
+  for (const file of sourceFiles(sourceDir)) {
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(/\bclient\s*\.\s*([a-z]+)\s*\.\s*([a-zA-Z]+)\s*\(/g)) {
       if (!isWebApiMethod(m[1]!, m[2]!)) continue;
       const method = `${m[1]}.${m[2]}`;
       calls.set(method, [...(calls.get(method) ?? []), file]);
     }
-    expect(text, `${file} calls the Web API by name; give the scan and the table its method`).not.toMatch(/\bapiCall\s*\(/);
   }
   return calls;
 }
@@ -76,6 +77,12 @@ describe('slack-manifest.yml', () => {
     // Slash commands need the `commands` scope.
     if ((manifest.features.slash_commands ?? []).length > 0) needed.add('commands');
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([...needed].sort());
+  });
+
+  it('calls the Web API only through named methods, which the scope scan sees', () => {
+    for (const file of sourceFiles(sourceDir)) {
+      expect(readFileSync(file, 'utf8'), `${file} calls apiCall; call the method by name so the scan and the table cover it`).not.toMatch(/\bapiCall\s*\(/);
+    }
   });
 
   it('subscribes to the App Home event and enables the Home tab it publishes', () => {
