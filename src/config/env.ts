@@ -106,6 +106,9 @@ const envObject = z.object({
     /** How often the invitation-expiry sweep looks for expired invitations no onboarding process covers. */
     INVITATION_SWEEP_INTERVAL: duration('5m'),
 
+    /** Worker process: serve GET /healthz on this loopback port for container health checks (unset: off). */
+    WORKER_HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+
     /** Where `npm start` keeps the local servers' data (default: .tenure/data in the checkout). */
     TENURE_DATA_DIR: z.string().min(1).optional(),
 });

@@ -13,6 +13,7 @@ import { createLogger } from '../logger';
 import { createMailer } from '../mail/mailer';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { createTemporalWorker } from '../temporal/worker';
+import { serveWorkerHealth } from '../health/worker-health';
 import { exitOnStartupError, onShutdown } from './lifecycle';
 
 async function main(): Promise<void> {
@@ -50,9 +51,13 @@ async function main(): Promise<void> {
     workflowBundlePath: config.TEMPORAL_WORKFLOW_BUNDLE,
   });
   const running = worker.run();
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker started');
+  const health = config.WORKER_HEALTH_PORT
+    ? await serveWorkerHealth(config.WORKER_HEALTH_PORT, { temporalWorker: worker, temporal: temporalClient.connection, redis, mongo: conn })
+    : undefined;
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, healthPort: health?.port }, 'worker started');
 
   onShutdown(logger, async () => {
+    await health?.close();
     worker.shutdown();
     await running;
     await connection.close();

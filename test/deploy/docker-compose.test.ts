@@ -42,6 +42,14 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('checks the API and the worker through their health endpoints, which answer 503 when unhealthy', () => {
+    const probe = (name: string) => JSON.stringify(services[name].healthcheck?.test);
+    expect(probe('api')).toContain(`http://127.0.0.1:${services.api.environment!.HTTP_PORT}/healthz`);
+    expect(services.worker.environment!.WORKER_HEALTH_PORT).toMatch(/^\d+$/);
+    expect(probe('worker')).toContain(`http://127.0.0.1:${services.worker.environment!.WORKER_HEALTH_PORT}/healthz`);
+    for (const app of ['api', 'worker']) expect(probe(app), `${app} exits 1 on a non-2xx answer`).toContain('process.exit(r.ok?0:1)');
+  });
+
   it('publishes the ports people use: API, Temporal gRPC and UI, mail UI', () => {
     const published = (name: string) => (services[name].ports ?? []).map((p) => Number(p.split(':').at(-2)));
     expect(published('api')).toContain(3000);

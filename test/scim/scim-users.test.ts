@@ -83,17 +83,20 @@ describe('discovery', () => {
 
 describe('GET /Users', () => {
   it("answers Okta's connection test (startIndex=1&count=2) with a ListResponse page", async () => {
+    // Every user in the store, whatever other tests added: at least the five seeded above.
+    const total = await ctx.models.User.countDocuments({});
+    expect(total).toBeGreaterThanOrEqual(5);
     const res = await scimRequest(app, 'GET', '/Users?startIndex=1&count=2');
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: 5, startIndex: 1, itemsPerPage: 2 });
+    expect(body).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: total, startIndex: 1, itemsPerPage: 2 });
     expect(body.Resources).toHaveLength(2);
     const next = (await scimRequest(app, 'GET', '/Users?startIndex=3&count=2')).json();
-    expect(next).toMatchObject({ totalResults: 5, startIndex: 3, itemsPerPage: 2 });
+    expect(next).toMatchObject({ totalResults: total, startIndex: 3, itemsPerPage: 2 });
     const seen = [...body.Resources, ...next.Resources].map((r: { id: string }) => r.id);
     expect(new Set(seen).size).toBe(4);
     const countOnly = (await scimRequest(app, 'GET', '/Users?count=0')).json();
-    expect(countOnly).toMatchObject({ totalResults: 5, itemsPerPage: 0, Resources: [] });
+    expect(countOnly).toMatchObject({ totalResults: total, itemsPerPage: 0, Resources: [] });
   });
 
   it('finds a user by userName (any case), by work email, by id and by externalId joined with and', async () => {
@@ -116,9 +119,10 @@ describe('GET /Users', () => {
     expect(nobody.statusCode).toBe(200);
     expect(nobody.json()).toMatchObject({ totalResults: 0, Resources: [] });
 
-    await scimRequest(app, 'PATCH', `/Users/${bob.user._id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'Add', path: 'externalId', value: 'okta-00u1' }] });
-    const both = (await scimRequest(app, 'GET', `/Users?filter=${encodeURIComponent('externalId eq "okta-00u1" and userName eq "bob.ray@example.com"')}`)).json();
-    expect(both.Resources.map((r: { id: string; externalId: string }) => [r.id, r.externalId])).toEqual([[String(bob.user._id), 'okta-00u1']]);
+    const linked = await seedUser(ctx.models, { email: 'linked.okta@example.com' });
+    await scimRequest(app, 'PATCH', `/Users/${linked.user._id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'Add', path: 'externalId', value: 'okta-00u1' }] });
+    const both = (await scimRequest(app, 'GET', `/Users?filter=${encodeURIComponent('externalId eq "okta-00u1" and userName eq "linked.okta@example.com"')}`)).json();
+    expect(both.Resources.map((r: { id: string; externalId: string }) => [r.id, r.externalId])).toEqual([[String(linked.user._id), 'okta-00u1']]);
     const mismatch = (await scimRequest(app, 'GET', `/Users?filter=${encodeURIComponent('externalId eq "okta-00u1" and userName eq "ann.lee@example.com"')}`)).json();
     expect(mismatch.totalResults).toBe(0);
   });
@@ -143,6 +147,8 @@ describe('GET /Users/:id', () => {
 
 describe('PUT /Users/:id', () => {
   it('round-trips: the resource read, changed and sent back is stored, and omitting active never deactivates', async () => {
+    // A user of its own: the tests that read Ann expect her as seeded.
+    const ann = await seedUser(ctx.models, { email: 'ann.put@example.com', firstName: 'Ann', lastName: 'Lee' });
     const read = (await scimRequest(app, 'GET', `/Users/${ann.user._id}`)).json();
     const { active: _active, meta: _meta, ...withoutActive } = read;
     const sent = { ...withoutActive, name: { givenName: 'Annie', familyName: 'Lee-Smith' }, title: 'Engineer', externalId: 'entra-42' };
@@ -170,6 +176,7 @@ describe('PUT /Users/:id', () => {
 
 describe('PATCH /Users/:id (attributes)', () => {
   it('applies Entra-style capitalised ops with paths and Okta-style ops without a path', async () => {
+    const bob = await seedUser(ctx.models, { email: 'bob.patch@example.com', firstName: 'Bob', lastName: 'Ray' });
     const entra = await scimRequest(app, 'PATCH', `/Users/${bob.user._id}`, {
       schemas: [PATCH_SCHEMA],
       Operations: [
@@ -198,6 +205,7 @@ describe('PATCH /Users/:id (attributes)', () => {
   });
 
   it('accepts plain application/json too', async () => {
+    const bob = await seedUser(ctx.models, { email: 'bob.json@example.com' });
     const res = await app.inject({ method: 'PATCH', url: `/scim/v2/Users/${bob.user._id}`, headers: { authorization: `Bearer ${SCIM_TOKEN}`, 'content-type': 'application/json' }, payload: { Operations: [{ op: 'replace', path: 'title', value: 'VP' }] } });
     expect(res.statusCode).toBe(200);
     expect(res.json().title).toBe('VP');

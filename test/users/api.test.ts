@@ -500,6 +500,9 @@ describe('rules that span routes', () => {
 
   it('reactivation respects the plan limit (Starter: 5 seats) and changes nothing when refused', async () => {
     const u = await seedUser(h.ctx.models, { status: 'deactivated' });
+    // Fill the Starter plan's five seats (active and pending users), whatever else this file seeded.
+    const taken = await h.ctx.models.User.countDocuments({ status: { $in: ['active', 'pending'] } });
+    for (let i = taken; i < 5; i++) await seedUser(h.ctx.models, { email: `seat-${i}@plan.test` });
     await h.ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { plan: 'Starter' } }, { upsert: true });
     try {
       const res = await post(`/v1/users/${u.user._id}/reactivate`);

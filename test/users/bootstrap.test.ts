@@ -1,6 +1,6 @@
 /** `npm run bootstrap`: the real command, spawned against this file's database. */
 import { spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedUser } from '../helpers/users';
 import { json, openHarness, type Harness } from './harness';
 
@@ -8,6 +8,12 @@ let h: Harness;
 
 beforeAll(async () => {
   h = await openHarness('usersboot');
+});
+
+// Each test starts without users or tokens and seeds what it needs, so it passes alone or in any order.
+beforeEach(async () => {
+  const { User, AccessToken } = h.ctx.models;
+  await Promise.all([User.deleteMany({}), AccessToken.deleteMany({})]);
 });
 
 afterAll(async () => {
@@ -71,6 +77,7 @@ describe('bootstrap', () => {
   });
 
   it('refuses when an Administrator exists, and changes nothing', async () => {
+    await seedUser(h.ctx.models, { email: 'first.admin@example.com', siteRole: 'Administrators' });
     const before = await h.ctx.models.User.countDocuments();
     const res = await bootstrap('--email', 'second@example.com');
     expect(res.code).toBe(1);
@@ -80,6 +87,7 @@ describe('bootstrap', () => {
   });
 
   it('with --force adds another Administrator, or promotes and reactivates an existing account', async () => {
+    await seedUser(h.ctx.models, { email: 'first.admin@example.com', siteRole: 'Administrators' });
     const forced = await bootstrap('--email', 'second@example.com', '--force');
     expect(forced.code, forced.stderr).toBe(0);
     expect(await h.ctx.models.User.countDocuments({ siteRole: 'Administrators', status: 'active' })).toBe(2);
