@@ -3,32 +3,14 @@
  * Contract shared by those callers; the workflow lives in workflows/onboarding.ts.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { SiteRole } from '../domain/roles';
 import type { OnboardingInput, OnboardingWorkflow } from '../../workflows/onboarding-messages';
 import type { StartedProcess } from './offboarding-process';
 import { onboardingWorkflowId } from './process-ids';
 
 export { onboardingWorkflowId };
 
-export interface OnboardingRequest {
-  email: string;
-  firstName?: string;
-  lastName?: string;
-  preferredName?: string;
-  title?: string;
-  site?: string;
-  division?: string;
-  siteRole?: SiteRole;
-  groups?: string[];
-  managerId?: string;
-  hrEmployeeId?: string;
-  confirmDomainMismatch?: boolean;
-  requestedBy: { type: 'user' | 'system' | 'hr' | 'scim' | 'slack'; id?: string; email?: string };
-  /** 'sweep': restarted by the invitation-expiry sweep. */
-  source: 'slack' | 'hr' | 'api' | 'scim' | 'sweep';
-  /** Hash of a token the caller already handed out (see OnboardingInput.firstTokenHash). */
-  firstTokenHash?: string;
-}
+/** What a way in asks for: the workflow's own input (the email is normalised on start). */
+export type OnboardingRequest = OnboardingInput;
 
 /**
  * Starts `onboarding:<email>`, or joins the running one. The start itself refuses a duplicate

@@ -170,10 +170,7 @@ public final class TenureMongoServer {
           return new UniqueLookupIndex<>(super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse));
         }
 
-        // Creating a collection is a get-then-put in AbstractMongoDatabase: two requests that
-        // create the same collection (an insert and a createIndexes or create, say) could each
-        // make one, and writes to the one replaced were lost. One lock per database makes it
-        // create-once, as mongod does.
+        // Creation once-only and an exclusive index build, as in the memory backend above.
         @Override
         protected synchronized MongoCollection<Object> resolveOrCreateCollection(String collectionName) {
           return super.resolveOrCreateCollection(collectionName);
@@ -189,8 +186,6 @@ public final class TenureMongoServer {
           return super.getOrCreateIndexesCollection();
         }
 
-        // Building an index walks the collection's documents without the collection's lock, so
-        // a write landing meanwhile broke the build or escaped the index: the build holds it.
         @Override
         protected synchronized void addIndex(Document indexDescription) {
           MongoCollection<Object> collection = resolveOrCreateCollection(collectionOf(indexDescription, getDatabaseName()));
