@@ -8,7 +8,7 @@ import { HR_RECONCILIATION_SCHEDULER_ID, keepHrReconciliationScheduled, schedule
 import { reconcileHrTerminations } from '../../src/jobs/processors/hr-reconciliation';
 import { createQueue, QUEUE_NAMES } from '../../src/jobs/queues';
 import { startJobWorkers } from '../../src/jobs/workers';
-import { offboardingWorkflowId } from '../../src/services/offboarding-process';
+import { offboardingWorkflowId } from '../../src/processes/offboarding';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createClient, withWorker } from '../helpers/temporal';
 import { seedUser } from '../helpers/users';

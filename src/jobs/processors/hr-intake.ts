@@ -16,8 +16,8 @@ import { findUserForEmployee } from '../../hr/employees';
 import type { HrIntakeJob } from '../../hr/events';
 import type { Logger } from '../../logger';
 import { recordAudit } from '../../services/audit';
-import { startOffboarding } from '../../services/offboarding-process';
-import { startOnboarding } from '../../services/onboarding-process';
+import { startOnboarding } from '../../processes/onboarding';
+import { requestOffboarding } from '../../services/offboarding-requests';
 import type { StoredUser } from '../../services/users';
 
 export interface HrIntakeDeps {
@@ -94,15 +94,14 @@ export function hrIntakeProcessor(deps: HrIntakeDeps) {
       } catch (err) {
         return refuse('start_refused', `HR termination ${event.eventId}: ${(err as Error).message}.`);
       }
+      // The same request (and audit entry) as a person's, with the HR provider as actor.
       const started = await permanent(() =>
-        startOffboarding(deps.temporal, deps.taskQueue, {
-          userId: String(user._id),
-          reason: `Terminated in the HR system (${job.data.provider} event ${event.eventId}).`,
-          requestedBy: HR_ACTOR,
-          source: 'hr',
-          effectiveDate,
-          immediateLockout: deps.terminationLockout,
-        }),
+        requestOffboarding(
+          deps,
+          user,
+          { requestedBy: HR_ACTOR, actor: HR_ACTOR, source: 'hr', context: { provider: job.data.provider, eventId: event.eventId } },
+          { reason: `Terminated in the HR system (${job.data.provider} event ${event.eventId}).`, effectiveDate, immediateLockout: deps.terminationLockout },
+        ),
       );
       return { outcome: 'offboarding_started', workflowId: started.workflowId, started: started.started };
     }
