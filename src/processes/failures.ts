@@ -74,7 +74,8 @@ async function processError(client: Client, workflowId: string, err: unknown): P
   if (err instanceof AppError) return err;
   if (err instanceof WorkflowUpdateFailedError) {
     const failure = applicationFailureIn(err.cause);
-    return failure ? refusalError(failure) : new ConflictError(`The process ${workflowId} refused the request.`, 'process_refused');
+    // An update that failed without a refusal (cancelled, timed out) is ours, not the caller's.
+    return failure ? refusalError(failure) : err;
   }
   if (err instanceof WorkflowFailedError) {
     const failure = applicationFailureIn(err.cause);
