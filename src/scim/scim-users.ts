@@ -12,10 +12,10 @@ import type { Models } from '../db/models';
 import { isOffboardingRefusal, offboardingAuthority } from '../domain/authority';
 import { normalizeEmail } from '../domain/email';
 import type { Logger } from '../logger';
-import { actOnOffboarding, offboardingRunning } from '../processes/offboarding';
+import { offboardingRunning } from '../processes/offboarding';
 import { recordAudit, type Actor } from '../services/audit';
 import { inviteUser } from '../services/invite-user';
-import { requestOffboarding } from '../services/offboarding-requests';
+import { actOnOffboardingAs, requestOffboarding } from '../services/offboarding-requests';
 import { reactivate } from '../services/user-admin';
 import type { StoredUser } from '../services/users';
 import { ScimError } from './errors';
@@ -194,7 +194,9 @@ async function reprovision(deps: ScimDeps, user: StoredUser, link: ScimLink | nu
     await reactivate(deps, user._id, caller.actor, { reason: 'Reactivated by the identity provider (SCIM active=true).', waitMs: 5_000 });
   } else if (link?.deprovisionedAt) {
     // Still being offboarded: cancelling before the deactivation undoes the lockout.
-    if (await offboardingRunning(deps.temporal, String(user._id))) await actOnOffboarding(deps.temporal, String(user._id), caller.processCaller, { action: 'cancel', reason: 'Reactivated by the identity provider (SCIM active=true).' });
+    if (await offboardingRunning(deps.temporal, String(user._id))) {
+      await actOnOffboardingAs(deps, user, { requestedBy: caller.requestedBy, actor: caller.actor, source: 'scim', caller: caller.processCaller }, { action: 'cancel', reason: 'Reactivated by the identity provider (SCIM active=true).' });
+    }
   }
   if (link?.deprovisionedAt) await deps.models.ScimLink.updateOne({ userId: user._id }, { $unset: { deprovisionedAt: '' } });
 }

@@ -89,10 +89,15 @@ export async function requestOffboarding(
  * decide who may) and audits the outcome: `offboarding.<action>`, or `offboarding.<action>_refused`
  * with the refusal's code. The typed AppError of a refusal is rethrown for the caller to answer.
  */
-export async function actOnOffboardingAs(deps: Omit<OffboardingRequestDeps, 'taskQueue'>, leaver: Leaver, by: ActingUser, command: OffboardingAction): Promise<ActionResult> {
+export async function actOnOffboardingAs(
+  deps: Omit<OffboardingRequestDeps, 'taskQueue'>,
+  leaver: Leaver,
+  by: ActingUser | (ActingSystem & { caller: Caller }),
+  command: OffboardingAction,
+): Promise<ActionResult> {
   const processId = offboardingWorkflowId(String(leaver._id));
   const event = `offboarding.${command.action.replace('-', '_')}`;
-  const caller: Caller = { id: String(by.user._id), role: by.user.siteRole, email: by.user.email };
+  const caller: Caller = 'user' in by ? { id: String(by.user._id), role: by.user.siteRole, email: by.user.email } : by.caller;
   const audit = (action: string, details: Record<string, unknown>) =>
     recordAudit(deps.models, { action, actor: by.actor, target: { id: leaver._id, email: leaver.email }, processId, details: { ...details, source: by.source, ...by.context } });
   let result: ActionResult;

@@ -152,6 +152,8 @@ describe('PATCH active', () => {
       expect(on.statusCode).toBe(200);
       expect(on.json().active).toBe(true);
       await eventually('the offboarding to end', async () => (await handle.describe()).status.name !== 'RUNNING', 20_000);
+      // The cancel is audited as an Administrator's cancel through the API, the SCIM client as actor.
+      expect(await ctx.models.AuditEvent.find({ processId: workflowId, action: 'offboarding.cancel' }).lean()).toMatchObject([{ actorType: 'scim', details: { action: 'cancel', source: 'scim' } }]);
       expect((await ctx.models.User.findById(leaver.user._id).lean())?.status).toBe('active');
       let runs = 0;
       for await (const _ of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs += 1;
