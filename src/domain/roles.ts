@@ -59,3 +59,9 @@ export function readableStatuses(role: SiteRole): Array<'active' | 'pending' | '
   if (can(role, 'users:read-deactivated')) statuses.push('deactivated');
   return statuses;
 }
+
+/** A role as a person reads it, in the singular ("Security Manager"). */
+export function roleLabel(role: SiteRole): string {
+  const labels: Record<SiteRole, string> = { Administrators: 'Administrator', PowerUsers: 'Power User', Users: 'User', Auditors: 'Auditor', SecurityManagers: 'Security Manager' };
+  return labels[role];
+}

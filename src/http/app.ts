@@ -11,6 +11,7 @@ import { healthRoutes } from './routes/health';
 import { hrWebhookRoutes } from './routes/hr-webhooks';
 import { scimRoutes } from './routes/scim';
 import { offboardingRoutes } from './routes/offboarding';
+import { invitationPageRoutes } from './routes/invitation-page';
 import { onboardingRoutes } from './routes/onboarding';
 import { usersRoutes } from './routes/users';
 
@@ -77,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(scimRoutes(deps), { prefix: '/scim/v2' });
   await app.register(usersRoutes(deps));
   await app.register(onboardingRoutes(deps));
+  await app.register(invitationPageRoutes(deps));
   await app.register(offboardingRoutes(deps));
 
   app.get('/openapi.json', { schema: { hide: true, security: [] } }, async () => app.swagger());
