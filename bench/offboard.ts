@@ -17,6 +17,7 @@ import type { Models } from '../src/db/models';
 import { startOffboarding } from '../src/services/offboarding-process';
 import { progressQuery, type OffboardingProgress } from '../workflows/offboarding-messages';
 import { startScratchSystem } from '../scripts/lib/scratch-system';
+import { BENCH_WORKFLOWS_PATH, baselineActivities } from './support/baseline';
 import { POPULATION, seedPopulation } from './support/population';
 
 const COUNT = Number(process.env.BENCH_OFFBOARDINGS ?? 500);
@@ -111,7 +112,8 @@ async function seedOrganization(models: Models): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const system = await startScratchSystem('bench-offboard');
+  // The worker runs the production workflows plus the baseline (bench/workflows.ts) and its activity.
+  const system = await startScratchSystem('bench-offboard', { workflowsPath: BENCH_WORKFLOWS_PATH, activities: baselineActivities });
   const { models, client, taskQueue, run } = system;
   // Each phase gets its share of the time limit, so a slow run still reports all three figures.
   const phaseDeadline = (share: number) => Date.now() + TIME_LIMIT_MS * share;
