@@ -45,9 +45,10 @@ interface RunFigures {
  * Runs `count` processes with IN_FLIGHT of them running at any time (a closed loop: a lane starts
  * the next one when its previous one has finished), timing each from start to result.
  */
-async function runMany(label: string, count: number, start: (i: number) => Promise<WorkflowHandle>, deadline: number): Promise<RunFigures & { results: unknown[] }> {
+async function runMany(label: string, count: number, start: (i: number) => Promise<WorkflowHandle>, deadline: number): Promise<RunFigures & { results: unknown[]; finished: WorkflowHandle[] }> {
   const latencies: number[] = [];
   const results: unknown[] = [];
+  const finished: WorkflowHandle[] = [];
   const began = Date.now();
   let next = 0;
   let stopped = false;
@@ -63,6 +64,7 @@ async function runMany(label: string, count: number, start: (i: number) => Promi
         const result = await handle.result();
         if (stopped) return;
         results.push(result);
+        finished.push(handle);
         latencies.push(Date.now() - t0);
       } catch (err) {
         if (!stopped) throw err;
@@ -83,7 +85,13 @@ async function runMany(label: string, count: number, start: (i: number) => Promi
   if (abandoned) process.stdout.write(`${label}: ${abandoned} runs still going at the time limit were terminated\n`);
   const wallMs = Date.now() - began;
   latencies.sort((a, b) => a - b);
-  return { label, completed: latencies.length, wallMs, perSecond: (latencies.length / wallMs) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99), results };
+  return { label, completed: latencies.length, wallMs, perSecond: (latencies.length / wallMs) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99), results, finished };
+}
+
+/** The activities a finished run scheduled, counted in its history (a retry is not a new one). */
+async function activitiesScheduled(handle: WorkflowHandle): Promise<number> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length;
 }
 
 async function seedLeavers(models: Models, prefix: string, count: number, resources: number, managerId: Types.ObjectId): Promise<Types.ObjectId[]> {
@@ -140,7 +148,8 @@ async function main(): Promise<void> {
         async (i) => client.workflow.getHandle((await startOffboarding(client, taskQueue, { userId: String(leavers[i]), reason: 'bench', requestedBy, source: 'api' }, { timings: { undoGraceMs: 0 } })).workflowId),
         phaseDeadline(0.6),
       );
-      const counts = (offboardings.results as OffboardingProgress[]).map((r) => r.activityCount).sort((a, b) => a - b);
+      // Activities per offboarding, read from each finished run's history (the baseline runs as many).
+      const counts = (await Promise.all(offboardings.finished.map(activitiesScheduled))).sort((a, b) => a - b);
       const activities = counts[Math.floor(counts.length / 2)] ?? 8;
       const clean = (offboardings.results as OffboardingProgress[]).filter((r) => r.status === 'completed').length;
       const moved = await models.Resource.countDocuments({ ownerId: manager._id });
@@ -205,6 +214,7 @@ async function main(): Promise<void> {
           row(baseline),
           `ratio offboarding / baseline: throughput ${(offboardings.perSecond / baseline.perSecond).toFixed(2)}x, p50 latency ${(offboardings.p50 / baseline.p50).toFixed(2)}x, p99 latency ${(offboardings.p99 / baseline.p99).toFixed(2)}x`,
           `offboardings clean: ${clean}/${offboardings.completed}; resources transferred: ${moved}/${COUNT * RESOURCES}`,
+          `activities per offboarding (from the histories): median ${activities}, min ${counts[0] ?? NaN}, max ${counts.at(-1) ?? NaN}`,
           `mean step durations: ${breakdown}`,
           `immediate lockout → sessions ended (${lockoutLatencies.length} runs): p50 ${percentile(lockoutLatencies, 50)} ms, p99 ${percentile(lockoutLatencies, 99)} ms`,
           '',

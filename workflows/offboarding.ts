@@ -99,7 +99,6 @@ class OffboardingState {
   deleteAt: string | undefined;
   reactivated = false;
   error: string | undefined;
-  activityCount = 0;
   decision: OffboardingProgress['decision'];
   /** When the current wait for an approver was reminded and escalated (the timers' own times). */
   remindedAt: string | undefined;
@@ -141,7 +140,6 @@ class OffboardingState {
       undoUntil: this.undoUntil,
       deleteAt: this.deleteAt,
       error: this.error,
-      activityCount: this.activityCount,
     };
   }
 }
@@ -198,13 +196,9 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     st.detail = detail;
     st.finishedAt = now();
   }
-  const count = <T>(p: Promise<T>): Promise<T> => {
-    s.activityCount++;
-    return p;
-  };
   async function notify(kind: OffboardingMailKind, to: 'approvers' | 'admins' | 'requester_and_manager', detail?: string, key?: string): Promise<void> {
     try {
-      await count(mail.sendOffboardingMail({ ...ref, kind, to, requesterId: input.requestedBy.id, reason: input.reason, detail, key }));
+      await mail.sendOffboardingMail({ ...ref, kind, to, requesterId: input.requestedBy.id, reason: input.reason, detail, key });
     } catch {
       // A lost email never stops the process; the audit log and the progress query still tell.
     }
@@ -223,7 +217,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
   }
 
   async function undoLockoutIfAny(): Promise<void> {
-    if (input.immediateLockout) await count(store.undoLockout(ref));
+    if (input.immediateLockout) await store.undoLockout(ref);
   }
 
   /** Waits for an approver: reminder after a while, escalation to Administrators after longer. */
@@ -282,12 +276,12 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     // 1. Immediate lockout comes before anything else.
     if (input.immediateLockout) {
       s.status = 'locking_out';
-      await step('lockout', () => count(store.lockOutUser(ref)), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked`);
+      await step('lockout', () => store.lockOutUser(ref), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked`);
     } else skip('lockout', 'not requested');
 
     // 2. Plan.
     s.status = 'planning';
-    const { plan, policy: configured } = await step('plan', () => count(store.planOffboarding({ userId: input.userId, newOwnerId: input.newOwnerId, workflowId: ref.workflowId, runId: ref.runId })), (r) => `${r.plan.resourcesTotal} resources`);
+    const { plan, policy: configured } = await step('plan', () => store.planOffboarding({ userId: input.userId, newOwnerId: input.newOwnerId, workflowId: ref.workflowId, runId: ref.runId }), (r) => `${r.plan.resourcesTotal} resources`);
     const overrides = Object.fromEntries(Object.entries(input.timings ?? {}).filter(([, v]) => v !== undefined));
     const policy: OffboardingPolicy = { ...configured, ...overrides };
     s.plan = plan;
@@ -330,19 +324,19 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     s.status = 'executing';
     s.executionStarted = true;
     await transferAll(policy);
-    await step('revoke_access', () => count(store.revokeAccess(ref)), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked, ${r.groupsLeft.length} groups left`);
-    const deactivation = await step('deactivate', () => count(store.deactivateLeaver(ref)), (r) => (r.deactivated ? 'deactivated' : `not deactivated: ${r.reason}`));
+    await step('revoke_access', () => store.revokeAccess(ref), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked, ${r.groupsLeft.length} groups left`);
+    const deactivation = await step('deactivate', () => store.deactivateLeaver(ref), (r) => (r.deactivated ? 'deactivated' : `not deactivated: ${r.reason}`));
 
     // 6. Verify against the store; anything left is an alert, never a clean success.
     s.status = 'verifying';
-    const verification = await step('verify', () => count(store.verifyOffboarding({ userId: input.userId })), (v) => (v.clean ? 'clean' : 'access left behind'));
+    const verification = await step('verify', () => store.verifyOffboarding({ userId: input.userId }), (v) => (v.clean ? 'clean' : 'access left behind'));
     s.verification = verification;
     if (verification.clean) {
       await step('notify', () => notify('completed', 'requester_and_manager'));
       await settle('completed');
     } else {
       const detail = `Still there: status ${verification.status}, ${verification.activeSessions} active sessions, ${verification.liveTokens} live tokens, ${verification.owned} owned resources, ${verification.groups} groups.`;
-      await count(store.raiseAccessLeftBehind({ ...ref, verification, failed: [...s.leftBehind] }));
+      await store.raiseAccessLeftBehind({ ...ref, verification, failed: [...s.leftBehind] });
       await step('notify', async () => {
         await notify('access_left_behind', 'admins', detail);
         await notify('access_left_behind', 'requester_and_manager', detail);
@@ -362,7 +356,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
       st.finishedAt = now();
       if (s.undoRequest) {
         const by = s.undoRequest.caller;
-        const result = await count(store.undoOffboardingChanges({ ...ref, groups: plan.groups, actor: { id: by.id, email: by.email } }));
+        const result = await store.undoOffboardingChanges({ ...ref, groups: plan.groups, actor: { id: by.id, email: by.email } });
         st.state = 'done';
         st.detail = `undone by ${by.email ?? by.id}: ${result.handedBack} resources handed back`;
         s.decision = { action: 'undone', by: by.id, at: now(), reason: s.undoRequest.reason };
@@ -387,7 +381,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
         st.finishedAt = now();
         return await finish('reactivated');
       }
-      const deleted = await count(store.deleteAfterRetention(ref));
+      const deleted = await store.deleteAfterRetention(ref);
       st.state = deleted.deleted ? 'done' : 'skipped';
       st.detail = deleted.deleted ? 'permanently deleted' : `kept: ${deleted.reason}`;
       st.finishedAt = now();
@@ -420,7 +414,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     st.startedAt = now();
     const seen = new Map<string, number>();
     for (let round = 1; ; round++) {
-      const owned = await count(store.listOwnedResourceIds({ userId: input.userId }));
+      const owned = await store.listOwnedResourceIds({ userId: input.userId });
       const pending: string[] = [];
       for (const id of owned) {
         if (s.leftBehind.has(id)) continue;
@@ -444,7 +438,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
         const items = pending.slice(i, i + TRANSFER_BATCH).map((id) => ({ resourceId: id, toUserId: s.assignments[id] ?? s.defaultOwnerId! }));
         let result: TransferBatchResult;
         try {
-          result = await count(transfers.transferResources({ ...ref, items }));
+          result = await transfers.transferResources({ ...ref, items });
         } catch (err) {
           if (failureType(err) !== ErrorType.NewOwnerInactive) throw err;
           s.ownerNeeded = true;
@@ -581,7 +575,6 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
       let email: string;
       try {
         ({ email } = await checks.checkNewOwner({ candidateId: newOwnerId, leaverId: input.userId }));
-        s.activityCount++;
       } catch (err) {
         refuse(failureType(err) ?? ErrorType.NewOwnerInactive, failureMessage(err));
       } finally {
