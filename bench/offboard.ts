@@ -132,7 +132,8 @@ async function main(): Promise<void> {
     });
   }
   try {
-    await system.withWorker({}, async () => {
+    // No undo window: each workflow closes right after verify + notify, so result() is end to end.
+    await system.withWorker({ offboarding: { approvalReminderMs: 86_400_000, approvalEscalationMs: 3 * 86_400_000, undoGraceMs: 0, retentionDayMs: 86_400_000 } }, async () => {
       await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': false, 'offboarding.retentionDays': null } }, { upsert: true });
       await seedOrganization(models);
       const manager = await models.User.create({ email: 'manager@bench.example.com', status: 'active', siteRole: 'Users' });
@@ -141,11 +142,10 @@ async function main(): Promise<void> {
       const leavers = await seedLeavers(models, 'leaver', COUNT, RESOURCES, manager._id);
       process.stdout.write(`seeded ${COUNT} leavers with ${RESOURCES} resources each; running ${COUNT} offboardings, ${IN_FLIGHT} at a time...\n`);
 
-      // No undo window: each workflow closes right after verify + notify, so result() is end to end.
       const offboardings = await runMany(
         'offboarding',
         COUNT,
-        async (i) => client.workflow.getHandle((await startOffboarding(client, taskQueue, { userId: String(leavers[i]), reason: 'bench', requestedBy, source: 'api' }, { timings: { undoGraceMs: 0 } })).workflowId),
+        async (i) => client.workflow.getHandle((await startOffboarding(client, taskQueue, { userId: String(leavers[i]), reason: 'bench', requestedBy, source: 'api' })).workflowId),
         phaseDeadline(0.6),
       );
       // Activities per offboarding, read from each finished run's history (the baseline runs as many).

@@ -281,9 +281,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
 
     // 2. Plan.
     s.status = 'planning';
-    const { plan, policy: configured } = await step('plan', () => store.planOffboarding({ userId: input.userId, newOwnerId: input.newOwnerId, workflowId: ref.workflowId, runId: ref.runId }), (r) => `${r.plan.resourcesTotal} resources`);
-    const overrides = Object.fromEntries(Object.entries(input.timings ?? {}).filter(([, v]) => v !== undefined));
-    const policy: OffboardingPolicy = { ...configured, ...overrides };
+    const { plan, policy } = await step('plan', () => store.planOffboarding({ userId: input.userId, newOwnerId: input.newOwnerId, workflowId: ref.workflowId, runId: ref.runId }), (r) => `${r.plan.resourcesTotal} resources`);
     s.plan = plan;
     s.managerId = plan.managerId;
     s.approversKnown = true;
