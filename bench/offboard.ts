@@ -133,8 +133,8 @@ async function main(): Promise<void> {
   }
   try {
     // No undo window: each workflow closes right after verify + notify, so result() is end to end.
-    await system.withWorker({ offboarding: { approvalReminderMs: 86_400_000, approvalEscalationMs: 3 * 86_400_000, undoGraceMs: 0, retentionDayMs: 86_400_000 } }, async () => {
-      await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': false, 'offboarding.retentionDays': null } }, { upsert: true });
+    await system.withWorker({ offboarding: { approvalReminderMs: 86_400_000, approvalEscalationMs: 3 * 86_400_000, undoGraceMs: 0 } }, async () => {
+      await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': false, 'offboarding.retentionMs': null } }, { upsert: true });
       await seedOrganization(models);
       const manager = await models.User.create({ email: 'manager@bench.example.com', status: 'active', siteRole: 'Users' });
       const requester = await models.User.create({ email: 'admin@bench.example.com', status: 'active', siteRole: 'Administrators' });

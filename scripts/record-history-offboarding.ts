@@ -47,13 +47,13 @@ async function writeHistories(histories: Record<string, WorkflowHandle>): Promis
 }
 
 /** Short timers from the worker's settings, as the tests run them; the undo window as given. */
-const shortTimings = (undoGraceMs: number) => ({ approvalReminderMs: 1_000, approvalEscalationMs: 2_000, undoGraceMs, retentionDayMs: 2_000 });
+const shortTimings = (undoGraceMs: number) => ({ approvalReminderMs: 1_000, approvalEscalationMs: 2_000, undoGraceMs });
 
 async function main(): Promise<void> {
   const system = await startScratchSystem('record-offboarding');
   const { models, client, taskQueue } = system;
   try {
-    await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': true, 'offboarding.retentionDays': null } }, { upsert: true });
+    await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': true, 'offboarding.retentionMs': null } }, { upsert: true });
     const admin = await models.User.create({ email: 'admin@example.com', status: 'active', siteRole: 'Administrators' });
     const manager = await models.User.create({ email: 'manager@example.com', status: 'active', siteRole: 'Users' });
     const spare = await models.User.create({ email: 'spare@example.com', status: 'active', siteRole: 'Users' });
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
       }
       // Deleted after retention (no approval required); and a reactivation that stops another
       // one's retention (a longer one, read by its plan, so the reactivation comes in time).
-      await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': false, 'offboarding.retentionDays': 1 } });
+      await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': false, 'offboarding.retentionMs': 2_000 } });
       {
         const leaver = await seedLeaver(models, 'deleted', manager._id);
         const id = String(leaver._id);
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
         await waitFor(planned(id));
         histories['offboarding-deleted'] = client.workflow.getHandle(offboardingWorkflowId(id));
       }
-      await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.retentionDays': 60 } });
+      await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.retentionMs': 120_000 } });
       {
         const kept = await seedLeaver(models, 'reactivated', manager._id);
         const id = String(kept._id);

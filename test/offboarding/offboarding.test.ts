@@ -34,12 +34,12 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await setPolicy(ctx.models, { approvalRequired: true, retentionDays: null });
+  await setPolicy(ctx.models, { approvalRequired: true, retentionMs: null });
 });
 
 const fast = (over: Partial<NonNullable<WorkerOptions['deps']>['offboarding']> = {}): WorkerOptions => ({
   smtpUrl: smtp.url,
-  deps: { offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs: 500, retentionDayMs: 86_400_000, ...over } },
+  deps: { offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs: 500, ...over } },
 });
 
 async function start(org: Org, body: Record<string, unknown>, auth = org.manager.auth) {
@@ -365,7 +365,7 @@ describe('offboarding', () => {
   });
 
   it('deletes the account after the retention period', async () => {
-    await setPolicy(ctx.models, { approvalRequired: false, retentionDays: 1 });
+    await setPolicy(ctx.models, { approvalRequired: false, retentionMs: 1_500 });
     const org = await seedOrg(ctx.models);
     await withWorker(
       ctx,
@@ -375,12 +375,12 @@ describe('offboarding', () => {
         expect(await ctx.models.User.findById(org.leaver.user._id).lean()).toBeNull();
         for (const r of await ctx.models.Resource.find({ _id: { $in: org.resources.map((x) => x._id) } }).lean()) expect(r.createdBy).toBeNull();
       },
-      fast({ undoGraceMs: 300, retentionDayMs: 1_500 }),
+      fast({ undoGraceMs: 300 }),
     );
   });
 
   it('a reactivation during retention ends the offboarding without deleting', async () => {
-    await setPolicy(ctx.models, { approvalRequired: false, retentionDays: 1 });
+    await setPolicy(ctx.models, { approvalRequired: false, retentionMs: 120_000 });
     const org = await seedOrg(ctx.models);
     await withWorker(
       ctx,
@@ -397,7 +397,7 @@ describe('offboarding', () => {
         const again = await app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user._id}/reactivation`, headers: org.admin.auth, payload: {} });
         expect(again.statusCode).toBe(409);
       },
-      fast({ undoGraceMs: 300, retentionDayMs: 120_000 }),
+      fast({ undoGraceMs: 300 }),
     );
   });
 });
