@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Types } from 'mongoose';
 import { countSubjectDocuments } from '../src/db/count';
-import { getOrgSettings } from '../src/db/models/org-settings';
+import { getOrgSettings, offboardingRetentionMs } from '../src/db/models/org-settings';
 import { AppError, NotFoundError } from '../src/errors';
 import { renderOffboardingMail, type OffboardingMailKind } from '../src/mail/templates/offboarding';
 import { tokenAuthenticates } from '../src/security/access-tokens';
@@ -24,7 +24,6 @@ const DEFAULT_OFFBOARDING_TIMINGS: OffboardingTimings = {
   approvalReminderMs: 86_400_000,
   approvalEscalationMs: 3 * 86_400_000,
   undoGraceMs: 7 * 86_400_000,
-  retentionDayMs: 86_400_000,
 };
 
 export interface RunRef {
@@ -124,13 +123,12 @@ export function offboardingActivities(deps: ActivityDeps) {
       if (user.status === 'deactivated') throw permanent(ErrorType.InvalidState, `${user.email} is already deactivated.`);
       const plan = await buildOffboardingPlan(models, { userId: input.userId, newOwnerId: input.newOwnerId });
       const settings = await getOrgSettings(models.OrgSettings);
-      const retentionDays = settings.offboarding?.retentionDays;
       const policy: OffboardingPolicy = {
         approvalRequired: settings.offboarding?.approvalRequired ?? true,
         approvalReminderMs: timings.approvalReminderMs,
         approvalEscalationMs: timings.approvalEscalationMs,
         undoGraceMs: timings.undoGraceMs,
-        retentionMs: retentionDays === null || retentionDays === undefined ? null : retentionDays * timings.retentionDayMs,
+        retentionMs: offboardingRetentionMs(settings),
       };
       await recordAudit(models, {
         action: 'offboarding.planned',

@@ -85,7 +85,6 @@ function offboardingTimings(config: Config): OffboardingTimings {
     approvalReminderMs: config.OFFBOARDING_APPROVAL_REMINDER,
     approvalEscalationMs: config.OFFBOARDING_APPROVAL_ESCALATION,
     undoGraceMs: config.OFFBOARDING_UNDO_GRACE,
-    retentionDayMs: config.OFFBOARDING_RETENTION_DAY,
   };
 }
 

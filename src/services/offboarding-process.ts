@@ -78,8 +78,8 @@ async function startOrJoin(
 }
 
 /** Starts `offboarding:<userId>`, or joins the running one. */
-export async function startOffboarding(client: Client, taskQueue: string, request: OffboardingRequest, extra: Pick<OffboardingInput, 'timings'> = {}): Promise<StartedProcess> {
-  const input: OffboardingInput = { ...request, ...extra };
+export async function startOffboarding(client: Client, taskQueue: string, request: OffboardingRequest): Promise<StartedProcess> {
+  const input: OffboardingInput = { ...request };
   return startOrJoin(client, 'offboardingWorkflow', {
     workflowId: offboardingWorkflowId(request.userId),
     taskQueue,
