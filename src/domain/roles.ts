@@ -29,11 +29,12 @@ export const PERMISSIONS = [
   'processes:start',
   'processes:read',
   'processes:act',
+  'settings:read',
   'settings:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const READ_ONLY: readonly Permission[] = ['users:read-active', 'users:read-pending', 'tokens:read-activity'];
+const READ_ONLY: readonly Permission[] = ['users:read-active', 'users:read-pending', 'tokens:read-activity', 'settings:read'];
 
 const ROLE_PERMISSIONS: Readonly<Record<SiteRole, ReadonlySet<Permission>>> = {
   Administrators: new Set(PERMISSIONS),
