@@ -55,7 +55,7 @@ export async function runSlackSync(ctx: SlackContext, client: WebClient): Promis
  * The running offboardings that may wait for an approver: those whose `TenureStatus` says so, and
  * those without one (started before the workflow published its status).
  */
-function awaitingApprovalQuery(taskQueue: string): string {
+export function awaitingApprovalQuery(taskQueue: string): string {
   const status: OffboardingStatus = 'awaiting_approval';
   return `WorkflowType = 'offboardingWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue.replace(/'/g, '')}' AND (${TENURE_STATUS.name} = '${status}' OR ${TENURE_STATUS.name} IS NULL)`;
 }

@@ -4,11 +4,12 @@
  * its undo window. The bot's Temporal client counts the queries it sends, per workflow id.
  */
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressQuery } from '../../workflows/offboarding-messages';
-import { TENURE_STATUS } from '../../workflows/search-attributes';
+import { TENURE_PROCESS, TENURE_STATUS } from '../../workflows/search-attributes';
 import { ACTIONS } from '../../src/slack/blocks/approval';
-import { runSlackSync } from '../../src/slack/sync';
+import { awaitingApprovalQuery, runSlackSync } from '../../src/slack/sync';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { clickApprovalButton, startSlackHarness, type SlackHarness } from '../helpers/slack-app';
 import { withWorker } from '../helpers/temporal';
@@ -62,6 +63,34 @@ async function offboardFromSlack(name: string, channel: string) {
 }
 
 describe('a Slack sync pass', () => {
+  it('lists the offboardings awaiting approval by TenureStatus, and those started before it was published (none set)', async () => {
+    // Started on a queue of their own with no worker: the visibility store answers from the start's attributes alone.
+    const taskQueue = `scope-${randomUUID()}`;
+    const started = { unpublished: `offboarding:scope-${randomUUID()}`, awaiting: `offboarding:scope-${randomUUID()}`, completed: `offboarding:scope-${randomUUID()}` };
+    const status = { unpublished: undefined, awaiting: 'awaiting_approval', completed: 'completed' } as const;
+    const handles = await Promise.all(
+      (Object.keys(started) as Array<keyof typeof started>).map((name) =>
+        temporal.workflow.start('offboardingWorkflow', {
+          taskQueue,
+          workflowId: started[name],
+          args: [],
+          typedSearchAttributes: [{ key: TENURE_PROCESS, value: 'offboarding' }, ...(status[name] ? [{ key: TENURE_STATUS, value: status[name] }] : [])],
+        }),
+      ),
+    );
+    try {
+      const list = async (query: string) => {
+        const ids: string[] = [];
+        for await (const execution of temporal.workflow.list({ query })) ids.push(execution.workflowId);
+        return ids.sort();
+      };
+      await eventually('the three to be visible', async () => ((await list(`TaskQueue = '${taskQueue}'`)).length === 3 ? true : undefined));
+      expect(await list(awaitingApprovalQuery(taskQueue))).toEqual([started.unpublished, started.awaiting].sort());
+    } finally {
+      await Promise.all(handles.map((h) => h.terminate('test over')));
+    }
+  });
+
   it('never queries an offboarding that waits out its undo window, while still asking about one awaiting approval', async () => {
     await withWorker(
       ctx,
