@@ -141,13 +141,12 @@ async function closeDecidedApprovals(ctx: SlackContext, client: WebClient, await
     let by: string | undefined;
     let at: string | undefined;
     if (!waiting) {
-      const progress = current;
-      if (progress?.decision) {
-        outcome = progress.decision.action;
-        at = progress.decision.at;
-        by = await nameOf(ctx, progress.decision.by);
+      if (current?.decision) {
+        outcome = current.decision.action;
+        at = current.decision.at;
+        by = await nameOf(ctx, current.decision.by);
       } else {
-        outcome = progress ? `no longer waiting (${progress.status.replace(/_/g, ' ')})` : 'closed';
+        outcome = current ? `no longer waiting (${current.status.replace(/_/g, ' ')})` : 'closed';
       }
     }
     await finishApprovalMessage(ctx, client, message, { outcome, by, at });
