@@ -4,6 +4,7 @@
  * its undo window. The bot's Temporal client counts the queries it sends, per workflow id.
  */
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { progressQuery } from '../../workflows/offboarding-messages';
@@ -140,6 +141,11 @@ describe('a Slack sync pass', () => {
         queries.clear();
         await sync();
         expect(queries.get(workflowId) ?? 0).toBe(0);
+
+        // Its history, status upserts from the approval's update handler included, replays.
+        const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
+        expect(history.events?.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length).toBeGreaterThan(3);
+        await Worker.runReplayHistory({ workflowBundle: { codePath: ctx.workflowBundlePath } }, history, workflowId);
       },
       { deps: { offboarding: timings } },
     );
