@@ -13,6 +13,7 @@ import { AppError, NotFoundError } from '../src/errors';
 import { renderOffboardingMail, type OffboardingMailKind } from '../src/mail/templates/offboarding';
 import { tokenAuthenticates } from '../src/security/access-tokens';
 import { endAccess, liftLockout } from '../src/services/access';
+import { activeManagerOf, administratorsOf, approversOf } from '../src/services/approvers';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../src/services/audit';
 import { buildOffboardingPlan, newOwnerProblem } from '../src/services/offboarding-plan';
 import { assertCanOwnResources, deactivateUser, deleteUserPermanently, getUserById, reactivateUser, transferResource } from '../src/services/users';
@@ -87,12 +88,13 @@ export function offboardingActivities(deps: ActivityDeps) {
     }
   }
 
+  /** Whom a mail goes to: the approvers and Administrators by the one rule of src/services/approvers.ts. */
   async function recipients(target: 'approvers' | 'admins' | 'requester_and_manager', userId: string, requesterId?: string): Promise<string[]> {
-    const admins = async () => (await models.User.find({ siteRole: 'Administrators', status: 'active' }, { email: 1 }).limit(50).lean()).map((u) => u.email);
     const leaver = await models.User.findById(userId, { managerId: 1 }).lean();
-    const manager = leaver?.managerId ? await models.User.findOne({ _id: leaver.managerId, status: 'active' }, { email: 1 }).lean() : null;
-    if (target === 'admins') return admins();
-    if (target === 'approvers') return manager ? [manager.email] : admins();
+    if (!leaver) return [];
+    if (target === 'approvers') return (await approversOf(models, leaver)).map((u) => u.email);
+    if (target === 'admins') return (await administratorsOf(models, leaver._id)).map((u) => u.email);
+    const manager = await activeManagerOf(models, leaver);
     const requester = requesterId && Types.ObjectId.isValid(requesterId) ? await models.User.findById(requesterId, { email: 1 }).lean() : null;
     return [...new Set([requester?.email, manager?.email].filter((e): e is string => !!e))];
   }

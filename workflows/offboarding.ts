@@ -7,7 +7,8 @@
  * of each step's state, times and detail (the progress query's `steps`) is done by the few
  * helpers at its end. Versioning: a change of behaviour is wrapped in `patched('<change-id>')`
  * inside the one step it touches, keeping recorded histories
- * (test/replay/histories/offboarding-*.json) replayable. Patches: `owner-only-when-owning`.
+ * (test/replay/histories/offboarding-*.json) replayable. Patches: `owner-only-when-owning`,
+ * `status-search-attribute` (the status as the TenureStatus search attribute).
  */
 import {
   ActivityFailure,
@@ -22,7 +23,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
+import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TransferBatchResult } from '../activities/offboarding';
 import type { OffboardingMailKind } from '../src/mail/templates/offboarding';
@@ -49,7 +50,7 @@ import {
   type StepProgress,
   type VerificationResult,
 } from './offboarding-messages';
-import { TENURE_PROCESS, TENURE_SUBJECT } from './search-attributes';
+import { TENURE_PROCESS, TENURE_STATUS, TENURE_SUBJECT } from './search-attributes';
 
 const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES };
 
@@ -72,7 +73,7 @@ type Answer = { action: 'approved' | 'rejected' | 'cancelled'; by: Caller; at: s
 
 /** Everything the queries report and the handlers change. */
 class OffboardingState {
-  status: OffboardingStatus = 'starting';
+  private current: OffboardingStatus = 'starting';
   steps: StepProgress[] = STEP_NAMES.map((name) => ({ name, state: 'pending' }));
   plan: OffboardingPlan | null = null;
   /** Who may act besides Administrators; known once the leaver's record is read (with the plan). */
@@ -107,6 +108,23 @@ class OffboardingState {
   escalatedAt: string | undefined;
 
   constructor(readonly workflowId: string, readonly userId: string) {}
+
+  get status(): OffboardingStatus {
+    return this.current;
+  }
+
+  /** A change of status is published as the TenureStatus search attribute (runs from before that patch publish none). */
+  set status(status: OffboardingStatus) {
+    if (status === this.current) return;
+    this.current = status;
+    const attribute = this.statusAttribute();
+    if (attribute.length) upsertSearchAttributes(attribute);
+  }
+
+  /** The TenureStatus search attribute as it stands: what the start's upsert carries. */
+  statusAttribute(): SearchAttributeUpdatePair[] {
+    return patched('status-search-attribute') ? [{ key: TENURE_STATUS, value: this.current }] : [];
+  }
 
   step(name: StepName): StepProgress {
     return this.steps.find((s) => s.name === name)!;
@@ -172,6 +190,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
   upsertSearchAttributes([
     { key: TENURE_PROCESS, value: 'offboarding' },
     { key: TENURE_SUBJECT, value: input.userId },
+    ...s.statusAttribute(),
   ]);
 
   try {

@@ -25,7 +25,7 @@ export interface SettingsView {
   };
 }
 
-export interface SettingsUsage {
+interface SettingsUsage {
   plan: Plan;
   /** Active users the plan allows; null when unlimited. */
   limit: number | null;
