@@ -11,7 +11,7 @@ import { ConflictError, UnprocessableError } from '../errors';
 import { recordAudit, type Actor } from './audit';
 import { seatsInUse } from './users';
 
-export interface SettingsView {
+interface SettingsView {
   name: string;
   plan: Plan;
   domain: string;
