@@ -1,7 +1,8 @@
 /**
  * Records histories of the offboarding workflows into test/replay/histories/, for the replay
  * test that fails when a later edit would break running offboardings. Run once after a
- * deliberate, versioned change: `npx tsx scripts/record-history-offboarding.ts`.
+ * deliberate, versioned change: `npx tsx scripts/record-history-offboarding.ts [DIR]` (DIR: write
+ * there instead, to add histories of the new version beside the old ones rather than replace them).
  * Uses the servers of TEMPORAL_ADDRESS / REDIS_URL / MONGODB_URI, or starts local ones.
  */
 import type { WorkflowHandle } from '@temporalio/client';
@@ -17,7 +18,7 @@ import { historyToJson } from '../test/replay/history-json';
 import { progressQuery, type Caller, type OffboardingStatus } from '../workflows/offboarding-messages';
 import { startScratchSystem } from './lib/scratch-system';
 
-const OUT_DIR = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
+const OUT_DIR = process.argv[2] ?? fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
 
 async function waitFor(fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
