@@ -19,5 +19,4 @@ export interface OffboardingTimings {
   approvalReminderMs: number;
   approvalEscalationMs: number;
   undoGraceMs: number;
-  retentionDayMs: number;
 }

@@ -1,5 +1,4 @@
 import type { ActivityDeps } from './deps';
-import { benchBaselineActivities } from './bench-baseline';
 import { offboardingActivities } from './offboarding';
 import { onboardingActivities } from './onboarding';
 import { systemCheckActivities } from './system-check';
@@ -12,7 +11,6 @@ export function createActivities(deps: ActivityDeps) {
     ...systemCheckActivities(deps),
     ...onboardingActivities(deps),
     ...offboardingActivities(deps),
-    ...benchBaselineActivities(),
   };
 }
 

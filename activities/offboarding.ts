@@ -8,11 +8,12 @@ import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Types } from 'mongoose';
 import { countSubjectDocuments } from '../src/db/count';
-import { getOrgSettings } from '../src/db/models/org-settings';
+import { getOrgSettings, offboardingRetentionMs } from '../src/db/models/org-settings';
 import { AppError, NotFoundError } from '../src/errors';
 import { renderOffboardingMail, type OffboardingMailKind } from '../src/mail/templates/offboarding';
 import { tokenAuthenticates } from '../src/security/access-tokens';
 import { endAccess, liftLockout } from '../src/services/access';
+import { activeManagerOf, administratorsOf, approversOf } from '../src/services/approvers';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../src/services/audit';
 import { buildOffboardingPlan, newOwnerProblem } from '../src/services/offboarding-plan';
 import { assertCanOwnResources, deactivateUser, deleteUserPermanently, getUserById, reactivateUser, transferResource } from '../src/services/users';
@@ -24,7 +25,6 @@ const DEFAULT_OFFBOARDING_TIMINGS: OffboardingTimings = {
   approvalReminderMs: 86_400_000,
   approvalEscalationMs: 3 * 86_400_000,
   undoGraceMs: 7 * 86_400_000,
-  retentionDayMs: 86_400_000,
 };
 
 export interface RunRef {
@@ -88,12 +88,13 @@ export function offboardingActivities(deps: ActivityDeps) {
     }
   }
 
+  /** Whom a mail goes to: the approvers and Administrators by the one rule of src/services/approvers.ts. */
   async function recipients(target: 'approvers' | 'admins' | 'requester_and_manager', userId: string, requesterId?: string): Promise<string[]> {
-    const admins = async () => (await models.User.find({ siteRole: 'Administrators', status: 'active' }, { email: 1 }).limit(50).lean()).map((u) => u.email);
     const leaver = await models.User.findById(userId, { managerId: 1 }).lean();
-    const manager = leaver?.managerId ? await models.User.findOne({ _id: leaver.managerId, status: 'active' }, { email: 1 }).lean() : null;
-    if (target === 'admins') return admins();
-    if (target === 'approvers') return manager ? [manager.email] : admins();
+    if (!leaver) return [];
+    if (target === 'approvers') return (await approversOf(models, leaver)).map((u) => u.email);
+    if (target === 'admins') return (await administratorsOf(models, leaver._id)).map((u) => u.email);
+    const manager = await activeManagerOf(models, leaver);
     const requester = requesterId && Types.ObjectId.isValid(requesterId) ? await models.User.findById(requesterId, { email: 1 }).lean() : null;
     return [...new Set([requester?.email, manager?.email].filter((e): e is string => !!e))];
   }
@@ -124,13 +125,12 @@ export function offboardingActivities(deps: ActivityDeps) {
       if (user.status === 'deactivated') throw permanent(ErrorType.InvalidState, `${user.email} is already deactivated.`);
       const plan = await buildOffboardingPlan(models, { userId: input.userId, newOwnerId: input.newOwnerId });
       const settings = await getOrgSettings(models.OrgSettings);
-      const retentionDays = settings.offboarding?.retentionDays;
       const policy: OffboardingPolicy = {
         approvalRequired: settings.offboarding?.approvalRequired ?? true,
         approvalReminderMs: timings.approvalReminderMs,
         approvalEscalationMs: timings.approvalEscalationMs,
         undoGraceMs: timings.undoGraceMs,
-        retentionMs: retentionDays === null || retentionDays === undefined ? null : retentionDays * timings.retentionDayMs,
+        retentionMs: offboardingRetentionMs(settings),
       };
       await recordAudit(models, {
         action: 'offboarding.planned',

@@ -17,6 +17,7 @@ import type { Models } from '../src/db/models';
 import { startOffboarding } from '../src/processes/offboarding';
 import { progressQuery, type OffboardingProgress } from '../workflows/offboarding-messages';
 import { startScratchSystem } from '../scripts/lib/scratch-system';
+import { BENCH_WORKFLOWS_PATH, baselineActivities } from './support/baseline';
 import { POPULATION, seedPopulation } from './support/population';
 
 const COUNT = Number(process.env.BENCH_OFFBOARDINGS ?? 500);
@@ -44,9 +45,10 @@ interface RunFigures {
  * Runs `count` processes with IN_FLIGHT of them running at any time (a closed loop: a lane starts
  * the next one when its previous one has finished), timing each from start to result.
  */
-async function runMany(label: string, count: number, start: (i: number) => Promise<WorkflowHandle>, deadline: number): Promise<RunFigures & { results: unknown[] }> {
+async function runMany(label: string, count: number, start: (i: number) => Promise<WorkflowHandle>, deadline: number): Promise<RunFigures & { results: unknown[]; finished: WorkflowHandle[] }> {
   const latencies: number[] = [];
   const results: unknown[] = [];
+  const finished: WorkflowHandle[] = [];
   const began = Date.now();
   let next = 0;
   let stopped = false;
@@ -62,6 +64,7 @@ async function runMany(label: string, count: number, start: (i: number) => Promi
         const result = await handle.result();
         if (stopped) return;
         results.push(result);
+        finished.push(handle);
         latencies.push(Date.now() - t0);
       } catch (err) {
         if (!stopped) throw err;
@@ -82,7 +85,13 @@ async function runMany(label: string, count: number, start: (i: number) => Promi
   if (abandoned) process.stdout.write(`${label}: ${abandoned} runs still going at the time limit were terminated\n`);
   const wallMs = Date.now() - began;
   latencies.sort((a, b) => a - b);
-  return { label, completed: latencies.length, wallMs, perSecond: (latencies.length / wallMs) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99), results };
+  return { label, completed: latencies.length, wallMs, perSecond: (latencies.length / wallMs) * 1000, p50: percentile(latencies, 50), p99: percentile(latencies, 99), results, finished };
+}
+
+/** The activities a finished run scheduled, counted in its history (a retry is not a new one). */
+async function activitiesScheduled(handle: WorkflowHandle): Promise<number> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length;
 }
 
 async function seedLeavers(models: Models, prefix: string, count: number, resources: number, managerId: Types.ObjectId): Promise<Types.ObjectId[]> {
@@ -111,7 +120,8 @@ async function seedOrganization(models: Models): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const system = await startScratchSystem('bench-offboard');
+  // The worker runs the production workflows plus the baseline (bench/workflows.ts) and its activity.
+  const system = await startScratchSystem('bench-offboard', { workflowsPath: BENCH_WORKFLOWS_PATH, activities: baselineActivities });
   const { models, client, taskQueue, run } = system;
   // Each phase gets its share of the time limit, so a slow run still reports all three figures.
   const phaseDeadline = (share: number) => Date.now() + TIME_LIMIT_MS * share;
@@ -122,8 +132,9 @@ async function main(): Promise<void> {
     });
   }
   try {
-    await system.withWorker({}, async () => {
-      await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': false, 'offboarding.retentionDays': null } }, { upsert: true });
+    // No undo window: each workflow closes right after verify + notify, so result() is end to end.
+    await system.withWorker({ offboarding: { approvalReminderMs: 86_400_000, approvalEscalationMs: 3 * 86_400_000, undoGraceMs: 0 } }, async () => {
+      await models.OrgSettings.updateOne({ _id: 'org' }, { $set: { 'offboarding.approvalRequired': false, 'offboarding.retentionMs': null } }, { upsert: true });
       await seedOrganization(models);
       const manager = await models.User.create({ email: 'manager@bench.example.com', status: 'active', siteRole: 'Users' });
       const requester = await models.User.create({ email: 'admin@bench.example.com', status: 'active', siteRole: 'Administrators' });
@@ -131,14 +142,14 @@ async function main(): Promise<void> {
       const leavers = await seedLeavers(models, 'leaver', COUNT, RESOURCES, manager._id);
       process.stdout.write(`seeded ${COUNT} leavers with ${RESOURCES} resources each; running ${COUNT} offboardings, ${IN_FLIGHT} at a time...\n`);
 
-      // No undo window: each workflow closes right after verify + notify, so result() is end to end.
       const offboardings = await runMany(
         'offboarding',
         COUNT,
-        async (i) => client.workflow.getHandle((await startOffboarding(client, taskQueue, { userId: String(leavers[i]), reason: 'bench', requestedBy, source: 'api' }, { timings: { undoGraceMs: 0 } })).workflowId),
+        async (i) => client.workflow.getHandle((await startOffboarding(client, taskQueue, { userId: String(leavers[i]), reason: 'bench', requestedBy, source: 'api' })).workflowId),
         phaseDeadline(0.6),
       );
-      const counts = (offboardings.results as OffboardingProgress[]).map((r) => r.activityCount).sort((a, b) => a - b);
+      // Activities per offboarding, read from each finished run's history (the baseline runs as many).
+      const counts = (await Promise.all(offboardings.finished.map(activitiesScheduled))).sort((a, b) => a - b);
       const activities = counts[Math.floor(counts.length / 2)] ?? 8;
       const clean = (offboardings.results as OffboardingProgress[]).filter((r) => r.status === 'completed').length;
       const moved = await models.Resource.countDocuments({ ownerId: manager._id });
@@ -203,6 +214,7 @@ async function main(): Promise<void> {
           row(baseline),
           `ratio offboarding / baseline: throughput ${(offboardings.perSecond / baseline.perSecond).toFixed(2)}x, p50 latency ${(offboardings.p50 / baseline.p50).toFixed(2)}x, p99 latency ${(offboardings.p99 / baseline.p99).toFixed(2)}x`,
           `offboardings clean: ${clean}/${offboardings.completed}; resources transferred: ${moved}/${COUNT * RESOURCES}`,
+          `activities per offboarding (from the histories): median ${activities}, min ${counts[0] ?? NaN}, max ${counts.at(-1) ?? NaN}`,
           `mean step durations: ${breakdown}`,
           `immediate lockout → sessions ended (${lockoutLatencies.length} runs): p50 ${percentile(lockoutLatencies, 50)} ms, p99 ${percentile(lockoutLatencies, 99)} ms`,
           '',

@@ -95,6 +95,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** A local command found no running `npm start` to talk to, or found one already running. */
+export class LocalStackError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocalStackError';
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+}
+
 function describeCause(cause: unknown): string {
   if (!cause) return 'no answer';
   const e = cause as { code?: string; message?: string; errors?: Array<{ message?: string }> };

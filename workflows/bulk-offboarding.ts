@@ -51,7 +51,6 @@ export async function bulkOffboardingWorkflow(input: BulkOffboardingInput): Prom
             source: input.source,
             newOwnerId: input.newOwnerId,
             immediateLockout: input.immediateLockout,
-            timings: input.timings,
           },
         ],
         parentClosePolicy: ParentClosePolicy.ABANDON,

@@ -4,4 +4,3 @@ export * from './onboarding';
 export * from './offboarding';
 export { reactivationWorkflow } from './reactivation';
 export { bulkOffboardingWorkflow } from './bulk-offboarding';
-export { baselineWorkflow } from './bench-baseline';

@@ -3,9 +3,12 @@
  * every resource → revoke access → deactivate → verify → notify → undo window → retention.
  * Id `offboarding:<userId>`; a second start joins the running one.
  *
- * Versioning: the steps are separate functions so that a change of behaviour is wrapped in
- * `patched('<change-id>')` inside the one step it touches, keeping recorded histories
- * (test/replay/histories/offboarding-*.json) replayable. Patches: `owner-only-when-owning`.
+ * `offboardingWorkflow` runs the steps in that order; its helpers follow it, and the bookkeeping
+ * of each step's state, times and detail (the progress query's `steps`) is done by the few
+ * helpers at its end. Versioning: a change of behaviour is wrapped in `patched('<change-id>')`
+ * inside the one step it touches, keeping recorded histories
+ * (test/replay/histories/offboarding-*.json) replayable. Patches: `owner-only-when-owning`,
+ * `status-search-attribute` (the status as the TenureStatus search attribute).
  */
 import {
   ActivityFailure,
@@ -20,7 +23,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
+import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { TransferBatchResult } from '../activities/offboarding';
 import type { OffboardingMailKind } from '../src/mail/templates/offboarding';
@@ -47,7 +50,7 @@ import {
   type StepProgress,
   type VerificationResult,
 } from './offboarding-messages';
-import { TENURE_PROCESS, TENURE_SUBJECT } from './search-attributes';
+import { TENURE_PROCESS, TENURE_STATUS, TENURE_SUBJECT } from './search-attributes';
 
 const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES };
 
@@ -70,7 +73,7 @@ type Answer = { action: 'approved' | 'rejected' | 'cancelled'; by: Caller; at: s
 
 /** Everything the queries report and the handlers change. */
 class OffboardingState {
-  status: OffboardingStatus = 'starting';
+  private current: OffboardingStatus = 'starting';
   steps: StepProgress[] = STEP_NAMES.map((name) => ({ name, state: 'pending' }));
   plan: OffboardingPlan | null = null;
   /** Who may act besides Administrators; known once the leaver's record is read (with the plan). */
@@ -99,13 +102,29 @@ class OffboardingState {
   deleteAt: string | undefined;
   reactivated = false;
   error: string | undefined;
-  activityCount = 0;
   decision: OffboardingProgress['decision'];
   /** When the current wait for an approver was reminded and escalated (the timers' own times). */
   remindedAt: string | undefined;
   escalatedAt: string | undefined;
 
   constructor(readonly workflowId: string, readonly userId: string) {}
+
+  get status(): OffboardingStatus {
+    return this.current;
+  }
+
+  /** A change of status is published as the TenureStatus search attribute (runs from before that patch publish none). */
+  set status(status: OffboardingStatus) {
+    if (status === this.current) return;
+    this.current = status;
+    const attribute = this.statusAttribute();
+    if (attribute.length) upsertSearchAttributes(attribute);
+  }
+
+  /** The TenureStatus search attribute as it stands: what the start's upsert carries. */
+  statusAttribute(): SearchAttributeUpdatePair[] {
+    return patched('status-search-attribute') ? [{ key: TENURE_STATUS, value: this.current }] : [];
+  }
 
   step(name: StepName): StepProgress {
     return this.steps.find((s) => s.name === name)!;
@@ -141,7 +160,6 @@ class OffboardingState {
       undoUntil: this.undoUntil,
       deleteAt: this.deleteAt,
       error: this.error,
-      activityCount: this.activityCount,
     };
   }
 }
@@ -172,124 +190,19 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
   upsertSearchAttributes([
     { key: TENURE_PROCESS, value: 'offboarding' },
     { key: TENURE_SUBJECT, value: input.userId },
+    ...s.statusAttribute(),
   ]);
-
-  /** Runs one activity as a step: its state and times land in the progress query. */
-  async function step<T>(name: StepName, fn: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T> {
-    const st = s.step(name);
-    st.state = 'running';
-    st.startedAt = now();
-    try {
-      const result = await fn();
-      st.state = 'done';
-      st.detail = detail?.(result);
-      return result;
-    } catch (err) {
-      st.state = 'failed';
-      st.detail = failureMessage(err);
-      throw err;
-    } finally {
-      st.finishedAt = now();
-    }
-  }
-  function skip(name: StepName, detail?: string): void {
-    const st = s.step(name);
-    st.state = 'skipped';
-    st.detail = detail;
-    st.finishedAt = now();
-  }
-  const count = <T>(p: Promise<T>): Promise<T> => {
-    s.activityCount++;
-    return p;
-  };
-  async function notify(kind: OffboardingMailKind, to: 'approvers' | 'admins' | 'requester_and_manager', detail?: string, key?: string): Promise<void> {
-    try {
-      await count(mail.sendOffboardingMail({ ...ref, kind, to, requesterId: input.requestedBy.id, reason: input.reason, detail, key }));
-    } catch {
-      // A lost email never stops the process; the audit log and the progress query still tell.
-    }
-  }
-
-  /** What an approver reads in a mail: why they are asked, and who receives the resources now. */
-  function approvalDetail(why: string): string {
-    const owned = Math.max(s.total, s.plan?.resourcesTotal ?? 0);
-    const others = Object.keys(s.assignments).length;
-    const owner = s.newOwner
-      ? `New owner: ${s.newOwner.email}${others ? ` (${others} resources assigned to someone else)` : ''}`
-      : owned === 0
-        ? 'New owner: none needed (nothing owned)'
-        : 'New owner: to be chosen (nobody could be proposed)';
-    return [`Waiting for: ${why}`, owner, ...(s.plan?.notes ?? [])].join('\n');
-  }
-
-  async function undoLockoutIfAny(): Promise<void> {
-    if (input.immediateLockout) await count(store.undoLockout(ref));
-  }
-
-  /** Waits for an approver: reminder after a while, escalation to Administrators after longer. */
-  async function awaitAnswer(policy: OffboardingPolicy, why: string, mailKind: OffboardingMailKind, round: number): Promise<Answer> {
-    s.status = 'awaiting_approval';
-    s.awaiting = why;
-    s.answer = undefined;
-    s.remindedAt = undefined;
-    s.escalatedAt = undefined;
-    const st = s.step('approval');
-    st.state = 'running';
-    st.startedAt ??= now();
-    await notify(mailKind, 'approvers', approvalDetail(why), `r${round}`);
-    const answered = () => s.answer !== undefined;
-    // The times are state only (no command), so recorded histories replay unchanged and a
-    // replayed process knows it was reminded or escalated: Slack reads them from the query.
-    if (!(await condition(answered, Math.max(1, policy.approvalReminderMs)))) {
-      s.remindedAt = now();
-      await notify('approval_reminder', 'approvers', approvalDetail(why), `r${round}`);
-      if (!(await condition(answered, Math.max(1, policy.approvalEscalationMs - policy.approvalReminderMs)))) {
-        s.escalatedAt = now();
-        await notify('approval_escalation', 'admins', approvalDetail(why), `r${round}`);
-        await condition(answered);
-      }
-    }
-    s.awaiting = undefined;
-    st.finishedAt = now();
-    st.state = s.answer!.action === 'approved' ? 'done' : 'failed';
-    st.detail = `${s.answer!.action} by ${s.answer!.by.email ?? s.answer!.by.id}`;
-    s.decision = { action: s.answer!.action, by: s.answer!.by.id, at: s.answer!.at, reason: s.answer!.reason };
-    return s.answer!;
-  }
-
-  async function settle(status: OffboardingStatus): Promise<OffboardingStatus> {
-    s.status = status;
-    const parent = workflowInfo().parent;
-    if (parent) {
-      try {
-        await getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(childSettledSignal, { userId: input.userId, status });
-      } catch {
-        // The bulk request may be gone; the child's own result still stands.
-      }
-    }
-    return status;
-  }
-
-  async function finish(status?: OffboardingStatus): Promise<OffboardingProgress> {
-    if (status) s.status = status;
-    s.closing = true;
-    for (const st of s.steps) if (st.state === 'pending') st.state = 'skipped';
-    await condition(allHandlersFinished);
-    return s.progress();
-  }
 
   try {
     // 1. Immediate lockout comes before anything else.
     if (input.immediateLockout) {
       s.status = 'locking_out';
-      await step('lockout', () => count(store.lockOutUser(ref)), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked`);
+      await step('lockout', () => store.lockOutUser(ref), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked`);
     } else skip('lockout', 'not requested');
 
-    // 2. Plan.
+    // 2. Plan: what moves to whom, and the policy that applies.
     s.status = 'planning';
-    const { plan, policy: configured } = await step('plan', () => count(store.planOffboarding({ userId: input.userId, newOwnerId: input.newOwnerId, workflowId: ref.workflowId, runId: ref.runId })), (r) => `${r.plan.resourcesTotal} resources`);
-    const overrides = Object.fromEntries(Object.entries(input.timings ?? {}).filter(([, v]) => v !== undefined));
-    const policy: OffboardingPolicy = { ...configured, ...overrides };
+    const { plan, policy } = await step('plan', () => store.planOffboarding({ userId: input.userId, newOwnerId: input.newOwnerId, workflowId: ref.workflowId, runId: ref.runId }), (r) => `${r.plan.resourcesTotal} resources`);
     s.plan = plan;
     s.managerId = plan.managerId;
     s.approversKnown = true;
@@ -306,13 +219,9 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     const waitMs = input.effectiveDate ? Date.parse(input.effectiveDate) - Date.now() : 0;
     if (waitMs > 0) {
       s.status = 'waiting_effective_date';
-      const st = s.step('effective_date');
-      st.state = 'running';
-      st.startedAt = now();
-      st.detail = `until ${new Date(Date.parse(input.effectiveDate!)).toISOString()}`;
+      begin('effective_date', `until ${new Date(Date.parse(input.effectiveDate!)).toISOString()}`);
       const interrupted = await condition(() => s.answer?.action === 'cancelled', waitMs);
-      st.finishedAt = now();
-      st.state = interrupted ? 'failed' : 'done';
+      end('effective_date', interrupted ? 'failed' : 'done');
       if (interrupted) return await cancelled();
     } else skip('effective_date', 'effective now');
 
@@ -326,23 +235,23 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
       if (answer.action === 'cancelled') return await cancelled();
     } else skip('approval', 'not required by policy');
 
-    // 5. Execute.
+    // 5. Execute: transfer, revoke, deactivate.
     s.status = 'executing';
     s.executionStarted = true;
     await transferAll(policy);
-    await step('revoke_access', () => count(store.revokeAccess(ref)), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked, ${r.groupsLeft.length} groups left`);
-    const deactivation = await step('deactivate', () => count(store.deactivateLeaver(ref)), (r) => (r.deactivated ? 'deactivated' : `not deactivated: ${r.reason}`));
+    await step('revoke_access', () => store.revokeAccess(ref), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked, ${r.groupsLeft.length} groups left`);
+    const deactivation = await step('deactivate', () => store.deactivateLeaver(ref), (r) => (r.deactivated ? 'deactivated' : `not deactivated: ${r.reason}`));
 
-    // 6. Verify against the store; anything left is an alert, never a clean success.
+    // 6. Verify against the store; anything left is an alert, never a clean success. Then notify.
     s.status = 'verifying';
-    const verification = await step('verify', () => count(store.verifyOffboarding({ userId: input.userId })), (v) => (v.clean ? 'clean' : 'access left behind'));
+    const verification = await step('verify', () => store.verifyOffboarding({ userId: input.userId }), (v) => (v.clean ? 'clean' : 'access left behind'));
     s.verification = verification;
     if (verification.clean) {
       await step('notify', () => notify('completed', 'requester_and_manager'));
       await settle('completed');
     } else {
       const detail = `Still there: status ${verification.status}, ${verification.activeSessions} active sessions, ${verification.liveTokens} live tokens, ${verification.owned} owned resources, ${verification.groups} groups.`;
-      await count(store.raiseAccessLeftBehind({ ...ref, verification, failed: [...s.leftBehind] }));
+      await store.raiseAccessLeftBehind({ ...ref, verification, failed: [...s.leftBehind] });
       await step('notify', async () => {
         await notify('access_left_behind', 'admins', detail);
         await notify('access_left_behind', 'requester_and_manager', detail);
@@ -352,45 +261,34 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
 
     // 7. Undo window.
     if (policy.undoGraceMs > 0) {
-      const st = s.step('undo_window');
-      st.state = 'running';
-      st.startedAt = now();
+      begin('undo_window');
       s.undoOpen = true;
       s.undoUntil = new Date(Date.now() + policy.undoGraceMs).toISOString();
       await condition(() => !!s.undoRequest || s.reactivated, policy.undoGraceMs);
       s.undoOpen = false;
-      st.finishedAt = now();
       if (s.undoRequest) {
         const by = s.undoRequest.caller;
-        const result = await count(store.undoOffboardingChanges({ ...ref, groups: plan.groups, actor: { id: by.id, email: by.email } }));
-        st.state = 'done';
-        st.detail = `undone by ${by.email ?? by.id}: ${result.handedBack} resources handed back`;
+        const result = await store.undoOffboardingChanges({ ...ref, groups: plan.groups, actor: { id: by.id, email: by.email } });
+        end('undo_window', 'done', `undone by ${by.email ?? by.id}: ${result.handedBack} resources handed back`);
         s.decision = { action: 'undone', by: by.id, at: now(), reason: s.undoRequest.reason };
         await notify('undone', 'requester_and_manager');
         return await finish('undone');
       }
-      st.state = 'done';
-      st.detail = s.reactivated ? 'account reactivated' : 'closed';
+      end('undo_window', 'done', s.reactivated ? 'account reactivated' : 'closed');
       if (s.reactivated) return await finish('reactivated');
     } else skip('undo_window', 'no undo window');
 
     // 8. Retention: permanent delete unless reactivated meanwhile.
     if (policy.retentionMs !== null && deactivation.deactivated) {
       const remaining = Math.max(1, policy.retentionMs - policy.undoGraceMs);
-      const st = s.step('retention');
-      st.state = 'running';
-      st.startedAt = now();
+      begin('retention');
       s.deleteAt = new Date(Date.now() + remaining).toISOString();
       if (await condition(() => s.reactivated, remaining)) {
-        st.state = 'skipped';
-        st.detail = 'account reactivated';
-        st.finishedAt = now();
+        end('retention', 'skipped', 'account reactivated');
         return await finish('reactivated');
       }
-      const deleted = await count(store.deleteAfterRetention(ref));
-      st.state = deleted.deleted ? 'done' : 'skipped';
-      st.detail = deleted.deleted ? 'permanently deleted' : `kept: ${deleted.reason}`;
-      st.finishedAt = now();
+      const deleted = await store.deleteAfterRetention(ref);
+      end('retention', deleted.deleted ? 'done' : 'skipped', deleted.deleted ? 'permanently deleted' : `kept: ${deleted.reason}`);
       return await finish(deleted.deleted ? 'deleted' : deleted.reason?.includes('active') ? 'reactivated' : s.status);
     }
     skip('retention', policy.retentionMs === null ? 'accounts are kept' : 'account not deactivated');
@@ -404,23 +302,17 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     throw err;
   }
 
-  async function cancelled(): Promise<OffboardingProgress> {
-    if (s.answer) s.decision = { action: 'cancelled', by: s.answer.by.id, at: s.answer.at, reason: s.answer.reason };
-    await undoLockoutIfAny();
-    return await finish(await settle('cancelled'));
-  }
+  // ---- The steps' helpers. ----
 
   /**
    * Transfers everything the leaver owns, re-reading ownership each round so resources created
    * since the plan are included. An inactive new owner sends the process back to the approver.
    */
   async function transferAll(policy: OffboardingPolicy): Promise<void> {
-    const st = s.step('transfer');
-    st.state = 'running';
-    st.startedAt = now();
+    begin('transfer');
     const seen = new Map<string, number>();
     for (let round = 1; ; round++) {
-      const owned = await count(store.listOwnedResourceIds({ userId: input.userId }));
+      const owned = await store.listOwnedResourceIds({ userId: input.userId });
       const pending: string[] = [];
       for (const id of owned) {
         if (s.leftBehind.has(id)) continue;
@@ -444,7 +336,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
         const items = pending.slice(i, i + TRANSFER_BATCH).map((id) => ({ resourceId: id, toUserId: s.assignments[id] ?? s.defaultOwnerId! }));
         let result: TransferBatchResult;
         try {
-          result = await count(transfers.transferResources({ ...ref, items }));
+          result = await transfers.transferResources({ ...ref, items });
         } catch (err) {
           if (failureType(err) !== ErrorType.NewOwnerInactive) throw err;
           s.ownerNeeded = true;
@@ -456,13 +348,137 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
         for (const id of [...result.transferred, ...result.skipped]) s.done.add(id);
         failures += result.failed.length;
       }
-      st.detail = `${s.done.size} of ${s.total} transferred`;
+      note('transfer', `${s.done.size} of ${s.total} transferred`);
       // Give a failing resource a moment before the next round (a transient problem may pass).
       if (failures) await sleep(1000 * round);
     }
+    end('transfer', s.leftBehind.size ? 'failed' : 'done', s.leftBehind.size ? `${s.done.size} transferred, ${s.leftBehind.size} could not be transferred` : `${s.done.size} transferred`);
+  }
+
+  /** Waits for an approver: reminder after a while, escalation to Administrators after longer. */
+  async function awaitAnswer(policy: OffboardingPolicy, why: string, mailKind: OffboardingMailKind, round: number): Promise<Answer> {
+    s.status = 'awaiting_approval';
+    s.awaiting = why;
+    s.answer = undefined;
+    s.remindedAt = undefined;
+    s.escalatedAt = undefined;
+    begin('approval');
+    await notify(mailKind, 'approvers', approvalDetail(why), `r${round}`);
+    const answered = () => s.answer !== undefined;
+    // The times are state only (no command), so recorded histories replay unchanged and a
+    // replayed process knows it was reminded or escalated: Slack reads them from the query.
+    if (!(await condition(answered, Math.max(1, policy.approvalReminderMs)))) {
+      s.remindedAt = now();
+      await notify('approval_reminder', 'approvers', approvalDetail(why), `r${round}`);
+      if (!(await condition(answered, Math.max(1, policy.approvalEscalationMs - policy.approvalReminderMs)))) {
+        s.escalatedAt = now();
+        await notify('approval_escalation', 'admins', approvalDetail(why), `r${round}`);
+        await condition(answered);
+      }
+    }
+    const answer = s.answer!;
+    s.awaiting = undefined;
+    end('approval', answer.action === 'approved' ? 'done' : 'failed', `${answer.action} by ${answer.by.email ?? answer.by.id}`);
+    s.decision = { action: answer.action, by: answer.by.id, at: answer.at, reason: answer.reason };
+    return answer;
+  }
+
+  /** What an approver reads in a mail: why they are asked, and who receives the resources now. */
+  function approvalDetail(why: string): string {
+    const owned = Math.max(s.total, s.plan?.resourcesTotal ?? 0);
+    const others = Object.keys(s.assignments).length;
+    const owner = s.newOwner
+      ? `New owner: ${s.newOwner.email}${others ? ` (${others} resources assigned to someone else)` : ''}`
+      : owned === 0
+        ? 'New owner: none needed (nothing owned)'
+        : 'New owner: to be chosen (nobody could be proposed)';
+    return [`Waiting for: ${why}`, owner, ...(s.plan?.notes ?? [])].join('\n');
+  }
+
+  async function notify(kind: OffboardingMailKind, to: 'approvers' | 'admins' | 'requester_and_manager', detail?: string, key?: string): Promise<void> {
+    try {
+      await mail.sendOffboardingMail({ ...ref, kind, to, requesterId: input.requestedBy.id, reason: input.reason, detail, key });
+    } catch {
+      // A lost email never stops the process; the audit log and the progress query still tell.
+    }
+  }
+
+  async function cancelled(): Promise<OffboardingProgress> {
+    if (s.answer) s.decision = { action: 'cancelled', by: s.answer.by.id, at: s.answer.at, reason: s.answer.reason };
+    await undoLockoutIfAny();
+    return await finish(await settle('cancelled'));
+  }
+
+  async function undoLockoutIfAny(): Promise<void> {
+    if (input.immediateLockout) await store.undoLockout(ref);
+  }
+
+  /** The process has settled (the undo window and retention may follow): a bulk parent is told. */
+  async function settle(status: OffboardingStatus): Promise<OffboardingStatus> {
+    s.status = status;
+    const parent = workflowInfo().parent;
+    if (parent) {
+      try {
+        await getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(childSettledSignal, { userId: input.userId, status });
+      } catch {
+        // The bulk request may be gone; the child's own result still stands.
+      }
+    }
+    return status;
+  }
+
+  /** The end of the run: steps never reached are skipped, and running handlers finish first. */
+  async function finish(status?: OffboardingStatus): Promise<OffboardingProgress> {
+    if (status) s.status = status;
+    s.closing = true;
+    skipUnreached();
+    await condition(allHandlersFinished);
+    return s.progress();
+  }
+
+  // ---- Step bookkeeping: every step's state, times and detail are set here and only here. ----
+
+  /** Runs one activity as a step. */
+  async function step<T>(name: StepName, fn: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T> {
+    begin(name);
+    let result: T;
+    try {
+      result = await fn();
+    } catch (err) {
+      end(name, 'failed', failureMessage(err));
+      throw err;
+    }
+    end(name, 'done', detail?.(result));
+    return result;
+  }
+
+  /** A step starts; one that runs again (an approval asked anew) keeps its first start time. */
+  function begin(name: StepName, detail?: string): void {
+    const st = s.step(name);
+    st.state = 'running';
+    st.startedAt ??= now();
+    if (detail !== undefined) st.detail = detail;
+  }
+
+  /** What a running step has done so far. */
+  function note(name: StepName, detail: string): void {
+    s.step(name).detail = detail;
+  }
+
+  function end(name: StepName, state: 'done' | 'failed' | 'skipped', detail?: string): void {
+    const st = s.step(name);
+    st.state = state;
+    if (detail !== undefined) st.detail = detail;
     st.finishedAt = now();
-    st.state = s.leftBehind.size ? 'failed' : 'done';
-    st.detail = s.leftBehind.size ? `${s.done.size} transferred, ${s.leftBehind.size} could not be transferred` : `${s.done.size} transferred`;
+  }
+
+  function skip(name: StepName, detail: string): void {
+    end(name, 'skipped', detail);
+  }
+
+  /** At the end of the run, the steps never reached. */
+  function skipUnreached(): void {
+    for (const st of s.steps) if (st.state === 'pending') st.state = 'skipped';
   }
 }
 
@@ -581,7 +597,6 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
       let email: string;
       try {
         ({ email } = await checks.checkNewOwner({ candidateId: newOwnerId, leaverId: input.userId }));
-        s.activityCount++;
       } catch (err) {
         refuse(failureType(err) ?? ErrorType.NewOwnerInactive, failureMessage(err));
       } finally {

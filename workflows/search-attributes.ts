@@ -1,7 +1,8 @@
 /**
  * Custom search attributes the workflows set. The local stack registers them when it starts
  * the Temporal dev server; a production namespace needs them created once
- * (`temporal operator search-attribute create --name TenureProcess --type Keyword`).
+ * (`temporal operator search-attribute create --name TenureProcess --type Keyword`, and likewise
+ * each key of SEARCH_ATTRIBUTES).
  * No Node imports: this module is part of the workflow bundle.
  */
 import { defineSearchAttributeKey } from '@temporalio/common';
@@ -9,9 +10,12 @@ import { defineSearchAttributeKey } from '@temporalio/common';
 export const SEARCH_ATTRIBUTES = {
   TenureProcess: 'Keyword',
   TenureSubject: 'Keyword',
+  TenureStatus: 'Keyword',
 } as const;
 
 /** The kind of process: onboarding, offboarding, reactivation, bulk-offboarding, system-check. */
 export const TENURE_PROCESS = defineSearchAttributeKey('TenureProcess', 'KEYWORD');
 /** Who the process is about: a user id or an email address. */
 export const TENURE_SUBJECT = defineSearchAttributeKey('TenureSubject', 'KEYWORD');
+/** Where an offboarding stands (its `status`), so that a list can pick those waiting for an approver. */
+export const TENURE_STATUS = defineSearchAttributeKey('TenureStatus', 'KEYWORD');

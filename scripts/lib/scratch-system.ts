@@ -2,7 +2,8 @@
  * A whole tenure back end in a scratch database, for scripts that drive real workflows outside the
  * test runner (history recorders, benchmarks): local servers (or those of TEMPORAL_ADDRESS /
  * REDIS_URL / MONGODB_URI), a fresh database, Redis prefix and task queue, an SMTP catcher, a
- * Temporal client, and a worker with the real activities on a freshly built bundle.
+ * Temporal client, and a worker with the real activities on a freshly built bundle (of the
+ * production workflows, or of a benchmark's own entry with its extra activities).
  */
 import { Client, Connection } from '@temporalio/client';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,7 +40,14 @@ export interface ScratchSystem {
   close(): Promise<void>;
 }
 
-export async function startScratchSystem(label: string): Promise<ScratchSystem> {
+export interface ScratchSystemOptions {
+  /** The worker's bundle entry (default: the production workflows/index.ts). */
+  workflowsPath?: string;
+  /** Activities the worker registers beside the real ones (those of `workflowsPath`'s own workflows). */
+  activities?: object;
+}
+
+export async function startScratchSystem(label: string, options: ScratchSystemOptions = {}): Promise<ScratchSystem> {
   const stack = await startStack();
   const scratch = mkdtempSync(join(tmpdir(), `tenure-${label}-`));
   const logger = createLogger({ level: 'warn', name: label });
@@ -69,12 +77,12 @@ export async function startScratchSystem(label: string): Promise<ScratchSystem> 
     client,
     taskQueue,
     async withWorker(deps, fn) {
-      bundle ??= await buildWorkflowBundle(join(scratch, 'workflows.js'));
+      bundle ??= await buildWorkflowBundle(join(scratch, 'workflows.js'), options.workflowsPath);
       const { worker, connection: workerConnection } = await createTemporalWorker({
         address: stack.temporalAddress,
         namespace: 'default',
         taskQueue,
-        activities: createActivities({ models, queues, logger, mailer, publicBaseUrl: 'http://tenure.test', ...deps }),
+        activities: { ...createActivities({ models, queues, logger, mailer, publicBaseUrl: 'http://tenure.test', ...deps }), ...options.activities },
         workflowBundlePath: bundle,
       });
       try {

@@ -98,8 +98,6 @@ const envObject = z.object({
     OFFBOARDING_APPROVAL_ESCALATION: duration('3d'),
     /** Offboarding: how long after deactivation an undo is still accepted. */
     OFFBOARDING_UNDO_GRACE: duration('7d'),
-    /** Offboarding: the length of one "retention day" (org setting retentionDays); shortened only by tests. */
-    OFFBOARDING_RETENTION_DAY: duration('1d'),
     /** Bulk offboarding: how many leavers are processed at once. */
     BULK_OFFBOARDING_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
 

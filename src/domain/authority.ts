@@ -4,7 +4,7 @@
  * every way in (API, Slack) and for the offboarding workflow's update validators.
  * Pure: no I/O and no Node imports, so the workflow bundle can import it.
  */
-import { can, isSiteRole, type Permission } from './roles';
+import { can, isSiteRole, SITE_ROLES, type Permission, type SiteRole } from './roles';
 
 /** The permissions of the role matrix that make an Administrator of an offboarding. */
 export type OffboardingPermission = Extract<Permission, 'processes:start' | 'processes:read' | 'processes:act'>;
@@ -38,6 +38,11 @@ export function offboardingAuthority({ actor, leaver, permission = 'processes:ac
   if (leaver.managerKnown === false) return 'manager_unknown';
   if (leaver.managerId !== null && actor.id === leaver.managerId) return 'manager';
   return 'not_an_approver';
+}
+
+/** The site roles whose members are Administrators of every offboarding (to ask, and to tell). */
+export function offboardingAdministratorRoles(permission: OffboardingPermission = 'processes:act'): SiteRole[] {
+  return SITE_ROLES.filter((role) => can(role, permission));
 }
 
 export function isOffboardingRefusal(authority: OffboardingAuthority): authority is OffboardingRefusal {

@@ -84,6 +84,12 @@ export function emailAddressProblem(input: string): string | null {
   return null;
 }
 
+/** Why `domain` cannot be an organization's email domain (the domain part of the one address rule), or null. */
+export function emailDomainProblem(domain: string): string | null {
+  if (domain.includes('@')) return 'must be a domain without "@" (example.com)';
+  return emailAddressProblem(`postmaster@${domain}`) === null ? null : 'is not a domain name (example.com)';
+}
+
 export function isEmailAddress(input: string): boolean {
   return emailAddressProblem(input) === null;
 }

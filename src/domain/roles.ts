@@ -29,11 +29,12 @@ export const PERMISSIONS = [
   'processes:start',
   'processes:read',
   'processes:act',
+  'settings:read',
   'settings:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const READ_ONLY: readonly Permission[] = ['users:read-active', 'users:read-pending', 'tokens:read-activity'];
+const READ_ONLY: readonly Permission[] = ['users:read-active', 'users:read-pending', 'tokens:read-activity', 'settings:read'];
 
 const ROLE_PERMISSIONS: Readonly<Record<SiteRole, ReadonlySet<Permission>>> = {
   Administrators: new Set(PERMISSIONS),
@@ -58,4 +59,10 @@ export function readableStatuses(role: SiteRole): Array<'active' | 'pending' | '
   if (can(role, 'users:read-pending')) statuses.push('pending');
   if (can(role, 'users:read-deactivated')) statuses.push('deactivated');
   return statuses;
+}
+
+/** A role as a person reads it, in the singular ("Security Manager"). */
+export function roleLabel(role: SiteRole): string {
+  const labels: Record<SiteRole, string> = { Administrators: 'Administrator', PowerUsers: 'Power User', Users: 'User', Auditors: 'Auditor', SecurityManagers: 'Security Manager' };
+  return labels[role];
 }

@@ -11,7 +11,9 @@ import { healthRoutes } from './routes/health';
 import { hrWebhookRoutes } from './routes/hr-webhooks';
 import { scimRoutes } from './routes/scim';
 import { offboardingRoutes } from './routes/offboarding';
+import { invitationPageRoutes } from './routes/invitation-page';
 import { onboardingRoutes } from './routes/onboarding';
+import { settingsRoutes } from './routes/settings';
 import { usersRoutes } from './routes/users';
 
 declare module 'fastify' {
@@ -77,6 +79,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(scimRoutes(deps), { prefix: '/scim/v2' });
   await app.register(usersRoutes(deps));
   await app.register(onboardingRoutes(deps));
+  await app.register(invitationPageRoutes(deps));
+  await app.register(settingsRoutes(deps));
   await app.register(offboardingRoutes(deps));
 
   app.get('/openapi.json', { schema: { hide: true, security: [] } }, async () => app.swagger());

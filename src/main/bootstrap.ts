@@ -1,7 +1,8 @@
 /**
  * `npm run bootstrap -- --email admin@example.com [--first-name Ada] [--last-name Lovelace] [--force]`
  *
- * Creates the first Administrator (active) and prints an API token for them once. Refuses when an
+ * Creates the first Administrator (active) and prints an API token for them once. Talks to the
+ * store of the running `npm start` (its data directory says where) unless MONGODB_URI is set. Refuses when an
  * active Administrator already exists, unless --force. Exit codes: 0 done, 1 refused or failed,
  * 2 wrong arguments.
  */
@@ -10,6 +11,7 @@ import { z } from 'zod';
 import { loadConfig } from '../config/env';
 import { connectMongo } from '../db/connection';
 import { createModels, ensureIndexes } from '../db/models';
+import { withLocalStack } from '../devstack/stack-file';
 import { emailAddress } from '../domain/email';
 import { AppError } from '../errors';
 import { bootstrapAdministrator } from '../services/bootstrap';
@@ -46,7 +48,8 @@ async function main(): Promise<void> {
     process.stderr.write(`tenure bootstrap: ${args.error}\n${USAGE}\n`);
     process.exit(2);
   }
-  const config = loadConfig();
+  // The servers of a running `npm start` unless MONGODB_URI names others.
+  const config = loadConfig(withLocalStack());
   const conn = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
   try {
     const models = createModels(conn);

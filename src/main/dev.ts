@@ -2,13 +2,20 @@
  * `npm start`: the whole system on one machine without Docker. Starts (or finds, through
  * TEMPORAL_ADDRESS / REDIS_URL / MONGODB_URI) Temporal with its web UI, Redis and a
  * MongoDB-wire server on loopback, then the API and the worker as child processes, prints the
- * addresses, and on Ctrl-C stops the children first and the servers last.
+ * addresses and writes them to the data directory (`stack.json`, read by `npm run bootstrap`), says
+ * how to create the first Administrator when there is none, and on Ctrl-C, SIGINT or SIGTERM stops
+ * the children first and the servers last. (`npm start` execs this process, so a signal sent to
+ * npm reaches it.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { loadConfig } from '../config/env';
+import { connectMongo } from '../db/connection';
+import { createModels } from '../db/models';
 import { startStack, terminate, type RunningStack } from '../devstack/stack';
+import { localDataDir, readStackFile, removeStackFile, writeStackFile } from '../devstack/stack-file';
+import { LocalStackError } from '../errors';
 import { exitOnStartupError } from './lifecycle';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -18,7 +25,9 @@ async function main(): Promise<void> {
   const placeholders = { MONGODB_URI: 'mongodb://127.0.0.1:1', REDIS_URL: 'redis://127.0.0.1:1', TEMPORAL_ADDRESS: '127.0.0.1:1' };
   const precheck = loadConfig({ ...placeholders, ...process.env });
 
-  const dataDir = precheck.TENURE_DATA_DIR ?? join(ROOT, '.tenure', 'data');
+  const dataDir = localDataDir({ TENURE_DATA_DIR: precheck.TENURE_DATA_DIR });
+  const running = readStackFile(dataDir);
+  if (running) throw new LocalStackError(`tenure is already running with its data in ${dataDir} (process ${running.pid}, API ${running.apiUrl}); stop it first, or set TENURE_DATA_DIR.`);
   const stack: RunningStack = await startStack({ dataDir, withUi: true, persist: true });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -34,6 +43,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stderr.write('tenure: stopping…\n');
+    removeStackFile(dataDir);
     await Promise.all(children.map((child) => terminate(child, 15_000)));
     await stack.stop();
     process.exit(code);
@@ -65,6 +75,21 @@ async function main(): Promise<void> {
     process.stderr.write(`tenure: ${(err as Error).message}\n`);
     await stopAll(1);
   }
+  writeStackFile(dataDir, {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    apiUrl,
+    temporalUiUrl: stack.temporalUiUrl,
+    env: {
+      MONGODB_URI: stack.mongoUri,
+      MONGODB_DB: config.MONGODB_DB,
+      REDIS_URL: stack.redisUrl,
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
+      TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
+    },
+  });
+  const firstRun = !(await hasAdministrator(stack.mongoUri, config.MONGODB_DB));
   process.stdout.write(
     [
       '',
@@ -76,10 +101,23 @@ async function main(): Promise<void> {
       `  Redis        ${stack.redisUrl}`,
       `  Slack bot    ${config.SLACK_BOT_TOKEN ? 'enabled' : 'disabled (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)'}`,
       `  Data         ${stack.dataDir}`,
+      ...(firstRun
+        ? ['', 'No Administrator yet. Create the first one (it prints their API token):', '  npm run bootstrap -- --email you@example.com']
+        : []),
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
   );
+}
+
+/** Whether the store has an active Administrator (if not, the start tells how to create one). */
+async function hasAdministrator(mongoUri: string, db: string): Promise<boolean> {
+  const conn = await connectMongo(mongoUri, db);
+  try {
+    return !!(await createModels(conn).User.exists({ siteRole: 'Administrators', status: 'active' }));
+  } finally {
+    await conn.close();
+  }
 }
 
 async function waitForHealth(url: string, timeoutMs: number): Promise<void> {

@@ -1,4 +1,4 @@
-import { ConfigError, DependencyUnavailableError } from '../errors';
+import { ConfigError, DependencyUnavailableError, LocalStackError } from '../errors';
 import type { Logger } from '../logger';
 
 /**
@@ -27,7 +27,7 @@ export function onShutdown(logger: Logger, close: () => Promise<void>): void {
 
 /** Start-up failures that are the operator's to fix print one sentence, not a stack trace. */
 export function exitOnStartupError(err: unknown): never {
-  if (err instanceof ConfigError || err instanceof DependencyUnavailableError) {
+  if (err instanceof ConfigError || err instanceof DependencyUnavailableError || err instanceof LocalStackError) {
     process.stderr.write(`tenure: ${err.message}\n`);
   } else {
     process.stderr.write(`tenure: start-up failed: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -13,6 +13,7 @@ import { createLogger } from '../logger';
 import { createMailer } from '../mail/mailer';
 import { installTemporalRuntime } from '../temporal/runtime';
 import { createTemporalWorker } from '../temporal/worker';
+import { builtWorkflowBundle } from '../temporal/paths';
 import { serveWorkerHealth } from '../health/worker-health';
 import { exitOnStartupError, onShutdown } from './lifecycle';
 
@@ -42,23 +43,25 @@ async function main(): Promise<void> {
     invitationSweep: { temporal: temporalClient, taskQueue: config.TEMPORAL_TASK_QUEUE },
   });
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM });
+  const workflowBundle = config.TEMPORAL_WORKFLOW_BUNDLE ?? builtWorkflowBundle();
 
   const { worker, connection } = await createTemporalWorker({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     activities: createActivities({ models, queues, logger, mailer, publicBaseUrl: config.PUBLIC_BASE_URL, offboarding: offboardingTimings(config) }),
-    workflowBundlePath: config.TEMPORAL_WORKFLOW_BUNDLE,
+    workflowBundlePath: workflowBundle,
   });
   const running = worker.run();
   const health = config.WORKER_HEALTH_PORT
     ? await serveWorkerHealth(config.WORKER_HEALTH_PORT, { temporalWorker: worker, temporal: temporalClient.connection, redis, mongo: conn })
     : undefined;
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, healthPort: health?.port }, 'worker started');
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, healthPort: health?.port, workflowBundle }, 'worker started');
 
   onShutdown(logger, async () => {
     await health?.close();
-    worker.shutdown();
+    // The Temporal runtime starts the drain itself on SIGINT/SIGTERM; a second shutdown() throws.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
     await connection.close();
     await Promise.all(jobWorkers.map((w) => w.close()));
@@ -82,7 +85,6 @@ function offboardingTimings(config: Config): OffboardingTimings {
     approvalReminderMs: config.OFFBOARDING_APPROVAL_REMINDER,
     approvalEscalationMs: config.OFFBOARDING_APPROVAL_ESCALATION,
     undoGraceMs: config.OFFBOARDING_UNDO_GRACE,
-    retentionDayMs: config.OFFBOARDING_RETENTION_DAY,
   };
 }
 

@@ -16,3 +16,12 @@ export function bulkOffboardingWorkflowId(id: string = randomUUID()): string {
 export function onboardingWorkflowId(email: string): string {
   return `onboarding:${email.trim().toLowerCase()}`;
 }
+
+const PROCESS_KINDS = ['offboarding', 'reactivation', 'bulk-offboarding', 'onboarding'] as const;
+type ProcessKind = (typeof PROCESS_KINDS)[number];
+
+/** The kind of process a workflow id names, by the prefix the functions above give it. */
+export function processKindOf(workflowId: string): ProcessKind | undefined {
+  const prefix = workflowId.slice(0, workflowId.indexOf(':'));
+  return PROCESS_KINDS.find((kind) => kind === prefix);
+}

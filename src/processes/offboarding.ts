@@ -26,11 +26,11 @@ export { offboardingWorkflowId };
 export type ProcessSource = OffboardingSource;
 
 /** What a way in asks for: the workflow's input. */
-export type OffboardingRequest = Omit<OffboardingInput, 'timings'>;
+export type OffboardingRequest = OffboardingInput;
 
 /** Starts `offboarding:<userId>`, or joins the running one. */
-export async function startOffboarding(client: Client, taskQueue: string, request: OffboardingRequest, extra: Pick<OffboardingInput, 'timings'> = {}): Promise<StartedProcess> {
-  const input: OffboardingInput = { ...request, ...extra };
+export async function startOffboarding(client: Client, taskQueue: string, request: OffboardingRequest): Promise<StartedProcess> {
+  const input: OffboardingInput = { ...request };
   return startOrJoin(client, 'offboardingWorkflow', {
     workflowId: offboardingWorkflowId(request.userId),
     taskQueue,

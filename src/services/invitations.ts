@@ -7,6 +7,7 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose';
 import type { Models } from '../db/models';
 import { getOrgSettings } from '../db/models/org-settings';
+import { searchTokensFor } from '../db/models/user';
 import type { SiteRole } from '../domain/roles';
 import { nextStatus } from '../domain/user-state';
 import { ConflictError, GoneError, NotFoundError } from '../errors';
@@ -131,6 +132,47 @@ export interface AcceptedInvitation {
 export interface AcceptOptions {
   /** Whether an offboarding of the account is under way (it lives in Temporal; the API asks it). */
   offboardingUnderWay?: (userId: Types.ObjectId) => Promise<boolean>;
+  /** The name as the invitee confirmed it on the invitation page (validated by the caller). */
+  names?: { firstName?: string; lastName?: string };
+}
+
+/** What the invitation page shows before the invitee accepts: who invited whom to what, until when. */
+export interface InvitationView {
+  invitee: Pick<StoredUser, 'email' | 'firstName' | 'lastName' | 'preferredName' | 'siteRole'>;
+  invitedBy?: Pick<StoredUser, 'email' | 'firstName' | 'lastName' | 'preferredName'>;
+  organization: string;
+  expiresAt: Date;
+}
+
+/**
+ * Reads the invitation behind `token` without using it. A link that cannot be accepted is refused
+ * with the same errors (and sentences) as the acceptance itself: not found, used, expired,
+ * superseded, cancelled, withdrawn.
+ */
+export async function describeInvitation(models: Models, token: string, now = new Date()): Promise<InvitationView> {
+  const hash = hashSecret(token);
+  const record = await invitationTokens(models).findById(hash).lean();
+  if (!record) throw notFound();
+  const user = await models.User.findById(record.userId).lean<StoredUser>();
+  if (!user) throw withdrawn();
+  refuseUnusable(user, hash, now);
+  const inviterId = user.invitation?.invitedBy;
+  const invitedBy = inviterId ? await models.User.findById(inviterId, { email: 1, firstName: 1, lastName: 1, preferredName: 1 }).lean<StoredUser>() : null;
+  const settings = await getOrgSettings(models.OrgSettings);
+  return {
+    invitee: { email: user.email, firstName: user.firstName, lastName: user.lastName, preferredName: user.preferredName, siteRole: user.siteRole },
+    invitedBy: invitedBy ?? undefined,
+    organization: settings.name,
+    expiresAt: user.invitation!.expiresAt!,
+  };
+}
+
+function notFound(): NotFoundError {
+  return new NotFoundError('This invitation link is not valid: check that it was copied whole.', 'invitation_not_found');
+}
+
+function withdrawn(): GoneError {
+  return new GoneError('This invitation was withdrawn: the account no longer exists.', 'invitation_withdrawn');
 }
 
 /**
@@ -142,9 +184,9 @@ export interface AcceptOptions {
 export async function acceptInvitation(models: Models, token: string, actor: Omit<Actor, 'type'> = {}, now = new Date(), options: AcceptOptions = {}): Promise<AcceptedInvitation> {
   const hash = hashSecret(token);
   const record = await invitationTokens(models).findById(hash).lean();
-  if (!record) throw new NotFoundError('This invitation link is not valid: check that it was copied whole.', 'invitation_not_found');
+  if (!record) throw notFound();
   const user = await models.User.findById(record.userId).lean<StoredUser>();
-  if (!user) throw new GoneError('This invitation was withdrawn: the account no longer exists.', 'invitation_withdrawn');
+  if (!user) throw withdrawn();
   refuseUnusable(user, hash, now);
   if (options.offboardingUnderWay && (await options.offboardingUnderWay(user._id))) throw revoked();
 
@@ -157,7 +199,7 @@ export async function acceptInvitation(models: Models, token: string, actor: Omi
   const to = nextStatus(user.status, 'accept-invitation');
   const accepted = await models.User.findOneAndUpdate(
     { _id: user._id, status: 'pending', 'invitation.tokenHash': hash, 'invitation.acceptedAt': { $exists: false }, 'invitation.expiresAt': { $gt: now }, lockout: null },
-    { $set: { status: to, 'invitation.acceptedAt': now }, $unset: { deactivatedAt: '', 'invitation.expiredAt': '' } },
+    { $set: { status: to, 'invitation.acceptedAt': now, ...confirmedNames(user, options.names) }, $unset: { deactivatedAt: '', 'invitation.expiredAt': '' } },
     { returnDocument: 'after' },
   ).lean<StoredUser>();
   if (!accepted) {
@@ -175,6 +217,15 @@ export async function acceptInvitation(models: Models, token: string, actor: Omi
     details: { sendNumber: record.sendNumber },
   });
   return { user: accepted, workflowId: user.invitation?.workflowId ?? undefined };
+}
+
+/** The names the invitee confirmed (and the search words they make); a field left empty keeps what the account had. */
+function confirmedNames(user: StoredUser, names: AcceptOptions['names']): Record<string, unknown> {
+  const set: Record<string, unknown> = {};
+  if (names?.firstName) set.firstName = names.firstName;
+  if (names?.lastName) set.lastName = names.lastName;
+  if (Object.keys(set).length) set.searchTokens = searchTokensFor({ ...user, ...set });
+  return set;
 }
 
 function revoked(): GoneError {

@@ -83,8 +83,9 @@ export interface CreateUserInput {
  * only up to `upTo`: a plan check needs to know whether the limit is reached, not the exact
  * number of a large organization.
  */
-async function seatsInUse(models: Models, upTo: number): Promise<number> {
-  return models.User.countDocuments({ status: { $in: ['active', 'pending'] } }, { limit: upTo });
+/** Seats taken: active and pending users (counted up to `upTo` when given). */
+export async function seatsInUse(models: Models, upTo?: number): Promise<number> {
+  return models.User.countDocuments({ status: { $in: ['active', 'pending'] } }, upTo ? { limit: upTo } : {});
 }
 
 export async function assertSeatAvailable(models: Models, adding = 1): Promise<void> {

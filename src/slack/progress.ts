@@ -3,7 +3,11 @@
  * kept up to date by the Slack sync job (src/slack/sync.ts) as the workflow's steps complete.
  */
 import type { WebClient } from '@slack/web-api';
+import type { QueryDefinition } from '@temporalio/common';
 import { createHash } from 'node:crypto';
+import { progressQuery } from '../../workflows/offboarding-messages';
+import { onboardingProgressQuery } from '../../workflows/onboarding-messages';
+import { processKindOf } from '../processes/ids';
 import type { SlackContext } from './context';
 
 /** The subset of a workflow's `progress` query that the messages show. */
@@ -13,7 +17,23 @@ export interface ProgressView {
   steps?: Array<{ name?: string; step?: string; state?: string; status?: string; at?: string; finishedAt?: string; detail?: string }>;
   resources?: { done?: number; total?: number; transferred?: number };
   verification?: { clean?: boolean; leftBehind?: unknown[] } | string;
-  [key: string]: unknown;
+  /** An offboarding's undo window: open until then. */
+  undoUntil?: string;
+}
+
+/**
+ * The progress query of the process a progress message is about, by its kind: the offboarding's
+ * and the onboarding's (the commands that post progress messages); none for another kind.
+ */
+export function progressQueryOf(workflowId: string): QueryDefinition<ProgressView> | undefined {
+  switch (processKindOf(workflowId)) {
+    case 'offboarding':
+      return progressQuery;
+    case 'onboarding':
+      return onboardingProgressQuery;
+    default:
+      return undefined;
+  }
 }
 
 const STATE_ICON: Record<string, string> = {

@@ -6,16 +6,25 @@
  * complete. Escalation and reminder are the workflow's own state (`escalatedAt`, `remindedAt`),
  * never read from its texts. Every write is keyed in slack_messages, so a pass can run any number
  * of times (BullMQ job scheduler) without repeats.
+ *
+ * A pass queries only the processes that need a message: the offboardings whose `TenureStatus`
+ * search attribute says they wait for an approver (or that have none: started before the
+ * workflow published it), and the processes of the open messages in slack_messages. An
+ * offboarding in its undo window or retention is left be until its status changes or its
+ * process closes.
  */
 import type { WebClient } from '@slack/web-api';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { OffboardingProgress } from '../../workflows/offboarding-messages';
 import { progressQuery, SETTLED_STATUSES, type OffboardingStatus } from '../../workflows/offboarding-messages';
+import { TENURE_STATUS } from '../../workflows/search-attributes';
+import { approversOf } from '../services/approvers';
 import type { StoredUser } from '../services/users';
 import { displayName } from '../services/user-view';
 import { approvalBlocks, decidedBlocks } from './blocks/approval';
 import type { SlackContext } from './context';
 import { slackIdOf } from './identity';
-import { renderProgress, type ProgressView } from './progress';
+import { progressQueryOf, renderProgress, type ProgressView } from './progress';
 
 export interface SyncReport {
   approvalsPosted: number;
@@ -27,12 +36,8 @@ export interface SyncReport {
 export async function runSlackSync(ctx: SlackContext, client: WebClient): Promise<SyncReport> {
   const report: SyncReport = { approvalsPosted: 0, remindersPosted: 0, approvalsClosed: 0, progressUpdated: 0 };
   const awaiting = new Map<string, OffboardingProgress>();
-  const query = `WorkflowType = 'offboardingWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${ctx.config.TEMPORAL_TASK_QUEUE.replace(/'/g, '')}'`;
-  for await (const execution of ctx.temporal.workflow.list({ query })) {
-    const progress = await ctx.temporal.workflow
-      .getHandle(execution.workflowId)
-      .query(progressQuery)
-      .catch(() => undefined);
+  for await (const execution of ctx.temporal.workflow.list({ query: awaitingApprovalQuery(ctx.config.TEMPORAL_TASK_QUEUE) })) {
+    const progress = await offboardingProgress(ctx, execution.workflowId);
     if (progress?.status === 'awaiting_approval' && progress.plan) {
       awaiting.set(execution.workflowId, progress);
       const leaver = await ctx.models.User.findById(progress.userId).lean<StoredUser>();
@@ -47,21 +52,23 @@ export async function runSlackSync(ctx: SlackContext, client: WebClient): Promis
 }
 
 /**
- * The leaver's manager when active, else the active Administrators; never the leaver. Once the
- * workflow has escalated the wait (its `escalatedAt`), the Administrators as well.
+ * The running offboardings that may wait for an approver: those whose `TenureStatus` says so, and
+ * those without one (started before the workflow published its status).
  */
-async function approversFor(ctx: SlackContext, leaver: StoredUser, escalated: boolean): Promise<StoredUser[]> {
-  const manager = leaver.managerId ? await ctx.models.User.findOne({ _id: leaver.managerId, status: 'active' }).lean<StoredUser>() : null;
-  const approvers: StoredUser[] = manager && !manager._id.equals(leaver._id) ? [manager] : [];
-  if (!approvers.length || escalated) {
-    const admins = await ctx.models.User.find({ siteRole: 'Administrators', status: 'active', _id: { $ne: leaver._id } }).limit(20).lean<StoredUser[]>();
-    for (const admin of admins) if (!approvers.some((a) => a._id.equals(admin._id))) approvers.push(admin);
-  }
-  return approvers;
+export function awaitingApprovalQuery(taskQueue: string): string {
+  const status: OffboardingStatus = 'awaiting_approval';
+  return `WorkflowType = 'offboardingWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue.replace(/'/g, '')}' AND (${TENURE_STATUS.name} = '${status}' OR ${TENURE_STATUS.name} IS NULL)`;
+}
+
+function offboardingProgress(ctx: SlackContext, workflowId: string): Promise<OffboardingProgress | undefined> {
+  return ctx.temporal.workflow
+    .getHandle(workflowId)
+    .query(progressQuery)
+    .catch(() => undefined);
 }
 
 async function postApprovals(ctx: SlackContext, client: WebClient, leaver: StoredUser, progress: OffboardingProgress): Promise<number> {
-  const approvers = await approversFor(ctx, leaver, !!progress.escalatedAt);
+  const approvers = await approversOf(ctx.models, leaver, { escalated: !!progress.escalatedAt });
   const owners = await ownerLabels(ctx, progress);
   let posted = 0;
   for (const approver of approvers) {
@@ -93,7 +100,7 @@ async function postReminders(ctx: SlackContext, client: WebClient, leaver: Store
   const sent = new Set((await ctx.models.SlackMessage.find({ key: { $in: open.map((m) => keyOf(m.slackUserId ?? '')) } }, { key: 1 }).lean()).map((m) => m.key));
   const due = open.filter((m) => m.slackUserId && m.channel && m.ts && !sent.has(keyOf(m.slackUserId)));
   if (!due.length) return 0;
-  const reminded = new Set(await Promise.all((await approversFor(ctx, leaver, false)).map((a) => slackIdOf(client, a.email))));
+  const reminded = new Set(await Promise.all((await approversOf(ctx.models, leaver)).map((a) => slackIdOf(client, a.email))));
   let posted = 0;
   for (const request of due) {
     if (!reminded.has(request.slackUserId!)) continue;
@@ -126,22 +133,20 @@ async function closeDecidedApprovals(ctx: SlackContext, client: WebClient, await
   let closed = 0;
   const open = await ctx.models.SlackMessage.find({ kind: 'approval', finishedAt: null }).limit(500).lean();
   for (const message of open) {
-    const current = awaiting.get(message.workflowId);
-    if (current && current.plan?.version === message.planVersion) continue;
+    // A process the list did not show as waiting (its search attribute may lag) is asked itself.
+    const current = awaiting.get(message.workflowId) ?? (await offboardingProgress(ctx, message.workflowId));
+    const waiting = current?.status === 'awaiting_approval' ? current : undefined;
+    if (waiting && waiting.plan?.version === message.planVersion) continue;
     let outcome = 'superseded by a newer plan';
     let by: string | undefined;
     let at: string | undefined;
-    if (!current) {
-      const progress = await ctx.temporal.workflow
-        .getHandle(message.workflowId)
-        .query(progressQuery)
-        .catch(() => undefined);
-      if (progress?.decision) {
-        outcome = progress.decision.action;
-        at = progress.decision.at;
-        by = await nameOf(ctx, progress.decision.by);
+    if (!waiting) {
+      if (current?.decision) {
+        outcome = current.decision.action;
+        at = current.decision.at;
+        by = await nameOf(ctx, current.decision.by);
       } else {
-        outcome = progress ? `no longer waiting (${progress.status.replace(/_/g, ' ')})` : 'closed';
+        outcome = current ? `no longer waiting (${current.status.replace(/_/g, ' ')})` : 'closed';
       }
     }
     await finishApprovalMessage(ctx, client, message, { outcome, by, at });
@@ -165,6 +170,11 @@ async function nameOf(ctx: SlackContext, userId: string | undefined): Promise<st
   return user ? displayName(user) : userId;
 }
 
+/**
+ * Brings each open progress message up to date. An offboarding that has settled and waits out its
+ * undo window (its `TenureStatus` still the one last shown) is not asked again before the window
+ * closes; the message is final once the process has closed, or has settled with no undo left.
+ */
 async function updateProgressMessages(ctx: SlackContext, client: WebClient): Promise<number> {
   let updated = 0;
   const open = await ctx.models.SlackMessage.find({ kind: 'progress', finishedAt: null }).limit(500).lean();
@@ -172,16 +182,29 @@ async function updateProgressMessages(ctx: SlackContext, client: WebClient): Pro
     const handle = ctx.temporal.workflow.getHandle(message.workflowId);
     const description = await handle.describe().catch(() => undefined);
     if (!description) continue;
-    const progress = await handle.query<ProgressView>('progress').catch(() => undefined);
+    const running = description.status.name === 'RUNNING';
+    const published = description.typedSearchAttributes.get(TENURE_STATUS);
+    if (running && published && published === message.processStatus && message.idleUntil && message.idleUntil.getTime() > Date.now()) continue;
+    const progress = await queryProgress(handle, message.workflowId);
+    const status = progress?.status as OffboardingStatus | undefined;
+    const undoUntil = typeof progress?.undoUntil === 'string' && Date.parse(progress.undoUntil) > Date.now() ? new Date(progress.undoUntil) : undefined;
     // An offboarding stays open through its undo window and retention; its message is final once settled.
-    const settled = SETTLED_STATUSES.includes(progress?.status as OffboardingStatus) && !(typeof progress?.undoUntil === 'string' && Date.parse(progress.undoUntil) > Date.now());
-    const closed = description.status.name !== 'RUNNING' || settled;
-    const rendered = renderProgress(message.title ?? 'Process', message.workflowId, progress, description.status.name !== 'RUNNING' ? description.status.name.toLowerCase() : undefined);
+    const settled = !!status && SETTLED_STATUSES.includes(status);
+    const closed = !running || (settled && !undoUntil);
+    const rendered = renderProgress(message.title ?? 'Process', message.workflowId, progress, running ? undefined : description.status.name.toLowerCase());
     if (rendered.hash !== message.rendered && message.channel && message.ts) {
       await ctx.throttle.run(message.channel, () => client.chat.update({ channel: message.channel!, ts: message.ts!, text: rendered.text, blocks: rendered.blocks }));
       updated += 1;
     }
-    await ctx.models.SlackMessage.updateOne({ key: message.key }, { $set: { rendered: rendered.hash, ...(closed ? { finishedAt: new Date() } : {}) } });
+    const idle = settled && undoUntil ? { processStatus: status, idleUntil: undoUntil } : {};
+    await ctx.models.SlackMessage.updateOne({ key: message.key }, { $set: { rendered: rendered.hash, ...idle, ...(closed ? { finishedAt: new Date() } : {}) } });
   }
   return updated;
+}
+
+/** The process's own `progress` query, by the definition of its kind; none for a kind without one. */
+async function queryProgress(handle: WorkflowHandle, workflowId: string): Promise<ProgressView | undefined> {
+  const query = progressQueryOf(workflowId);
+  if (!query) return undefined;
+  return handle.query(query).catch(() => undefined);
 }

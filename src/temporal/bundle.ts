@@ -4,10 +4,11 @@ import { WORKFLOWS_PATH } from './paths';
 
 /**
  * Bundles the workflows once (webpack) and writes the code to `outPath`. Production workers and
- * the test suite load this bundle instead of bundling at each worker start.
+ * the test suite load this bundle instead of bundling at each worker start. `workflowsPath` is
+ * the bundle's entry: the production workflows unless a benchmark brings its own entry.
  */
-export async function buildWorkflowBundle(outPath: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+export async function buildWorkflowBundle(outPath: string, workflowsPath = WORKFLOWS_PATH): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
   writeFileSync(outPath, code);
   return outPath;
 }

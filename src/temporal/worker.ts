@@ -1,6 +1,11 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
 import type { Activities } from '../../activities';
+import { ConfigError } from '../errors';
 import { WORKFLOWS_PATH } from './paths';
+
+/** How long a stopping worker lets running activities finish; container stop grace periods exceed it. */
+export const WORKER_SHUTDOWN_GRACE_SECONDS = 10;
 
 export interface TemporalWorkerOptions {
   address: string;
@@ -13,6 +18,10 @@ export interface TemporalWorkerOptions {
 }
 
 export async function createTemporalWorker(options: TemporalWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+  if (!options.workflowBundlePath && !existsSync(WORKFLOWS_PATH)) {
+    // Compiled code without its bundle: there are no workflow sources here to bundle from.
+    throw new ConfigError(['TEMPORAL_WORKFLOW_BUNDLE: no workflow bundle beside the compiled worker; run `npm run build` or set the path of a bundle']);
+  }
   const connection = await NativeConnection.connect({ address: options.address });
   try {
     const worker = await Worker.create({
@@ -22,7 +31,7 @@ export async function createTemporalWorker(options: TemporalWorkerOptions): Prom
       activities: options.activities,
       ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
       maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 50,
-      shutdownGraceTime: '10 seconds',
+      shutdownGraceTime: `${WORKER_SHUTDOWN_GRACE_SECONDS} seconds`,
     });
     return { worker, connection };
   } catch (err) {

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS } from '../../src/config/env';
+import { WORKER_SHUTDOWN_GRACE_SECONDS } from '../../src/temporal/worker';
+import { ENTRY_POINTS } from '../../scripts/lib/build';
 
 interface ComposeService {
   image?: string;
@@ -12,12 +14,22 @@ interface ComposeService {
   healthcheck?: { test: unknown };
   depends_on?: Record<string, { condition: string }>;
   command?: string[];
+  restart?: string;
+  stop_grace_period?: string;
 }
 
 const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8'), { merge: true }) as {
   services: Record<string, ComposeService>;
 };
 const services = compose.services;
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Compose durations (`45s`, `1m30s`) in seconds. */
+function seconds(duration: string | undefined): number {
+  const parts = [...(duration ?? '').matchAll(/(\d+)(h|m|s)/g)];
+  expect(parts.map((p) => p[0]).join(''), `${duration} is a compose duration`).toBe(duration);
+  return parts.reduce((sum, [, n, unit]) => sum + Number(n) * { h: 3600, m: 60, s: 1 }[unit as 'h' | 'm' | 's'], 0);
+}
 const configKeys = new Set(CONFIG_KEYS);
 
 describe('docker-compose.yml', () => {
@@ -29,6 +41,33 @@ describe('docker-compose.yml', () => {
     expect(services.mailpit.image).toMatch(/mailpit/);
     expect(services.api.build).toBeDefined();
     expect(services.worker.build).toBeDefined();
+  });
+
+  it('pins every image to a version, never a moving tag, and tags the app images with the package version', () => {
+    for (const [name, service] of Object.entries(services)) {
+      const tag = service.image?.split(':')[1];
+      expect(tag, `${name} image tag`).toMatch(/^v?\d+\.\d+\.\d+$/);
+    }
+    for (const app of ['api', 'worker']) {
+      expect(services[app].image).toBe(`tenure-${app}:${version}`);
+      expect(services[app].build, `${app} builds its own Dockerfile target`).toEqual({ context: '.', target: app });
+    }
+  });
+
+  it('restarts every service, and gives the app a stop grace period longer than its drain', () => {
+    for (const [name, service] of Object.entries(services)) {
+      expect(['always', 'unless-stopped', 'on-failure'], `${name} restart policy`).toContain(service.restart);
+    }
+    // Docker sends SIGKILL 10 s after SIGTERM unless told otherwise.
+    expect(seconds(services.api.stop_grace_period)).toBeGreaterThan(10);
+    expect(seconds(services.worker.stop_grace_period)).toBeGreaterThan(WORKER_SHUTDOWN_GRACE_SECONDS + 10);
+  });
+
+  it('runs the compiled processes with plain node', () => {
+    for (const app of ['api', 'worker'] as const) {
+      expect(services[app].command).toEqual(['node', '--enable-source-maps', `dist/${app}.js`]);
+      expect(Object.keys(ENTRY_POINTS)).toContain(app);
+    }
   });
 
   it('gives every service a health check and starts the app after healthy servers', () => {
@@ -48,6 +87,8 @@ describe('docker-compose.yml', () => {
     expect(services.worker.environment!.WORKER_HEALTH_PORT).toMatch(/^\d+$/);
     expect(probe('worker')).toContain(`http://127.0.0.1:${services.worker.environment!.WORKER_HEALTH_PORT}/healthz`);
     for (const app of ['api', 'worker']) expect(probe(app), `${app} exits 1 on a non-2xx answer`).toContain('process.exit(r.ok?0:1)');
+    // redis-cli exits 0 on an error reply: the check must look for PONG.
+    expect(probe('redis')).toContain('grep -qx PONG');
   });
 
   it('publishes the ports people use: API, Temporal gRPC and UI, mail UI', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { CONFIG_KEYS } from '../../src/config/env';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string>; engines: { node: string } };
 const ci = readFileSync(new URL('../../.ci/run', import.meta.url), 'utf8');
 
 describe('README.md', () => {
@@ -18,7 +18,17 @@ describe('README.md', () => {
     expect(readme).toContain('npm test');
     expect(pkg.scripts.start).toBeDefined();
     expect(pkg.scripts.test).toBe('vitest run');
-    expect(ci).toMatch(/^npm test /m);
+    expect(ci).toMatch(/^\s*(PATH=\S+ )?npm test /m);
+  });
+
+  it('says which Node versions run tenure, and CI runs the suite on the machine\'s Node and on Node 24 LTS', () => {
+    expect(pkg.engines.node).toBe('>=22.12.0');
+    expect(readme).toContain('Node.js 22.12+ or 24');
+    expect(ci).toMatch(/^NODE_LTS_MAJOR=24$/m);
+    expect(ci).toMatch(/^run_suite "the machine's Node" ""$/m);
+    expect(ci).toMatch(/^run_suite "Node \$\{NODE_LTS_MAJOR\} LTS" "\$\{lts_bin\}:"$/m);
+    // The last line counts both runs.
+    expect(ci).toMatch(/^echo "\$\{total_passed\} passed, \$\{total_failed\} failed"$/m);
   });
 
   it('documents every npm script it mentions', () => {

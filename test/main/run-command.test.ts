@@ -1,17 +1,16 @@
 /**
  * `npm start` end to end: it starts its own servers, the API and the worker, answers on its
- * health endpoint, leaves no process behind after SIGINT, and finds its data again on the next start.
+ * health endpoint, tells a first run how to create the first Administrator (`npm run bootstrap`,
+ * which finds the servers through the data directory), leaves no process behind after a SIGINT to
+ * npm, and finds its data again on the next start.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectMongo } from '../../src/db/connection';
-import { createModels } from '../../src/db/models';
 import { freePort } from '../../src/devstack/ports';
-import { issueAccessToken } from '../../src/security/access-tokens';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'tenure-run-'));
@@ -69,43 +68,72 @@ describe('npm start', () => {
     expect(stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
   });
 
-  it('starts everything, answers on /healthz, stops every child on SIGINT, and keeps its data across restarts', async () => {
+  it('a local command finds no servers without a running `npm start` and says so in one sentence', async () => {
+    const run = await runCommand(['run', 'bootstrap', '--', '--email', 'nobody@example.com'], cleanEnv({ TENURE_DATA_DIR: join(dataDir, 'never-started') }));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/MONGODB_URI is not set and no `npm start` is running with its data in .*never-started: start tenure with `npm start`/);
+    expect(run.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('starts everything, answers on /healthz, bootstraps the first Administrator by email alone, stops every child on SIGINT to npm, and keeps its data across restarts', async () => {
     const port = await freePort();
     const runDir = join(dataDir, 'run');
     const email = `kept-${Date.now()}@example.com`;
     let token = '';
 
-    await runOnce(port, runDir, async ({ stdout, mongoUri }) => {
+    await runOnce(port, runDir, async ({ stdout }) => {
       expect(stdout).toContain(`API          http://127.0.0.1:${port}`);
       expect(stdout).toMatch(/Temporal UI  http:\/\/127\.0\.0\.1:\d+/);
+      expect(stdout).toContain('No Administrator yet');
+      expect(stdout).toContain('npm run bootstrap -- --email');
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ status: 'ok', checks: { mongodb: { ok: true }, redis: { ok: true }, temporal: { ok: true } } });
-      // Written under the first run: an administrator and their API token.
-      const conn = await connectMongo(mongoUri.replace(/\/tenure$/, ''), 'tenure');
-      try {
-        const models = createModels(conn);
-        const admin = await models.User.create({ email, firstName: 'Kept', lastName: 'Admin', siteRole: 'Administrators', status: 'active' });
-        token = (await issueAccessToken(models, admin._id)).token;
-      } finally {
-        await conn.close();
-      }
+
+      // Where the servers listen is in the data directory; no address is copied by hand.
+      const stackFile = JSON.parse(readFileSync(join(runDir, 'stack.json'), 'utf8'));
+      expect(stackFile).toMatchObject({ apiUrl: `http://127.0.0.1:${port}`, env: { MONGODB_URI: expect.stringMatching(/^mongodb:\/\/127\.0\.0\.1:\d+/), REDIS_URL: expect.any(String), TEMPORAL_ADDRESS: expect.any(String) } });
+
+      const bootstrap = await runCommand(['run', 'bootstrap', '--', '--email', email], cleanEnv({ TENURE_DATA_DIR: runDir }));
+      expect(bootstrap.stderr).not.toMatch(/tenure bootstrap:/);
+      expect(bootstrap.code).toBe(0);
+      expect(bootstrap.stdout).toContain(`Administrator ${email} created`);
+      token = /API token[^\n]*\n(\S+)/.exec(bootstrap.stdout)?.[1] ?? '';
+      expect(token).not.toBe('');
       const seen = await fetch(`http://127.0.0.1:${port}/v1/users/search?email=${encodeURIComponent(email)}`, { headers: { authorization: `Bearer ${token}` } });
       expect(seen.status).toBe(200);
+
+      // A second start on the same data refuses at once instead of fighting over the files.
+      const second = await runCommand(['start'], cleanEnv({ HTTP_PORT: String(await freePort()), TENURE_DATA_DIR: runDir }));
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/tenure is already running with its data in .*\(process \d+, API http:\/\/127\.0\.0\.1:\d+\)/);
     });
+    expect(existsSync(join(runDir, 'stack.json'))).toBe(false);
 
     // The second run reads what the first wrote: the user store lives in a file under the data dir.
-    await runOnce(port, runDir, async () => {
+    await runOnce(port, runDir, async ({ stdout }) => {
+      expect(stdout).not.toContain('No Administrator yet');
       const found = await fetch(`http://127.0.0.1:${port}/v1/users/search?email=${encodeURIComponent(email)}`, { headers: { authorization: `Bearer ${token}` } });
       expect(found.status).toBe(200);
       expect(await found.json()).toMatchObject({ email, siteRole: 'Administrators', status: 'active' });
     });
-  }, 300_000);
+  }, 360_000);
 });
 
-/** One `npm start` in `runDir`: waits until it runs, calls `fn`, then SIGINT and no process left. */
-async function runOnce(port: number, runDir: string, fn: (run: { stdout: string; mongoUri: string }) => Promise<void>): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/dev.ts'], {
+/** Runs `npm <args>` to its end. */
+async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('npm', args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, stdout, stderr };
+}
+
+/** One `npm start` in `runDir`: waits until it runs, calls `fn`, then SIGINT to npm and no process left. */
+async function runOnce(port: number, runDir: string, fn: (run: { stdout: string }) => Promise<void>): Promise<void> {
+  const child = spawn('npm', ['start'], {
     cwd: ROOT,
     env: cleanEnv({ HTTP_PORT: String(port), TENURE_DATA_DIR: runDir, LOG_LEVEL: 'warn' }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -122,15 +150,15 @@ async function runOnce(port: number, runDir: string, fn: (run: { stdout: string;
       if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${stderr}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    const mongoUri = /MongoDB {6}(\S+)/.exec(stdout)?.[1];
-    expect(mongoUri).toBeTruthy();
-    await fn({ stdout, mongoUri: mongoUri! });
+    await fn({ stdout });
   } finally {
     const pids = descendants(child.pid!);
     // api, worker, temporal, redis and the MongoDB-wire server at least
     expect(pids.length).toBeGreaterThanOrEqual(5);
     child.kill('SIGINT');
-    expect(await exited).toBe(0);
+    const stopped = await Promise.race([exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 30_000))]);
+    if (stopped === 'still running') descendants(child.pid!).forEach((pid) => process.kill(pid, 'SIGTERM'));
+    expect(stopped).toBe(0);
     const deadlineGone = Date.now() + 10_000;
     while (pids.some(alive) && Date.now() < deadlineGone) await new Promise((r) => setTimeout(r, 100));
     expect(pids.filter(alive)).toEqual([]);

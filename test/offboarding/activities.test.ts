@@ -6,6 +6,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offboardingActivities } from '../../activities/offboarding';
+import { ORG_SETTINGS_ID } from '../../src/db/models/org-settings';
 import { ErrorType } from '../../workflows/errors';
 import { createTestContext, type TestContext } from '../helpers/context';
 import { closeDeps, createActivityDeps } from '../helpers/temporal';
@@ -76,5 +77,26 @@ describe('offboarding activities', () => {
     expect((gone as ApplicationFailure).type).toBe(ErrorType.UserGone);
     const verification = await env.run(acts.verifyOffboarding, { userId: ref.userId });
     expect(verification).toMatchObject({ clean: false, status: 'active', activeSessions: 1, liveTokens: 2 });
+  });
+
+  it("takes the retention period from the organization's settings in milliseconds, and reads the days of older settings documents", async () => {
+    const org = await seedOrg(ctx.models, { resources: 0 });
+    // Written as raw documents, as older versions left them (the model knows only the current fields).
+    const settings = ctx.models.OrgSettings.db.db!.collection<{ _id: string; offboarding: Record<string, unknown> }>(ctx.models.OrgSettings.collection.collectionName);
+    let run = 0;
+    const retention = async (offboarding: Record<string, unknown>) => {
+      await settings.replaceOne({ _id: ORG_SETTINGS_ID }, { offboarding: { approvalRequired: false, ...offboarding } }, { upsert: true });
+      const { policy } = (await env.run(acts.planOffboarding, { userId: String(org.leaver.user._id), workflowId: `offboarding:${org.leaver.user._id}`, runId: `run-${++run}` })) as Awaited<ReturnType<typeof acts.planOffboarding>>;
+      return policy.retentionMs;
+    };
+    expect(await retention({ retentionMs: 90_000 })).toBe(90_000);
+    expect(await retention({ retentionMs: null })).toBeNull();
+    // Written before the setting was kept in milliseconds: whole days.
+    expect(await retention({ retentionDays: 30 })).toBe(30 * 86_400_000);
+    expect(await retention({ retentionDays: null })).toBeNull();
+    // Once the setting in milliseconds is written, it alone counts (also when it keeps accounts forever).
+    expect(await retention({ retentionDays: 30, retentionMs: 5_000 })).toBe(5_000);
+    expect(await retention({ retentionDays: 30, retentionMs: null })).toBeNull();
+    expect(await retention({})).toBeNull();
   });
 });

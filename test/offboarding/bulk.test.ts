@@ -23,7 +23,7 @@ beforeAll(async () => {
   app = await createTestApp(ctx, client);
   admin = await seedUser(ctx.models, { email: 'bulk-admin@example.com', siteRole: 'Administrators' });
   manager = await seedUser(ctx.models, { email: 'bulk-manager@example.com' });
-  await setPolicy(ctx.models, { approvalRequired: false, retentionDays: null });
+  await setPolicy(ctx.models, { approvalRequired: false, retentionMs: null });
 });
 
 afterAll(async () => {
@@ -43,7 +43,7 @@ async function seedLeavers(n: number, prefix: string): Promise<SeededUser[]> {
   return leavers;
 }
 
-const worker = { deps: { offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs: 200, retentionDayMs: 86_400_000 } } };
+const worker = { deps: { offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs: 200 } } };
 
 async function bulkProgress(id: string): Promise<BulkOffboardingProgress> {
   const res = await app.inject({ method: 'GET', url: `/v1/offboardings/bulk/${id}`, headers: admin.auth });

@@ -33,7 +33,7 @@ beforeAll(async () => {
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as AddressInfo).port;
   smtp = await startSmtpServer();
-  await setPolicy(ctx.models, { approvalRequired: false, retentionDays: null });
+  await setPolicy(ctx.models, { approvalRequired: false, retentionMs: null });
 });
 
 afterAll(async () => {

@@ -34,7 +34,7 @@ afterAll(async () => {
 
 describe('offboarding survives a killed worker', () => {
   it('finishes the transfers in a new worker process with exactly one transfer per resource', async () => {
-    await setPolicy(ctx.models, { approvalRequired: false, retentionDays: null });
+    await setPolicy(ctx.models, { approvalRequired: false, retentionMs: null });
     const manager = await seedUser(ctx.models, { email: 'crash-manager@example.com' });
     const leaver = await seedUser(ctx.models, { email: 'crash-leaver@example.com', managerId: manager.user._id });
     const total = 200;

@@ -17,7 +17,7 @@ export interface Org {
   groupId: Types.ObjectId;
 }
 
-export async function setPolicy(models: Models, policy: { approvalRequired?: boolean; retentionDays?: number | null; defaultNewOwnerId?: Types.ObjectId }): Promise<void> {
+export async function setPolicy(models: Models, policy: { approvalRequired?: boolean; retentionMs?: number | null; defaultNewOwnerId?: Types.ObjectId }): Promise<void> {
   const set: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(policy)) set[`offboarding.${k}`] = v;
   await models.OrgSettings.updateOne({ _id: ORG_SETTINGS_ID }, { $set: set }, { upsert: true, setDefaultsOnInsert: true });

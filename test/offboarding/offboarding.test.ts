@@ -34,12 +34,12 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await setPolicy(ctx.models, { approvalRequired: true, retentionDays: null });
+  await setPolicy(ctx.models, { approvalRequired: true, retentionMs: null });
 });
 
 const fast = (over: Partial<NonNullable<WorkerOptions['deps']>['offboarding']> = {}): WorkerOptions => ({
   smtpUrl: smtp.url,
-  deps: { offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs: 500, retentionDayMs: 86_400_000, ...over } },
+  deps: { offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs: 500, ...over } },
 });
 
 async function start(org: Org, body: Record<string, unknown>, auth = org.manager.auth) {
@@ -101,7 +101,7 @@ describe('offboarding', () => {
         expect(done.resources).toEqual({ done: 3, total: 3, failed: [] });
         for (const st of done.steps.filter((s) => ['plan', 'approval', 'transfer', 'revoke_access', 'deactivate', 'verify', 'notify'].includes(s.name))) {
           expect(st.state, st.name).toBe('done');
-          expect(st.finishedAt).toBeTruthy();
+          expect(Date.parse(st.startedAt!), st.name).toBeLessThanOrEqual(Date.parse(st.finishedAt!));
         }
         const resources = await ctx.models.Resource.find({ _id: { $in: org.resources.map((r) => r._id) } }).lean();
         for (const r of resources) {
@@ -212,12 +212,20 @@ describe('offboarding', () => {
         const effectiveDate = new Date(Date.now() + 3_600_000).toISOString();
         expect((await start(org, { immediateLockout: true, effectiveDate })).statusCode).toBe(202);
         const waiting = await waitForStatus(org, 'waiting_effective_date');
-        expect(waiting.steps.find((s) => s.name === 'effective_date')!.state).toBe('running');
+        const waitStep = waiting.steps.find((s) => s.name === 'effective_date')!;
+        expect(waitStep).toMatchObject({ state: 'running', detail: `until ${effectiveDate}` });
+        expect(waitStep.startedAt).toBeTruthy();
+        expect(waitStep.finishedAt).toBeUndefined();
         expect(await liveTokens(org)).toBe(0);
 
         expect((await act(org, 'cancel', org.manager.auth, { reason: 'changed plans' })).statusCode).toBe(200);
         const cancelled = await waitForStatus(org, 'cancelled');
         expect(cancelled.decision?.action).toBe('cancelled');
+        // The interrupted wait failed; the steps never reached are skipped.
+        const ended = cancelled.steps.find((s) => s.name === 'effective_date')!;
+        expect(ended).toMatchObject({ state: 'failed', detail: `until ${effectiveDate}`, startedAt: waitStep.startedAt });
+        expect(Date.parse(ended.finishedAt!)).toBeGreaterThanOrEqual(Date.parse(ended.startedAt!));
+        expect(cancelled.steps.filter((s) => !['lockout', 'plan', 'effective_date'].includes(s.name)).map((s) => s.state)).toEqual(Array(8).fill('skipped'));
         expect(await liveTokens(org)).toBe(2);
         expect((await ctx.models.User.findById(org.leaver.user._id).lean())!.status).toBe('active');
         expect(await ctx.models.Resource.countDocuments({ ownerId: org.leaver.user._id })).toBe(3);
@@ -365,22 +373,38 @@ describe('offboarding', () => {
   });
 
   it('deletes the account after the retention period', async () => {
-    await setPolicy(ctx.models, { approvalRequired: false, retentionDays: 1 });
+    await setPolicy(ctx.models, { approvalRequired: false, retentionMs: 1_500 });
     const org = await seedOrg(ctx.models);
     await withWorker(
       ctx,
       async () => {
         await start(org, {}, org.admin.auth);
-        await waitForStatus(org, 'deleted');
+        const final = await waitForStatus(org, 'deleted');
         expect(await ctx.models.User.findById(org.leaver.user._id).lean()).toBeNull();
+        // Every step as the progress query reports it: what ran has a start before its end, what was skipped says why.
+        const steps = Object.fromEntries(final.steps.map((st) => [st.name, st]));
+        expect(steps.lockout).toMatchObject({ state: 'skipped', detail: 'not requested' });
+        expect(steps.effective_date).toMatchObject({ state: 'skipped', detail: 'effective now' });
+        expect(steps.approval).toMatchObject({ state: 'skipped', detail: 'not required by policy' });
+        for (const name of ['lockout', 'effective_date', 'approval']) {
+          expect(steps[name]!.startedAt, name).toBeUndefined();
+          expect(steps[name]!.finishedAt, name).toBeTruthy();
+        }
+        expect(steps.transfer!.detail).toBe('3 transferred');
+        expect(steps.undo_window!.detail).toBe('closed');
+        expect(steps.retention!.detail).toBe('permanently deleted');
+        for (const name of ['plan', 'transfer', 'revoke_access', 'deactivate', 'verify', 'notify', 'undo_window', 'retention']) {
+          expect(steps[name]!.state, name).toBe('done');
+          expect(Date.parse(steps[name]!.startedAt!), name).toBeLessThanOrEqual(Date.parse(steps[name]!.finishedAt!));
+        }
         for (const r of await ctx.models.Resource.find({ _id: { $in: org.resources.map((x) => x._id) } }).lean()) expect(r.createdBy).toBeNull();
       },
-      fast({ undoGraceMs: 300, retentionDayMs: 1_500 }),
+      fast({ undoGraceMs: 300 }),
     );
   });
 
   it('a reactivation during retention ends the offboarding without deleting', async () => {
-    await setPolicy(ctx.models, { approvalRequired: false, retentionDays: 1 });
+    await setPolicy(ctx.models, { approvalRequired: false, retentionMs: 120_000 });
     const org = await seedOrg(ctx.models);
     await withWorker(
       ctx,
@@ -397,7 +421,7 @@ describe('offboarding', () => {
         const again = await app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user._id}/reactivation`, headers: org.admin.auth, payload: {} });
         expect(again.statusCode).toBe(409);
       },
-      fast({ undoGraceMs: 300, retentionDayMs: 120_000 }),
+      fast({ undoGraceMs: 300 }),
     );
   });
 });

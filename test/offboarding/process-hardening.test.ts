@@ -42,13 +42,13 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  await setPolicy(ctx.models, { approvalRequired: true, retentionDays: null });
+  await setPolicy(ctx.models, { approvalRequired: true, retentionMs: null });
 });
 
 type Timings = NonNullable<NonNullable<WorkerOptions['deps']>['offboarding']>;
 const fast = (over: Partial<Timings> = {}): WorkerOptions => ({
   smtpUrl: smtp.url,
-  deps: { offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs: 500, retentionDayMs: 86_400_000, ...over } },
+  deps: { offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs: 500, ...over } },
 });
 
 type Leaver = { user: { _id: Types.ObjectId; email: string } };
@@ -317,7 +317,7 @@ describe('one way to reactivate', () => {
   }
 
   it('hardening #15: POST …/reactivate tells the running offboarding, which ends as reactivated and keeps no timers', async () => {
-    await setPolicy(ctx.models, { approvalRequired: false, retentionDays: 1 });
+    await setPolicy(ctx.models, { approvalRequired: false, retentionMs: 120_000 });
     const org = await seedOrg(ctx.models);
     await withWorker(
       ctx,
@@ -332,12 +332,12 @@ describe('one way to reactivate', () => {
         expect(again.statusCode).toBe(409);
         expect(again.json().error.code).toBe('invalid_state');
       },
-      fast({ undoGraceMs: 60_000, retentionDayMs: 120_000 }),
+      fast({ undoGraceMs: 60_000 }),
     );
   }, 60_000);
 
   it('hardening #15: Slack /reactivate takes the same path and the offboarding hears it', async () => {
-    await setPolicy(ctx.models, { approvalRequired: false, retentionDays: 1 });
+    await setPolicy(ctx.models, { approvalRequired: false, retentionMs: 120_000 });
     const org = await seedOrg(ctx.models);
     const leaverInSlack = 'ULEAVERREACT';
     slack.recorder.addUser({ id: leaverInSlack, email: org.leaver.user.email });
@@ -350,12 +350,12 @@ describe('one way to reactivate', () => {
         expect(await slack.nextResponse()).toMatch(/is active again/);
         await endsReactivated(org);
       },
-      fast({ undoGraceMs: 60_000, retentionDayMs: 120_000 }),
+      fast({ undoGraceMs: 60_000 }),
     );
   }, 60_000);
 
   it('hardening #15: a refused reactivation changes nothing and the offboarding keeps going', async () => {
-    await setPolicy(ctx.models, { approvalRequired: false, retentionDays: 1 });
+    await setPolicy(ctx.models, { approvalRequired: false, retentionMs: 120_000 });
     const org = await seedOrg(ctx.models);
     await withWorker(
       ctx,
@@ -377,7 +377,7 @@ describe('one way to reactivate', () => {
         expect(p.steps.find((s) => s.name === 'undo_window')!.state).toBe('running');
         expect((await ctx.models.User.findById(org.leaver.user._id).lean())!.status).toBe('deactivated');
       },
-      fast({ undoGraceMs: 60_000, retentionDayMs: 120_000 }),
+      fast({ undoGraceMs: 60_000 }),
     );
   }, 60_000);
 });

@@ -1,7 +1,9 @@
 /**
  * Replays recorded histories of the offboarding and reactivation workflows against the current
  * code: an edit that would break offboardings already running (a non-deterministic change)
- * fails here. Re-record deliberately with `npx tsx scripts/record-history-offboarding.ts`.
+ * fails here. Re-record deliberately with `npx tsx scripts/record-history-offboarding.ts`. The
+ * `-v2` histories were recorded with the `status-search-attribute` patch (TenureStatus upserts and
+ * their markers); the others before it, so both kinds of running offboardings are covered.
  */
 import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -18,12 +20,15 @@ const files = readdirSync(DIR).filter((f) => /^offboarding-.*\.json$/.test(f)).s
 describe('offboarding workflow replay', () => {
   it('has recorded histories of every ending', () => {
     expect(files).toEqual([
+      'offboarding-approved-v2.json',
       'offboarding-approved.json',
       'offboarding-cancelled.json',
+      'offboarding-deleted-v2.json',
       'offboarding-deleted.json',
       'offboarding-reactivated.json',
       'offboarding-reactivation.json',
       'offboarding-rejected.json',
+      'offboarding-undone-v2.json',
       'offboarding-undone.json',
     ]);
   });

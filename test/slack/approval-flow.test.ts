@@ -24,7 +24,7 @@ let smtp: TestSmtpServer;
 const person = (...args: Parameters<SlackHarness['person']>) => slack.person(...args);
 
 const sync = () => runSlackSync(slack.app.slack!.context, slack.app.slack!.app.client);
-const timings = { approvalReminderMs: 60_000, approvalEscalationMs: 120_000, undoGraceMs: 60_000, retentionDayMs: 86_400_000 };
+const timings = { approvalReminderMs: 60_000, approvalEscalationMs: 120_000, undoGraceMs: 60_000 };
 
 const click = (who: string, actionId: string, message: RecordedCall) => clickApprovalButton(slack, who, actionId, message);
 

@@ -20,7 +20,7 @@ let temporal: Client;
 let slack: SlackHarness;
 
 const sync = () => runSlackSync(slack.app.slack!.context, slack.app.slack!.app.client);
-const worker = { deps: { offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs: 60_000, retentionDayMs: 86_400_000 } } };
+const worker = { deps: { offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs: 60_000 } } };
 const processOf = (p: SlackPerson) => `offboarding:${String(p.user._id)}`;
 
 const click = (who: string, actionId: string, message: RecordedCall) => clickApprovalButton(slack, who, actionId, message);

@@ -22,7 +22,7 @@ let slack: SlackHarness;
 
 const sync = () => runSlackSync(slack.app.slack!.context, slack.app.slack!.app.client);
 /** Seconds instead of the configured days: the timers are the workflow's own, only shorter. */
-const timings = { approvalReminderMs: 2_000, approvalEscalationMs: 6_000, undoGraceMs: 60_000, retentionDayMs: 86_400_000 };
+const timings = { approvalReminderMs: 2_000, approvalEscalationMs: 6_000, undoGraceMs: 60_000 };
 
 const postsTo = (name: string) => slack.recorder.callsTo('chat.postMessage').filter((c) => c.args.channel === `D${slack.people[name]!.slackId}`);
 const requestsTo = (name: string) => postsTo(name).filter((c) => Array.isArray(c.args.blocks) && c.args.blocks.some((b: any) => b.type === 'actions'));

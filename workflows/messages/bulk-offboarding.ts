@@ -4,7 +4,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Requester } from './caller';
-import type { OffboardingPolicy, OffboardingSource, OffboardingStatus } from './offboarding/values';
+import type { OffboardingSource, OffboardingStatus } from './offboarding/values';
 
 export interface BulkOffboardingInput {
   users: Array<{ userId: string; reason?: string }>;
@@ -14,7 +14,6 @@ export interface BulkOffboardingInput {
   newOwnerId?: string;
   immediateLockout?: boolean;
   concurrency: number;
-  timings?: Partial<OffboardingPolicy>;
 }
 
 export interface BulkOffboardingProgress {

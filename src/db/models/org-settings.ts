@@ -17,8 +17,11 @@ const orgSettingsSchema = new Schema(
     offboarding: {
       approvalRequired: { type: Boolean, default: true },
       defaultNewOwnerId: { type: Schema.Types.ObjectId },
-      /** Days a deactivated account is kept before permanent delete; null means never. */
-      retentionDays: { type: Number, default: null },
+      /**
+       * How long a deactivated account is kept before its permanent delete, in milliseconds;
+       * null keeps it forever. Read it with `offboardingRetentionMs` (older documents hold days).
+       */
+      retentionMs: { type: Number, default: null },
       immediateLockoutOnHrTermination: { type: Boolean, default: true },
     },
   },
@@ -30,6 +33,20 @@ export type OrgSettingsModel = Model<OrgSettings>;
 
 export function orgSettingsModel(conn: Connection): OrgSettingsModel {
   return (conn.models.OrgSettings as OrgSettingsModel | undefined) ?? conn.model<OrgSettings>('OrgSettings', orgSettingsSchema);
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The retention period of deactivated accounts in milliseconds, null to keep them forever.
+ * Documents written before the setting had a unit of its own hold `offboarding.retentionDays`
+ * instead (and no `retentionMs`): that is read as whole days.
+ */
+export function offboardingRetentionMs(settings: OrgSettings): number | null {
+  const offboarding = settings.offboarding as (OrgSettings['offboarding'] & { retentionDays?: number | null }) | undefined;
+  if (offboarding?.retentionMs !== undefined) return offboarding.retentionMs ?? null;
+  const days = offboarding?.retentionDays;
+  return typeof days === 'number' ? days * DAY_MS : null;
 }
 
 /** Reads the settings, creating the defaults on first use. */

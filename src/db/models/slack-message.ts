@@ -19,6 +19,12 @@ const slackMessageSchema = new Schema(
     planVersion: { type: String },
     /** Hash of what was last rendered, so an unchanged message is not updated again. */
     rendered: { type: String },
+    /**
+     * For progress: the process status last shown, and until when the process has nothing new to
+     * show while its status stays the same (an offboarding's undo window), so a pass leaves it be.
+     */
+    processStatus: { type: String },
+    idleUntil: { type: Date },
     finishedAt: { type: Date },
   },
   { collection: 'slack_messages', timestamps: true, versionKey: false },

@@ -27,8 +27,6 @@ export interface OffboardingProgress {
   undoUntil?: string;
   deleteAt?: string;
   error?: string;
-  /** Activities this run has executed (the benchmark's baseline runs as many). */
-  activityCount: number;
 }
 
 export const progressQuery = defineQuery<OffboardingProgress>('progress');

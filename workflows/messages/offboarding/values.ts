@@ -15,8 +15,6 @@ export interface OffboardingInput {
   effectiveDate?: string;
   newOwnerId?: string;
   immediateLockout?: boolean;
-  /** Overrides of the configured timings (tests and benchmarks run in seconds). */
-  timings?: Partial<OffboardingPolicy>;
 }
 
 /** What the organization's policy and the worker's configuration decide for one process. */
