@@ -400,7 +400,10 @@ export function offboardingActivities(deps: ActivityDeps) {
     async reactivateAccount(input: { userId: string; workflowId: string; requestedBy: { type?: Actor['type']; id?: string; email?: string } }): Promise<{ reactivated: boolean; status: string }> {
       const user = await leaverOrGone(input.userId);
       if (user.status === 'active') return { reactivated: false, status: 'active' };
-      if (user.status !== 'deactivated') throw permanent(ErrorType.InvalidState, `${user.email} is ${user.status}; only deactivated users can be reactivated.`);
+      if (user.status !== 'deactivated') {
+        // The same answer as the check before the start (user-admin.ts), should the status change in between.
+        throw ApplicationFailure.create({ type: ErrorType.InvalidState, message: `${user.email} is ${user.status}; only deactivated users can be reactivated.`, nonRetryable: true, details: [{ status: 409, code: 'invalid_state', details: { status: user.status } }] });
+      }
       const actor: Actor = input.requestedBy.id ? { type: input.requestedBy.type ?? 'user', id: input.requestedBy.id, email: input.requestedBy.email } : processActor(input.workflowId);
       try {
         await reactivateUser(models, user._id, actor, { processId: input.workflowId });

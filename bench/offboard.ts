@@ -14,7 +14,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { Types } from 'mongoose';
 import type { Models } from '../src/db/models';
-import { startOffboarding } from '../src/services/offboarding-process';
+import { startOffboarding } from '../src/processes/offboarding';
 import { progressQuery, type OffboardingProgress } from '../workflows/offboarding-messages';
 import { startScratchSystem } from '../scripts/lib/scratch-system';
 import { BENCH_WORKFLOWS_PATH, baselineActivities } from './support/baseline';

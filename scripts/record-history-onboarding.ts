@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acceptInvitation } from '../src/services/invitations';
-import { startOnboarding } from '../src/services/onboarding-process';
+import { startOnboarding } from '../src/processes/onboarding';
 import type { TestSmtpServer } from '../test/helpers/smtp';
 import { historyToJson } from '../test/replay/history-json';
 import {

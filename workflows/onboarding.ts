@@ -97,6 +97,8 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
     history: [],
   };
   const queue: Pending[] = [];
+  /** How this run's first invitation went: what an update naming `input.firstTokenHash` answers. */
+  let firstLink: { issued?: InvitationIssued; error?: ApplicationFailure } | undefined;
 
   const step = (name: string, detail?: string) => {
     progress.history.push({ at: new Date().toISOString(), step: name, ...(detail ? { detail } : {}) });
@@ -129,7 +131,16 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
     if (!finished()) queue.push({ command: { kind: 'access-ended', reason }, done: false });
   });
   setHandler(resendInvitationUpdate, ({ caller }) => submit<InvitationIssued>({ kind: 'resend', caller }), { validator: ({ caller }) => assertActionable(caller) });
-  setHandler(issueInvitationLinkUpdate, ({ caller, tokenHash }) => submit<InvitationIssued>({ kind: 'link', caller, tokenHash }), {
+  // The update that started this run (update-with-start, "copy invitation link") names the run's
+  // own first link: it is answered with the first invitation, or the refusal, not queued again.
+  setHandler(issueInvitationLinkUpdate, async ({ caller, tokenHash }) => {
+    if (!carry && input.firstTokenHash && tokenHash === input.firstTokenHash) {
+      await condition(() => firstLink !== undefined);
+      if (firstLink!.error) throw firstLink!.error;
+      return firstLink!.issued!;
+    }
+    return submit<InvitationIssued>({ kind: 'link', caller, tokenHash });
+  }, {
     validator: ({ caller, tokenHash }) => {
       assertActionable(caller);
       if (!/^[0-9a-f]{64}$/.test(tokenHash ?? '')) throw ApplicationFailure.create({ type: ErrorType.InvalidInput, message: 'tokenHash must be a SHA-256 hex digest.', nonRetryable: true });
@@ -153,6 +164,7 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
       pending.error = ApplicationFailure.create({ type: ErrorType.ProcessFinished, message: `This onboarding has already ended (${progress.state}).`, nonRetryable: true });
       pending.done = true;
     }
+    firstLink ??= { error: ApplicationFailure.create({ type: ErrorType.ProcessFinished, message: `This onboarding has already ended (${progress.state}).`, nonRetryable: true }) };
     await condition(allHandlersFinished);
     return result();
   };
@@ -176,12 +188,17 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
       progress.state = 'refused';
       progress.refusal = { code, message: failure.message };
       step('refused', code);
+      firstLink = { error: ApplicationFailure.create({ type: failure.type ?? ErrorType.Conflict, message: failure.message, details: failure.details ?? undefined, nonRetryable: true }) };
       return finish();
     }
     progress.state = 'invited';
     const first = input.firstTokenHash
       ? await issue({ kind: 'link', caller: { id: input.requestedBy.id ?? 'system', role: 'Administrators' }, tokenHash: input.firstTokenHash })
       : await issue({ kind: 'first' });
+    firstLink =
+      typeof first === 'string'
+        ? { error: ApplicationFailure.create({ type: ErrorType.AlreadyActive, message: `${progress.email} is no longer pending (${first}).`, nonRetryable: true }) }
+        : { issued: first };
     // The user stopped being pending before the first send (accepted through an older link, say).
     if (typeof first === 'string') return endNotPending(first);
   }

@@ -3,15 +3,15 @@
  * users whose invitation expired while no onboarding process covers them (a process that was
  * terminated, a worker outage past its retries, an import) and resends or marks them expired.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Models } from '../db/models';
 import type { Logger } from '../logger';
-import { offboardingUnderWay } from '../services/access';
 import { recordAudit } from '../services/audit';
 import { invitationPolicy, maxSends } from '../services/invitations';
-import { onboardingWorkflowId, startOnboarding } from '../services/onboarding-process';
+import { offboardingRunning } from '../processes/offboarding';
+import { onboardingRunning, startOnboarding } from '../processes/onboarding';
 import type { StoredUser } from '../services/users';
 
 export const INVITATION_SWEEP_SCHEDULER_ID = 'invitation-expiry-sweep';
@@ -74,7 +74,7 @@ export async function runInvitationSweep(deps: InvitationSweepDeps, now = new Da
   const result: InvitationSweepResult = { scanned: candidates.length, resent: 0, expired: 0, skippedCovered: 0 };
   for (const user of candidates) {
     // Covered by a running onboarding, or by an offboarding (no new link for a leaver).
-    if ((await coveredByRunningOnboarding(deps.temporal, user.email)) || (await offboardingUnderWay(deps.temporal, user._id))) {
+    if ((await onboardingRunning(deps.temporal, user.email)) || (await offboardingRunning(deps.temporal, String(user._id)))) {
       result.skippedCovered += 1;
       continue;
     }
@@ -109,14 +109,4 @@ export async function runInvitationSweep(deps: InvitationSweepDeps, now = new Da
   }
   deps.logger.info({ ...result }, 'invitation-expiry sweep finished');
   return result;
-}
-
-async function coveredByRunningOnboarding(temporal: Client, email: string): Promise<boolean> {
-  try {
-    const described = await temporal.workflow.getHandle(onboardingWorkflowId(email)).describe();
-    return described.status.name === 'RUNNING';
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
 }

@@ -1,7 +1,9 @@
 /**
- * SCIM operations on users. Provisioning goes through the same processes as every other way
- * in: a POST starts the onboarding, `active: false` (or DELETE) starts the offboarding with an
- * immediate lockout, `active: true` a reactivation, all by their business-key workflow ids.
+ * SCIM operations on users. Provisioning goes the same way as from every other way in: a POST
+ * invites the user as the API and Slack do (inviteUser: the pending user created at once with the
+ * same checks, then the onboarding), `active: false` (or DELETE) requests the offboarding with an
+ * immediate lockout as a person's request does (requestOffboarding, same audit trail), `active:
+ * true` a reactivation (reactivate).
  */
 import type { Client } from '@temporalio/client';
 import type { Caller } from '../../workflows/offboarding-messages';
@@ -9,13 +11,13 @@ import { Types } from 'mongoose';
 import type { Models } from '../db/models';
 import { isOffboardingRefusal, offboardingAuthority } from '../domain/authority';
 import { normalizeEmail } from '../domain/email';
-import { AppError } from '../errors';
 import type { Logger } from '../logger';
+import { offboardingRunning } from '../processes/offboarding';
 import { recordAudit, type Actor } from '../services/audit';
-import { actOnOffboarding, offboardingWorkflowId, startOffboarding } from '../services/offboarding-process';
+import { inviteUser } from '../services/invite-user';
+import { actOnOffboardingAs, requestOffboarding } from '../services/offboarding-requests';
 import { reactivate } from '../services/user-admin';
-import { startOnboarding } from '../services/onboarding-process';
-import { assertDomainAllowed, assertSeatAvailable, createPendingUser, type StoredUser } from '../services/users';
+import type { StoredUser } from '../services/users';
 import { ScimError } from './errors';
 import { parseUserFilter } from './filter';
 import type { ScimLink } from '../db/models/scim-link';
@@ -26,8 +28,6 @@ export interface ScimDeps {
   temporal: Client;
   taskQueue: string;
   logger: Logger;
-  /** How long a POST waits for the onboarding to create the user before answering. */
-  createWaitMs?: number;
 }
 
 /** Who is calling: the SCIM token (the identity provider) or an Administrator's API token. */
@@ -44,16 +44,6 @@ export interface ScimUserRecord {
 }
 
 export const MAX_PAGE_SIZE = 200;
-
-async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs: number): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() >= deadline) return undefined;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function notFound(id: string): never {
   throw new ScimError(404, `No user with id ${id.slice(0, 64)}.`);
@@ -105,30 +95,20 @@ async function setExternalId(deps: ScimDeps, userId: Types.ObjectId, externalId:
   else await deps.models.ScimLink.updateOne({ userId }, { $set: { externalId } }, { upsert: true });
 }
 
-/** POST /Users: the onboarding creates the pending user and invites them. */
+/**
+ * POST /Users: the invitation of the API and Slack (inviteUser), with the identity provider as the
+ * one who asks. A deactivated account is still this provider's resource: it comes back with
+ * `active: true`, not with a second POST.
+ */
 export async function createScimUser(deps: ScimDeps, fields: ScimUserFields & { email: string }, caller: ScimCaller): Promise<ScimUserRecord> {
   const email = normalizeEmail(fields.email);
-  if (await deps.models.User.exists({ email })) throw new ScimError(409, `A user with userName ${email} already exists.`, 'uniqueness');
-  // Refusals the onboarding would make later are made now, while the provider can still be told.
-  await assertDomainAllowed(deps.models, email, false);
-  await assertSeatAvailable(deps.models);
-  let user: StoredUser | undefined;
-  try {
-    await startOnboarding(deps.temporal, deps.taskQueue, {
-      email,
-      firstName: fields.firstName || undefined,
-      lastName: fields.lastName || undefined,
-      requestedBy: caller.requestedBy,
-      source: 'scim',
-    });
-  } catch (err) {
-    if (err instanceof AppError || !/not implemented/i.test((err as Error)?.message ?? '')) throw err;
-    // Without the onboarding process (not deployed), the user is created pending directly.
-    user = await createPendingUser(deps.models, { email, firstName: fields.firstName, lastName: fields.lastName }, caller.actor);
-  }
-  user ??= await waitFor(() => deps.models.User.findOne({ email }).lean<StoredUser>(), deps.createWaitMs ?? 10_000);
-  if (!user) throw new ScimError(503, `The onboarding of ${email} has started but has not created the user yet; retry the request.`);
-  if (fields.title) await deps.models.User.updateOne({ _id: user._id }, { $set: { title: fields.title } });
+  if (await deps.models.User.exists({ email, status: 'deactivated' })) throw new ScimError(409, `A user with userName ${email} already exists.`, 'uniqueness');
+  const { user } = await inviteUser(
+    deps,
+    { email, firstName: fields.firstName || undefined, lastName: fields.lastName || undefined, title: fields.title || undefined },
+    caller.actor,
+    { requestedBy: caller.requestedBy, source: 'scim' },
+  );
   await setExternalId(deps, user._id, fields.externalId);
   return getScimUser(deps, String(user._id));
 }
@@ -204,7 +184,7 @@ function assertMayOffboard(user: StoredUser, caller: ScimCaller): void {
 
 async function deprovision(deps: ScimDeps, user: StoredUser, link: ScimLink | null, caller: ScimCaller, reason: string, extra: Record<string, Date> = {}): Promise<void> {
   if (user.status !== 'deactivated' && !link?.deprovisionedAt) {
-    await startOffboarding(deps.temporal, deps.taskQueue, { userId: String(user._id), reason, requestedBy: caller.requestedBy, source: 'scim', immediateLockout: true });
+    await requestOffboarding(deps, user, { requestedBy: caller.requestedBy, actor: caller.actor, source: 'scim' }, { reason, immediateLockout: true });
   }
   await deps.models.ScimLink.updateOne({ userId: user._id }, { $set: { deprovisionedAt: link?.deprovisionedAt ?? new Date(), ...extra } }, { upsert: true });
 }
@@ -214,12 +194,9 @@ async function reprovision(deps: ScimDeps, user: StoredUser, link: ScimLink | nu
     await reactivate(deps, user._id, caller.actor, { reason: 'Reactivated by the identity provider (SCIM active=true).', waitMs: 5_000 });
   } else if (link?.deprovisionedAt) {
     // Still being offboarded: cancelling before the deactivation undoes the lockout.
-    const running = await deps.temporal.workflow
-      .getHandle(offboardingWorkflowId(String(user._id)))
-      .describe()
-      .then((d) => d.status.name === 'RUNNING')
-      .catch(() => false);
-    if (running) await actOnOffboarding(deps.temporal, String(user._id), caller.processCaller, { action: 'cancel', reason: 'Reactivated by the identity provider (SCIM active=true).' });
+    if (await offboardingRunning(deps.temporal, String(user._id))) {
+      await actOnOffboardingAs(deps, user, { requestedBy: caller.requestedBy, actor: caller.actor, source: 'scim', caller: caller.processCaller }, { action: 'cancel', reason: 'Reactivated by the identity provider (SCIM active=true).' });
+    }
   }
   if (link?.deprovisionedAt) await deps.models.ScimLink.updateOne({ userId: user._id }, { $unset: { deprovisionedAt: '' } });
 }

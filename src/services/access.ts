@@ -10,13 +10,13 @@
  * account after writing its credential (see sessions.ts, user-admin.ts), so a credential created
  * while the lockout lands is either ended by the sweep or ends itself: none survives.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Types } from 'mongoose';
-import { accessEndedSignal } from '../../workflows/onboarding-messages';
 import type { Models } from '../db/models';
 import { ConflictError } from '../errors';
+import { offboardingRunning, offboardingWorkflowId } from '../processes/offboarding';
+import { tellAccessEnded } from '../processes/onboarding';
 import { revokeUserTokens } from '../security/access-tokens';
-import { offboardingWorkflowId, onboardingWorkflowId } from './process-ids';
 
 type AccessEndReason = 'lockout' | 'offboarding' | 'deactivated' | 'deleted' | 'invitation_cancelled';
 
@@ -76,20 +76,9 @@ export async function endAccess(models: Models, userId: Types.ObjectId, options:
   // 4. The onboarding of a pending invitee ends now rather than at its next resend.
   let onboardingTold = false;
   if (user && options.temporal && (invitationRevoked || user.status === 'pending')) {
-    onboardingTold = await tellOnboarding(options.temporal, user.email, options.reason);
+    onboardingTold = await tellAccessEnded(options.temporal, user.email, options.reason);
   }
   return { sessionsEnded, tokensRevoked, invitationRevoked, onboardingTold };
-}
-
-async function tellOnboarding(temporal: Client, email: string, reason: AccessEndReason): Promise<boolean> {
-  try {
-    await temporal.workflow.getHandle(onboardingWorkflowId(email)).signal(accessEndedSignal, { reason });
-    return true;
-  } catch {
-    // None running (finished, or never started): nothing to tell. Any other failure is not fatal
-    // either: the store already refuses the invitation, and the process ends at its next send.
-    return false;
-  }
 }
 
 /** Lifts the lockout mark a run of an offboarding set (its cancel or rejection). */
@@ -98,17 +87,6 @@ export async function liftLockout(models: Models, userId: Types.ObjectId, proces
   if (runId) filter['lockout.runId'] = runId;
   const result = await models.User.updateOne(filter, { $unset: { lockout: '' } });
   return result.modifiedCount === 1;
-}
-
-/** Whether an offboarding of the user is running (waiting for its date or approval, executing, or in its undo window). */
-export async function offboardingUnderWay(temporal: Client, userId: Types.ObjectId | string): Promise<boolean> {
-  try {
-    const described = await temporal.workflow.getHandle(offboardingWorkflowId(String(userId))).describe();
-    return described.status.name === 'RUNNING';
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError || (err as { name?: string })?.name === 'WorkflowNotFoundError') return false;
-    throw err;
-  }
 }
 
 export function lockedOutError(user: { email: string; lockout?: { processId?: string | null } | null }): ConflictError {
@@ -133,7 +111,7 @@ export async function assertMayGainAccess(
   // A deactivated account is refused by the operation itself, which says so.
   if (user.status === 'deactivated') return;
   if (user.lockout) throw lockedOutError(user);
-  if (await offboardingUnderWay(deps.temporal, user._id)) {
+  if (await offboardingRunning(deps.temporal, String(user._id))) {
     throw new ConflictError(`${user.email} is being offboarded (${offboardingWorkflowId(String(user._id))}); ${what} cannot be created until the offboarding is cancelled.`, 'user_being_offboarded');
   }
 }

@@ -10,8 +10,8 @@ import { normalizeEmail } from '../domain/email';
 import { ServiceUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import { recordAudit, type Actor } from './audit';
-import { onboardingWorkflowId, startOnboarding, type OnboardingRequest } from './onboarding-process';
-import type { StartedProcess } from './offboarding-process';
+import { onboardingWorkflowId, startOnboarding, type OnboardingRequest } from '../processes/onboarding';
+import type { StartedProcess } from '../processes/process';
 import { assertSeatAvailable, createPendingUser, transition, type CreateUserInput, type StoredUser } from './users';
 
 export interface InviteDeps {

@@ -4,16 +4,15 @@
  * and nobody acts on their own account through these routes. Reactivation, from any way in,
  * goes through `reactivate` here.
  */
-import { ApplicationFailure, WorkflowFailedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Types } from 'mongoose';
-import { ErrorType } from '../../workflows/errors';
 import type { Models } from '../db/models';
 import type { SiteRole } from '../domain/roles';
-import { AppError, ConflictError, NotFoundError } from '../errors';
+import { AppError, ConflictError } from '../errors';
 import { issueAccessToken } from '../security/access-tokens';
 import { lockedOutError } from './access';
 import { recordAudit, type Actor } from './audit';
-import { startReactivation } from './offboarding-process';
+import { reactivationFinished, startReactivation } from '../processes/reactivation';
 import { assertSeatAvailable, changeSiteRole, deactivateUser, deleteUserPermanently, getUserById, type StoredUser } from './users';
 import { countSubjectDocuments } from '../db/count';
 
@@ -166,34 +165,6 @@ export async function reactivate(deps: ReactivationDeps, userId: Types.ObjectId,
     reason: options.reason,
   });
   await recordAudit(deps.models, { action: 'reactivation.requested', actor, target: { id: user._id, email: user.email }, processId: started.workflowId, details: { reason: options.reason, joined: !started.started } });
-  let finished = false;
-  if (options.waitMs) {
-    const result = deps.temporal.workflow.getHandle(started.workflowId, started.runId).result();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), options.waitMs);
-    });
-    try {
-      finished = (await Promise.race([result.then(() => 'done' as const), timeout])) === 'done';
-    } catch (err) {
-      throw reactivationRefusal(err, user);
-    } finally {
-      clearTimeout(timer);
-      result.catch(() => undefined);
-    }
-  }
+  const finished = options.waitMs ? await reactivationFinished(deps.temporal, started, options.waitMs) : false;
   return { processId: started.workflowId, started: started.started, finished, user: finished ? await getUserById(deps.models, userId) : user };
-}
-
-/** A failed reactivation process as the typed error its activity refused with. */
-function reactivationRefusal(err: unknown, user: StoredUser): unknown {
-  if (!(err instanceof WorkflowFailedError)) return err;
-  let cause: unknown = err.cause;
-  while (cause && !(cause instanceof ApplicationFailure) && (cause as { cause?: unknown }).cause) cause = (cause as { cause?: unknown }).cause;
-  if (!(cause instanceof ApplicationFailure)) return new ConflictError(`The reactivation of ${user.email} failed: ${err.message}`, 'reactivation_failed');
-  const carried = cause.details?.[0] as { status?: number; code?: string; details?: unknown } | undefined;
-  if (carried?.status && carried.code) return new AppError(carried.status, carried.code, cause.message, carried.details);
-  if (cause.type === ErrorType.UserGone) return new NotFoundError(cause.message, 'user_not_found');
-  if (cause.type === ErrorType.InvalidState) return new ConflictError(cause.message, 'invalid_state');
-  return new ConflictError(cause.message, 'reactivation_failed');
 }

@@ -112,7 +112,7 @@ export async function assertGroupsExist(models: Models, groups: string[]): Promi
   return ids;
 }
 
-export async function assertDomainAllowed(models: Models, email: string, confirmed: boolean | undefined): Promise<void> {
+async function assertDomainAllowed(models: Models, email: string, confirmed: boolean | undefined): Promise<void> {
   const settings = await getOrgSettings(models.OrgSettings);
   const orgDomain = settings.domain?.toLowerCase();
   if (orgDomain && domainOf(email) !== orgDomain && !confirmed) {

@@ -7,7 +7,7 @@ import type { QueryDefinition } from '@temporalio/common';
 import { createHash } from 'node:crypto';
 import { progressQuery } from '../../workflows/offboarding-messages';
 import { onboardingProgressQuery } from '../../workflows/onboarding-messages';
-import { processKindOf } from '../services/process-ids';
+import { processKindOf } from '../processes/ids';
 import type { SlackContext } from './context';
 
 /** The subset of a workflow's `progress` query that the messages show. */

@@ -10,8 +10,8 @@ import type { App } from '../../src/http/app';
 import { createQueue, QUEUE_NAMES } from '../../src/jobs/queues';
 import { startJobWorkers } from '../../src/jobs/workers';
 import { verifyAccessToken } from '../../src/security/access-tokens';
-import { offboardingWorkflowId } from '../../src/services/offboarding-process';
-import { onboardingWorkflowId } from '../../src/services/onboarding-process';
+import { offboardingWorkflowId } from '../../src/processes/offboarding';
+import { onboardingWorkflowId } from '../../src/processes/onboarding';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
@@ -88,6 +88,11 @@ describe('employee.terminated', () => {
         expect(started.userId).toBe(String(leaver.user._id));
         expect(started.immediateLockout).toBe(true);
         expect(['hr', 'scim']).toContain(started.source);
+        // Both ways in leave the trail of a person's request: one started it, the other joined it.
+        const trail = await ctx.models.AuditEvent.find({ processId: workflowId, action: { $in: ['offboarding.requested', 'offboarding.request_joined'] } }).lean();
+        expect(trail.map((e) => e.actorType).sort()).toEqual(['hr', 'scim']);
+        expect(trail.filter((e) => e.action === 'offboarding.requested').map((e) => e.actorType)).toEqual([started.source]);
+        expect(trail.find((e) => e.actorType === 'hr')).toMatchObject({ targetUserId: leaver.user._id, details: { source: 'hr', provider: 'generic', eventId: event.eventId } });
         await eventually('the lockout to revoke the API token', async () => !(await verifyAccessToken(ctx.models, leaver.token)));
         expect((await ctx.models.User.findById(leaver.user._id).lean())?.hrStatus).toBe('terminated');
         await handle.terminate('test over');

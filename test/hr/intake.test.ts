@@ -10,6 +10,7 @@ import { freePort } from '../../src/devstack/ports';
 import type { App } from '../../src/http/app';
 import { createQueue, QUEUE_NAMES } from '../../src/jobs/queues';
 import { startJobWorkers } from '../../src/jobs/workers';
+import { onboardingWorkflowId } from '../../src/processes/onboarding';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';
 import { createClient } from '../helpers/temporal';
@@ -40,6 +41,43 @@ async function deliver(event: ReturnType<typeof hrEvent>, target: App = app): Pr
   expect(res.statusCode).toBe(202);
   return res.json().events[0].jobId;
 }
+
+describe('employee.hired', () => {
+  it("creates the pending user in the job itself, as the API's invitation does, with HR as actor, then starts the onboarding", async () => {
+    const event = hrEvent('employee.hired', { id: 'HR-NEW-1', email: 'Hired.Now@example.com', firstName: 'Hired', lastName: 'Now' });
+    const jobId = await deliver(event);
+    const queue = createQueue(QUEUE_NAMES.hrIntake, ctx.queue);
+    const workflowId = onboardingWorkflowId('hired.now@example.com');
+    try {
+      await eventually('the job to complete', async () => (await queue.getJobState(jobId)) === 'completed');
+      expect((await queue.getJob(jobId))?.returnvalue).toMatchObject({ outcome: 'onboarding_started', workflowId, started: true });
+    } finally {
+      await queue.close();
+    }
+    // No Temporal worker runs here: the user exists because the job created it.
+    expect(await ctx.models.User.findOne({ email: 'hired.now@example.com' }).lean()).toMatchObject({ status: 'pending', hrEmployeeId: 'HR-NEW-1', firstName: 'Hired', lastName: 'Now' });
+    expect(await ctx.models.AuditEvent.find({ action: 'user.created', targetEmail: 'hired.now@example.com' }).lean()).toMatchObject([{ actorType: 'hr', processId: workflowId }]);
+    await client.workflow.getHandle(workflowId).terminate('test over');
+  });
+
+  it("dead-letters a hire the invitation rules refuse (outside the organization's domain) with the API's sentence, creating nothing", async () => {
+    const event = hrEvent('employee.hired', { id: 'HR-NEW-2', email: 'contractor@elsewhere.org' });
+    await ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { domain: 'example.com' } }, { upsert: true });
+    const queue = createQueue(QUEUE_NAMES.hrIntake, ctx.queue);
+    try {
+      const jobId = await deliver(event);
+      await eventually('the job to fail', async () => (await queue.getJobState(jobId)) === 'failed');
+    } finally {
+      await queue.close();
+      await ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { domain: '' } });
+    }
+    const [letter] = await ctx.models.HrDeadLetter.find({ eventId: event.eventId }).lean();
+    expect(letter).toMatchObject({ reason: 'start_refused' });
+    expect(letter!.message).toMatch(/confirmDomainMismatch/);
+    expect(await ctx.models.User.exists({ email: 'contractor@elsewhere.org' })).toBeNull();
+    expect(await client.workflow.getHandle(onboardingWorkflowId('contractor@elsewhere.org')).describe().then(() => 'started', () => 'none')).toBe('none');
+  });
+});
 
 describe('unknown employee', () => {
   it('is dead-lettered once, audited, not retried, and listed for Administrators only', async () => {

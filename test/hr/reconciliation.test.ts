@@ -8,7 +8,7 @@ import { HR_RECONCILIATION_SCHEDULER_ID, keepHrReconciliationScheduled, schedule
 import { reconcileHrTerminations } from '../../src/jobs/processors/hr-reconciliation';
 import { createQueue, QUEUE_NAMES } from '../../src/jobs/queues';
 import { startJobWorkers } from '../../src/jobs/workers';
-import { offboardingWorkflowId } from '../../src/services/offboarding-process';
+import { offboardingWorkflowId } from '../../src/processes/offboarding';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createClient, withWorker } from '../helpers/temporal';
 import { seedUser } from '../helpers/users';
@@ -44,6 +44,9 @@ describe('HR reconciliation', () => {
       expect(first).toMatchObject({ scanned: 1, started: 1, alreadyRunning: 0, failed: 0, startedUserIds: [String(missed.user._id)] });
       const description = await client.workflow.getHandle(offboardingWorkflowId(String(missed.user._id))).describe();
       expect(description.status.name).toBe('RUNNING');
+      expect(await ctx.models.AuditEvent.find({ processId: offboardingWorkflowId(String(missed.user._id)), action: 'offboarding.requested' }).lean()).toMatchObject([
+        { actorType: 'hr', targetUserId: missed.user._id, details: { source: 'hr', by: 'reconciliation' } },
+      ]);
 
       // A second run sees the running process and starts nothing.
       const second = await reconcileHrTerminations(deps());

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app';
 import { HR_RECONCILIATION_SCHEDULER_ID } from '../../src/jobs/hr-reconciliation-schedule';
 import { createQueue, QUEUE_NAMES } from '../../src/jobs/queues';
-import { offboardingWorkflowId } from '../../src/services/offboarding-process';
+import { offboardingWorkflowId } from '../../src/processes/offboarding';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';
 import { createClient } from '../helpers/temporal';

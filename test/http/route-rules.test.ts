@@ -8,7 +8,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyRouteRules } from '../../src/http/route-rules';
-import { getOffboardingProgress } from '../../src/services/offboarding-process';
+import { getOffboardingProgress } from '../../src/processes/offboarding';
 import { eventually } from '../helpers/context';
 import { withWorker } from '../helpers/temporal';
 import { seedUser, type SeededUser } from '../helpers/users';

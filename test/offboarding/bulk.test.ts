@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app';
 import { createSession } from '../../src/services/sessions';
-import { startOffboarding } from '../../src/services/offboarding-process';
+import { startOffboarding } from '../../src/processes/offboarding';
 import { progressQuery, type BulkOffboardingProgress } from '../../workflows/offboarding-messages';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';

@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app';
 import { tokenAuthenticates } from '../../src/security/access-tokens';
-import { getOffboardingProgress } from '../../src/services/offboarding-process';
+import { getOffboardingProgress } from '../../src/processes/offboarding';
 import type { OffboardingProgress } from '../../workflows/offboarding-messages';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';

@@ -4,7 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { offboardingWorkflowId, startOffboarding } from '../../src/services/offboarding-process';
+import { offboardingWorkflowId, startOffboarding } from '../../src/processes/offboarding';
 import type { OffboardingProgress } from '../../workflows/offboarding-messages';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createClient } from '../helpers/temporal';

@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app';
-import { getOffboardingProgress, offboardingWorkflowId } from '../../src/services/offboarding-process';
+import { getOffboardingProgress, offboardingWorkflowId } from '../../src/processes/offboarding';
 import { approveUpdate, type OffboardingProgress } from '../../workflows/offboarding-messages';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';

@@ -10,7 +10,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app';
 import { runSlackSync } from '../../src/slack/sync';
-import { getOffboardingProgress, offboardingWorkflowId } from '../../src/services/offboarding-process';
+import { getOffboardingProgress, offboardingWorkflowId } from '../../src/processes/offboarding';
 import { cancelUpdate, type OffboardingProgress } from '../../workflows/offboarding-messages';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { startSlackHarness, type SlackHarness, type SlackPerson } from '../helpers/slack-app';

@@ -10,7 +10,7 @@ import type { App } from '../../src/http/app';
 import { INVITATION_SWEEP_SCHEDULER_ID, scheduleInvitationSweep } from '../../src/jobs/invitation-sweep';
 import { createQueue, QUEUE_NAMES } from '../../src/jobs/queues';
 import { startJobWorkers } from '../../src/jobs/workers';
-import { onboardingWorkflowId, startOnboarding } from '../../src/services/onboarding-process';
+import { onboardingWorkflowId, startOnboarding } from '../../src/processes/onboarding';
 import { onboardingProgressQuery } from '../../workflows/onboarding-messages';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';

@@ -7,8 +7,8 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app';
-import { onboardingWorkflowId, startOnboarding } from '../../src/services/onboarding-process';
-import { completeRegistrationUpdate, onboardingProgressQuery, resendInvitationUpdate } from '../../workflows/onboarding-messages';
+import { issueInvitationLink, onboardingWorkflowId, startOnboarding } from '../../src/processes/onboarding';
+import { completeRegistrationUpdate, issueInvitationLinkUpdate, onboardingProgressQuery, resendInvitationUpdate } from '../../workflows/onboarding-messages';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
@@ -192,6 +192,65 @@ describe('after the process ended', () => {
       const token = /\/invitations\/([^/]+)\/accept$/.exec(link.json().link)![1]!;
       expect((await accept(token)).statusCode).toBe(200);
       await eventually('the process to end accepted', async () => (await progressOf(email)).state === 'accepted');
+    });
+  });
+});
+
+describe('copy invitation link without a running onboarding', () => {
+  it('answers each of two concurrent calls with its own link in one call: one process, sends #1 and #2, no email', async () => {
+    await work(async () => {
+      // A few users, so that a reply reporting the wrong send (the other call's) cannot pass by luck.
+      for (let round = 0; round < 3; round++) {
+        const email = newEmail('copyrace');
+        await seedUser(ctx.models, { email, status: 'pending' });
+        const answers = await Promise.all([1, 2].map(() => app.inject({ method: 'POST', url: `/v1/users/${email}/invitation/link`, headers: admin.auth })));
+        expect(answers.map((a) => a.statusCode)).toEqual([200, 200]);
+        const bodies = answers.map((a) => a.json() as { link: string; invitation: { sendNumber: number }; process: { workflowId: string; started: boolean } });
+        expect(bodies.map((b) => b.process.workflowId)).toEqual([onboardingWorkflowId(email), onboardingWorkflowId(email)]);
+        expect(bodies.filter((b) => b.process.started)).toHaveLength(1);
+        const [first, second] = [...bodies].sort((a, b) => a.invitation.sendNumber - b.invitation.sendNumber);
+        // Each answer names the send that installed its own link.
+        expect([first!.invitation.sendNumber, second!.invitation.sendNumber]).toEqual([1, 2]);
+        expect((await progressOf(email)).sends).toBe(2);
+        expect(invitationsTo(smtp.to(email))).toHaveLength(0);
+        const tokenOf = (b: { link: string }) => /\/invitations\/([^/]+)\/accept$/.exec(b.link)![1]!;
+        expect((await accept(tokenOf(first!))).json().error.code).toBe('invitation_superseded');
+        expect((await accept(tokenOf(second!))).statusCode).toBe(200);
+        await eventually('the process to end accepted', async () => (await progressOf(email)).state === 'accepted');
+      }
+    });
+  });
+
+  it('answers an update naming the run\'s own first link with that first invitation instead of installing it again', async () => {
+    await work(async () => {
+      const email = newEmail('firstlink');
+      await seedUser(ctx.models, { email, status: 'pending' });
+      const tokenHash = 'b'.repeat(64);
+      const caller = { id: String(admin.user._id), role: 'Administrators', email: admin.user.email };
+      await startOnboarding(client, ctx.taskQueue, { email, requestedBy: { type: 'user', id: caller.id }, source: 'api', firstTokenHash: tokenHash });
+      const handle = client.workflow.getHandle(onboardingWorkflowId(email));
+      const answers = await Promise.all([1, 2].map(() => handle.executeUpdate(issueInvitationLinkUpdate, { args: [{ caller, tokenHash }] })));
+      expect(answers.map((a) => a.sendNumber)).toEqual([1, 1]);
+      expect((await progressOf(email)).sends).toBe(1);
+      expect(await ctx.models.AuditEvent.countDocuments({ action: 'invitation.link_issued', targetEmail: email })).toBe(1);
+    });
+  });
+
+  it('answers a refused start with the refusal, not a link', async () => {
+    await work(async () => {
+      const email = newEmail('copyrefused');
+      await seedUser(ctx.models, { email, status: 'pending' });
+      // The invitee is no longer pending by the time the process looks (a lost race with an acceptance elsewhere).
+      await ctx.models.User.updateOne({ email }, { $set: { status: 'active' } });
+      const attempt = issueInvitationLink(client, ctx.taskQueue, {
+        email,
+        caller: { id: String(admin.user._id), role: 'Administrators', email: admin.user.email },
+        tokenHash: 'a'.repeat(64),
+        requestedBy: { type: 'user', id: String(admin.user._id) },
+        source: 'api',
+      });
+      await expect(attempt).rejects.toMatchObject({ status: 409, code: 'already_active' });
+      expect(invitationsTo(smtp.to(email))).toHaveLength(0);
     });
   });
 });

@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app';
-import { onboardingWorkflowId } from '../../src/services/onboarding-process';
+import { onboardingWorkflowId } from '../../src/processes/onboarding';
 import { onboardingProgressQuery } from '../../workflows/onboarding-messages';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';

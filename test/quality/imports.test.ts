@@ -13,7 +13,7 @@ const LAYERS: string[][] = [
   ['domain', 'errors'],
   ['config', 'logger'],
   ['db', 'process contract'],
-  ['security', 'mail', 'health'],
+  ['security', 'mail', 'health', 'processes'],
   ['services', 'devstack'],
   ['hr', 'scim'],
   ['jobs'],

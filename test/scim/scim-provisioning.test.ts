@@ -1,14 +1,15 @@
 /**
- * SCIM provisioning drives the real processes on the real Temporal server: POST starts the
- * onboarding, PATCH active=false the offboarding (immediate lockout), active=true a
- * reactivation or a cancel, DELETE the offboarding and the user leaves SCIM.
+ * SCIM provisioning drives the real processes on the real Temporal server, the same way as the
+ * API: POST invites (the pending user at once, then the onboarding), PATCH active=false requests
+ * the offboarding (immediate lockout), active=true a reactivation or a cancel, DELETE the
+ * offboarding and the user leaves SCIM.
  */
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app';
 import { verifyAccessToken } from '../../src/security/access-tokens';
-import { offboardingWorkflowId } from '../../src/services/offboarding-process';
-import { onboardingWorkflowId } from '../../src/services/onboarding-process';
+import { offboardingWorkflowId } from '../../src/processes/offboarding';
+import { onboardingWorkflowId } from '../../src/processes/onboarding';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
@@ -76,6 +77,58 @@ describe('POST /Users', () => {
   });
 });
 
+describe('POST /Users goes the way of POST /v1/users (inviteUser)', () => {
+  it('creates the pending user at once, before any worker runs, with the same audit entry as an API invitation', async () => {
+    const admin = await seedUser(ctx.models, { siteRole: 'Administrators' });
+    const [viaScim, viaApi] = ['scim.direct@example.com', 'api.direct@example.com'];
+    // No worker runs: only the request itself can have created the user.
+    const res = await scimRequest(app, 'POST', '/Users', { schemas: [USER_SCHEMA], userName: viaScim, title: 'Engineer', externalId: 'ext-direct', name: { givenName: 'Sam', familyName: 'Direct' } });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ userName: viaScim, title: 'Engineer', externalId: 'ext-direct', active: false, name: { givenName: 'Sam', familyName: 'Direct' } });
+    expect(await ctx.models.User.findOne({ email: viaScim }).lean()).toMatchObject({ status: 'pending', title: 'Engineer', firstName: 'Sam', lastName: 'Direct' });
+    const api = await app.inject({ method: 'POST', url: '/v1/users', headers: admin.auth, payload: { email: viaApi, title: 'Engineer' } });
+    expect(api.statusCode).toBe(201);
+    try {
+      for (const email of [viaScim, viaApi]) expect((await client.workflow.getHandle(onboardingWorkflowId(email)).describe()).status.name).toBe('RUNNING');
+      const [scimCreated] = await ctx.models.AuditEvent.find({ action: 'user.created', targetEmail: viaScim }).lean();
+      const [apiCreated] = await ctx.models.AuditEvent.find({ action: 'user.created', targetEmail: viaApi }).lean();
+      expect(scimCreated).toMatchObject({ actorType: 'scim', processId: onboardingWorkflowId(viaScim), details: apiCreated!.details });
+      expect(apiCreated).toMatchObject({ actorType: 'user', processId: onboardingWorkflowId(viaApi) });
+    } finally {
+      for (const email of [viaScim, viaApi]) await client.workflow.getHandle(onboardingWorkflowId(email)).terminate('test over');
+    }
+  });
+
+  it('refuses what the API refuses, in the same words: an address outside the domain, a full plan, a taken address', async () => {
+    const admin = await seedUser(ctx.models, { siteRole: 'Administrators' });
+    const both = async (email: string) => ({
+      api: await app.inject({ method: 'POST', url: '/v1/users', headers: admin.auth, payload: { email } }),
+      scim: await scimRequest(app, 'POST', '/Users', { schemas: [USER_SCHEMA], userName: email }),
+    });
+    await ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { domain: 'example.com' } }, { upsert: true });
+    try {
+      const outside = await both('guest@elsewhere.org');
+      expect(outside.api.json().error.code).toBe('domain_mismatch');
+      expect(outside.scim.json()).toMatchObject({ status: '400', scimType: 'invalidValue', detail: outside.api.json().error.message });
+    } finally {
+      await ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { domain: '' } });
+    }
+    const taken = await both(admin.user.email);
+    expect(taken.api.json().error.code).toBe('email_taken');
+    expect(taken.scim.json()).toMatchObject({ status: '409', scimType: 'uniqueness', detail: taken.api.json().error.message });
+    for (let i = 0; i < 5; i++) await seedUser(ctx.models);
+    await ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { plan: 'Starter' } }, { upsert: true });
+    try {
+      const full = await both('one.too.many@example.com');
+      expect(full.api.json().error.code).toBe('plan_limit_reached');
+      expect(full.scim.json()).toMatchObject({ status: '400', detail: full.api.json().error.message });
+    } finally {
+      await ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { plan: 'Enterprise' } });
+    }
+    expect(await ctx.models.User.exists({ email: { $in: ['guest@elsewhere.org', 'one.too.many@example.com'] } })).toBeNull();
+  });
+});
+
 describe('PATCH active', () => {
   it("Okta's replace {active:false} starts an offboarding with immediate lockout; Entra's Replace active \"True\" cancels it", async () => {
     const leaver = await seedUser(ctx.models, { email: 'okta.leaver@example.com' });
@@ -86,6 +139,10 @@ describe('PATCH active', () => {
       expect(off.json().active).toBe(false);
       const handle = client.workflow.getHandle(workflowId);
       expect(startedInput(await handle.fetchHistory())).toMatchObject({ source: 'scim', immediateLockout: true, requestedBy: { type: 'scim' } });
+      // The same request, and audit entry, as a start through the API or Slack, the SCIM client as actor.
+      const requested = await ctx.models.AuditEvent.find({ processId: workflowId, action: 'offboarding.requested' }).lean();
+      expect(requested).toHaveLength(1);
+      expect(requested[0]).toMatchObject({ actorType: 'scim', targetUserId: leaver.user._id, details: { source: 'scim', immediateLockout: true, reason: expect.stringMatching(/SCIM active=false/) } });
       await eventually('the lockout', async () => !(await verifyAccessToken(ctx.models, leaver.token)));
       expect((await scimRequest(app, 'GET', `/Users/${leaver.user._id}`)).json().active).toBe(false);
       // A repeated deprovisioning joins the same process.
@@ -95,6 +152,8 @@ describe('PATCH active', () => {
       expect(on.statusCode).toBe(200);
       expect(on.json().active).toBe(true);
       await eventually('the offboarding to end', async () => (await handle.describe()).status.name !== 'RUNNING', 20_000);
+      // The cancel is audited as an Administrator's cancel through the API, the SCIM client as actor.
+      expect(await ctx.models.AuditEvent.find({ processId: workflowId, action: 'offboarding.cancel' }).lean()).toMatchObject([{ actorType: 'scim', details: { action: 'cancel', source: 'scim' } }]);
       expect((await ctx.models.User.findById(leaver.user._id).lean())?.status).toBe('active');
       let runs = 0;
       for await (const _ of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs += 1;
@@ -141,6 +200,9 @@ describe('DELETE /Users/:id', () => {
       const listed = (await scimRequest(app, 'GET', `/Users?filter=${encodeURIComponent('userName eq "deleted.by.idp@example.com"')}`)).json();
       expect(listed.totalResults).toBe(0);
       expect(await ctx.models.AuditEvent.countDocuments({ action: 'user.scim_deleted', targetUserId: leaver.user._id, actorType: 'scim' })).toBe(1);
+      expect(await ctx.models.AuditEvent.find({ processId: handle.workflowId, action: 'offboarding.requested' }).lean()).toMatchObject([
+        { actorType: 'scim', targetUserId: leaver.user._id, details: { source: 'scim', immediateLockout: true, reason: expect.stringMatching(/SCIM DELETE/) } },
+      ]);
       await handle.terminate('test over');
     });
   }, 60_000);

@@ -141,7 +141,19 @@ describe('Slack actions in the audit log', () => {
         await click('manager', ACTIONS.approve, requestA);
         const late = await auditedAfterAnswer(processOf(a), 'offboarding.approve_refused', 3);
         expect(late[2]).toMatchObject({ actorId: manager.user._id, details: { source: 'slack' } });
-        expect(['invalid_process_state', 'process_closed']).toContain(late[2]!.details.code);
+        expect(['invalid_process_state', 'process_finished']).toContain(late[2]!.details.code);
+
+        // A refusal reads the same from Slack and from the API: the rejected process has ended.
+        await temporal.workflow.getHandle(processOf(b)).result();
+        slack.responses();
+        await click('manager', ACTIONS.reject, requestB);
+        const [, lateInSlack] = await auditedAfterAnswer(processOf(b), 'offboarding.reject_refused', 2);
+        expect(lateInSlack).toMatchObject({ actorType: 'slack', actorId: manager.user._id, details: { code: 'process_finished', source: 'slack' } });
+        const viaApi = await slack.app.inject({ method: 'POST', url: '/v1/users/leaverc@example.com/offboarding/reject', headers: manager.auth, payload: {} });
+        expect(viaApi.statusCode).toBe(409);
+        expect(viaApi.json().error.code).toBe(lateInSlack!.details.code);
+        const [, , lateInApi] = await audited(processOf(b), 'offboarding.reject_refused');
+        expect(lateInApi).toMatchObject({ actorType: 'user', actorId: manager.user._id, details: { code: lateInSlack!.details.code, source: 'api' } });
 
         // Each refusal was written once, by the one rule, not a second time as a Slack-only event.
         expect(await ctx.models.AuditEvent.countDocuments({ action: 'slack.refused' })).toBe(refusalsBefore);

@@ -11,10 +11,10 @@ import { getOrgSettings } from '../../db/models/org-settings';
 import { roleLabel } from '../../domain/roles';
 import { freeText } from '../../domain/text';
 import { AppError } from '../../errors';
-import { offboardingUnderWay } from '../../services/access';
+import { offboardingRunning } from '../../processes/offboarding';
+import { tellInvitationAccepted } from '../../processes/onboarding';
 import { acceptInvitation, describeInvitation, type InvitationView } from '../../services/invitations';
 import { displayName } from '../../services/user-view';
-import { invitationAcceptedSignal } from '../../../workflows/onboarding-messages';
 import { decodeUtf8 } from '../body-encoding';
 import type { AppDeps } from '../deps';
 import { html, sendPage, type Html } from '../pages/html';
@@ -71,15 +71,12 @@ export function invitationPageRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           return sendPage(reply, 422, `Join ${view.organization}`, invitationForm(view, when, { given, problems }));
         }
         const accepted = await acceptInvitation(models, token, { ip: request.ip }, new Date(), {
-          offboardingUnderWay: (userId) => offboardingUnderWay(temporal, userId),
+          offboardingUnderWay: (userId) => offboardingRunning(temporal, String(userId)),
           names: { firstName: given.firstName || undefined, lastName: given.lastName || undefined },
         });
         if (accepted.workflowId) {
           // The account is already active; the signal lets the process tell the requester.
-          await temporal.workflow
-            .getHandle(accepted.workflowId)
-            .signal(invitationAcceptedSignal, { userId: String(accepted.user._id), at: new Date().toISOString() })
-            .catch((err) => request.log.warn({ err, workflowId: accepted.workflowId }, 'could not signal the onboarding process'));
+          await tellInvitationAccepted(temporal, accepted.workflowId, { userId: String(accepted.user._id), at: new Date().toISOString() }).catch((err) => request.log.warn({ err, workflowId: accepted.workflowId }, 'could not signal the onboarding process'));
         }
         const settings = await getOrgSettings(models.OrgSettings);
         return sendPage(

@@ -11,15 +11,9 @@ import { isOffboardingRefusal, offboardingAuthority, type OffboardingPermission 
 import { AppError, ConflictError, ForbiddenError, UnprocessableError, ValidationError } from '../../errors';
 import { recordAudit } from '../../services/audit';
 import { newOwnerProblem } from '../../services/offboarding-plan';
-import { actOnOffboardingAs, requestOffboarding, type ActingUser } from '../../services/offboarding-requests';
-import {
-  getBulkOffboardingProgress,
-  getOffboardingProgress,
-  offboardingWorkflowId,
-  startBulkOffboarding,
-  viewOffboardingPlan,
-  type OffboardingAction,
-} from '../../services/offboarding-process';
+import { getBulkOffboardingProgress, startBulkOffboarding } from '../../processes/bulk-offboarding';
+import { getOffboardingProgress, offboardingWorkflowId, type OffboardingAction } from '../../processes/offboarding';
+import { actOnOffboardingAs, requestOffboarding, viewOffboardingPlan, type ActingUser } from '../../services/offboarding-requests';
 import { reactivate } from '../../services/user-admin';
 import { getUserByIdOrEmail, type StoredUser } from '../../services/users';
 import type { AppDeps } from '../deps';

@@ -3,32 +3,31 @@
  * invitation, and the admin actions on a pending user. Actions on a running onboarding go through
  * the workflow's updates, whose validators refuse a non-administrator or a finished process.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Models } from '../../db/models';
 import { emailAddress, normalizeEmail } from '../../domain/email';
-import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, UnprocessableError } from '../../errors';
-import { assertMayGainAccess, offboardingUnderWay } from '../../services/access';
+import { ConflictError } from '../../errors';
+import {
+  cancelOnboarding,
+  completeRegistration as completeRegistrationInProcess,
+  getOnboardingProgress,
+  issueInvitationLink,
+  onboardingRunning,
+  onboardingWorkflowId,
+  resendInvitation,
+  startOnboarding,
+  tellInvitationAccepted,
+  type OnboardingRequest,
+} from '../../processes/onboarding';
+import { offboardingRunning } from '../../processes/offboarding';
+import { assertMayGainAccess } from '../../services/access';
 import { acceptInvitation, cancelInvitation, completeRegistration, invitationLink, newInvitationToken } from '../../services/invitations';
-import { onboardingWorkflowId, startOnboarding, type OnboardingRequest } from '../../services/onboarding-process';
 import { toApiUser } from '../../services/user-view';
 import { inviteUser } from '../../services/invite-user';
 import type { Logger } from '../../logger';
 import { getUserByIdOrEmail, type StoredUser } from '../../services/users';
-import {
-  cancelOnboardingUpdate,
-  completeRegistrationUpdate,
-  invitationAcceptedSignal,
-  issueInvitationLinkUpdate,
-  onboardingProgressQuery,
-  resendInvitationUpdate,
-  type Caller,
-  type InvitationIssued,
-  type OnboardingProgress,
-} from '../../../workflows/onboarding-messages';
-import { ErrorType } from '../../../workflows/errors';
+import type { Caller } from '../../../workflows/onboarding-messages';
 import type { AppDeps } from '../deps';
 import { actorOf, principalOf } from '../auth';
 import { AUTH_ERRORS, errorBodySchema, errorResponses, freeText, idOrEmailParams, objectIdString, siteRoleSchema } from '../schemas/common';
@@ -109,13 +108,10 @@ export function onboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const accepted = await acceptInvitation(models, request.params.token, { ip: request.ip }, new Date(), { offboardingUnderWay: (userId) => offboardingUnderWay(temporal, userId) });
+        const accepted = await acceptInvitation(models, request.params.token, { ip: request.ip }, new Date(), { offboardingUnderWay: (userId) => offboardingRunning(temporal, String(userId)) });
         if (accepted.workflowId) {
           // The account is already active; the signal lets the process tell the requester.
-          await temporal.workflow
-            .getHandle(accepted.workflowId)
-            .signal(invitationAcceptedSignal, { userId: String(accepted.user._id), at: new Date().toISOString() })
-            .catch((err) => request.log.warn({ err, workflowId: accepted.workflowId }, 'could not signal the onboarding process'));
+          await tellInvitationAccepted(temporal, accepted.workflowId, { userId: String(accepted.user._id), at: new Date().toISOString() }).catch((err) => request.log.warn({ err, workflowId: accepted.workflowId }, 'could not signal the onboarding process'));
         }
         return { message: 'Invitation accepted: your account is active.', user: toApiUser(accepted.user) };
       },
@@ -135,10 +131,9 @@ export function onboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         const user = await pendingUser(models, request.params.idOrEmail);
         await assertMayGainAccess(deps, user, 'an invitation');
-        const handle = await runningOnboarding(temporal, user.email);
-        if (handle) {
-          const invitation = await runUpdate(() => handle.executeUpdate(resendInvitationUpdate, { args: [{ caller: callerOf(request) }] }));
-          return { message: `Invitation #${invitation.sendNumber} sent to ${user.email}.`, invitation, process: { workflowId: handle.workflowId, started: false } };
+        if (await onboardingRunning(temporal, user.email)) {
+          const invitation = await resendInvitation(temporal, user.email, callerOf(request));
+          return { message: `Invitation #${invitation.sendNumber} sent to ${user.email}.`, invitation, process: { workflowId: onboardingWorkflowId(user.email), started: false } };
         }
         // No process covers this user any more (its invitation expired): a new one sends the link.
         const started = await startOnboarding(temporal, taskQueue, { email: user.email, requestedBy: requesterOf(request), source: 'api' });
@@ -161,21 +156,9 @@ export function onboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
         const user = await pendingUser(models, request.params.idOrEmail);
         await assertMayGainAccess(deps, user, 'an invitation');
         const { token, hash } = newInvitationToken();
-        let handle = await runningOnboarding(temporal, user.email);
-        let startedNow = false;
-        if (!handle) {
-          const started = await startOnboarding(temporal, taskQueue, { email: user.email, requestedBy: requesterOf(request), source: 'api', firstTokenHash: hash });
-          handle = temporal.workflow.getHandle(started.workflowId);
-          startedNow = started.started;
-        }
-        let invitation: InvitationIssued;
-        if (startedNow) {
-          invitation = await firstInvitationOf(handle);
-        } else {
-          const running = handle;
-          invitation = await runUpdate(() => running.executeUpdate(issueInvitationLinkUpdate, { args: [{ caller: callerOf(request), tokenHash: hash }] }));
-        }
-        return { link: invitationLink(deps.config.PUBLIC_BASE_URL, token), invitation, process: { workflowId: handle.workflowId, started: startedNow } };
+        // One call whether an onboarding runs or not: a new one takes this link as its first invitation.
+        const { invitation, process } = await issueInvitationLink(temporal, taskQueue, { email: user.email, caller: callerOf(request), tokenHash: hash, requestedBy: requesterOf(request), source: 'api' });
+        return { link: invitationLink(deps.config.PUBLIC_BASE_URL, token), invitation, process: { workflowId: process.workflowId, started: process.started } };
       },
     );
 
@@ -194,9 +177,8 @@ export function onboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       async (request) => {
         const user = await pendingUser(models, request.params.idOrEmail);
         await assertMayGainAccess(deps, user, 'a completed registration');
-        const handle = await runningOnboarding(temporal, user.email);
-        if (handle) {
-          await runUpdate(() => handle.executeUpdate(completeRegistrationUpdate, { args: [{ caller: callerOf(request), ...request.body }] }));
+        if (await onboardingRunning(temporal, user.email)) {
+          await completeRegistrationInProcess(temporal, user.email, { caller: callerOf(request), ...request.body });
         } else {
           await completeRegistration(models, user._id, request.body, actorOf(request));
         }
@@ -220,10 +202,9 @@ export function onboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
       async (request) => {
         const user = await pendingUser(models, request.params.idOrEmail);
-        const handle = await runningOnboarding(temporal, user.email);
         const reason = request.body?.reason;
-        if (handle) {
-          await runUpdate(() => handle.executeUpdate(cancelOnboardingUpdate, { args: [{ caller: callerOf(request), reason }] }));
+        if (await onboardingRunning(temporal, user.email)) {
+          await cancelOnboarding(temporal, user.email, callerOf(request), reason);
         } else {
           await cancelInvitation(models, user._id, actorOf(request), { reason });
         }
@@ -245,16 +226,7 @@ export function onboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
       async (request) => {
         const email = request.params.idOrEmail.includes('@') ? normalizeEmail(request.params.idOrEmail) : (await getUserByIdOrEmail(models, request.params.idOrEmail)).email;
-        const handle = temporal.workflow.getHandle(onboardingWorkflowId(email));
-        let status: string;
-        try {
-          status = (await handle.describe()).status.name;
-        } catch (err) {
-          if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`No onboarding process for ${email}.`, 'onboarding_not_found');
-          throw err;
-        }
-        const progress = await handle.query(onboardingProgressQuery);
-        return { status, progress };
+        return getOnboardingProgress(temporal, email);
       },
     );
   };
@@ -276,62 +248,3 @@ async function pendingUser(models: Models, idOrEmail: string): Promise<StoredUse
   if (user.status !== 'pending') throw new ConflictError(`${user.email} is ${user.status}; invite them again with POST /v1/users.`, 'not_pending', { status: user.status });
   return user;
 }
-
-/** The running onboarding of this email, or undefined when none runs. */
-async function runningOnboarding(temporal: Client, email: string): Promise<WorkflowHandle | undefined> {
-  const handle = temporal.workflow.getHandle(onboardingWorkflowId(email));
-  try {
-    const description = await handle.describe();
-    return description.status.name === 'RUNNING' ? handle : undefined;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return undefined;
-    throw err;
-  }
-}
-
-/** Waits (briefly) for a just-started process to install the link the caller is about to hand out. */
-async function firstInvitationOf(handle: WorkflowHandle): Promise<InvitationIssued> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const progress: OnboardingProgress = await handle.query(onboardingProgressQuery);
-    if (progress.state === 'refused') throw new UnprocessableError(progress.refusal?.message ?? 'The onboarding was refused.', progress.refusal?.code ?? 'refused');
-    if (progress.sends > 0 && progress.expiresAt) return { sendNumber: progress.sends, expiresAt: progress.expiresAt };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new ServiceUnavailableError('The onboarding process did not answer in time; try again shortly.', 'process_unavailable');
-}
-
-/** Runs an update, turning validator and handler refusals into HTTP errors with stable codes. */
-async function runUpdate<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw updateError(err);
-  }
-}
-
-function updateError(err: unknown): unknown {
-  if (err instanceof WorkflowNotFoundError) return new ConflictError('The onboarding process has already ended.', 'process_finished');
-  if (!(err instanceof WorkflowUpdateFailedError)) return err;
-  const failure = err.cause instanceof ApplicationFailure ? err.cause : (err.cause as { cause?: unknown } | undefined)?.cause;
-  if (!(failure instanceof ApplicationFailure)) return err;
-  const code = (failure.details?.[0] as { code?: string } | undefined)?.code;
-  switch (failure.type) {
-    case ErrorType.NotAdministrator:
-      return new ForbiddenError(failure.message, 'not_administrator');
-    case ErrorType.ProcessFinished:
-      return new ConflictError(failure.message, 'process_finished');
-    case ErrorType.AlreadyActive:
-      return new ConflictError(failure.message, 'already_active');
-    case ErrorType.InvalidInput:
-      return new UnprocessableError(failure.message, code ?? 'invalid_input');
-    case ErrorType.NotFound:
-      return new NotFoundError(failure.message, code ?? 'not_found');
-    case ErrorType.Unauthorized:
-      return new ForbiddenError(failure.message, code ?? 'forbidden');
-    default:
-      return new ConflictError(failure.message, code ?? 'conflict');
-  }
-}
-
-

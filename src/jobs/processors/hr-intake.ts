@@ -1,6 +1,7 @@
 /**
- * Applies queued HR events: hired → onboarding, terminated → offboarding, manager change →
- * user updated. Processes are started through their business-key workflow ids, so an event
+ * Applies queued HR events: hired → the invitation every way in makes (inviteUser: the pending
+ * user, then the onboarding), terminated → the offboarding request every way in makes
+ * (requestOffboarding), manager change → user updated. Processes are started through their business-key workflow ids, so an event
  * delivered twice (or by HR and SCIM at once) makes one process. What retrying cannot fix goes
  * to the dead-letter list and fails the job without further attempts; anything else (Temporal
  * or the store unreachable) is thrown and retried with exponential backoff.
@@ -16,8 +17,8 @@ import { findUserForEmployee } from '../../hr/employees';
 import type { HrIntakeJob } from '../../hr/events';
 import type { Logger } from '../../logger';
 import { recordAudit } from '../../services/audit';
-import { startOffboarding } from '../../services/offboarding-process';
-import { startOnboarding } from '../../services/onboarding-process';
+import { inviteUser } from '../../services/invite-user';
+import { requestOffboarding } from '../../services/offboarding-requests';
 import type { StoredUser } from '../../services/users';
 
 export interface HrIntakeDeps {
@@ -65,16 +66,14 @@ export function hrIntakeProcessor(deps: HrIntakeDeps) {
       const email = event.employee.email ?? user?.email;
       if (!email) return refuse('missing_email', `Hire ${event.eventId} of HR employee ${event.employee.id} has no work email to invite.`);
       const manager = event.employee.managerEmail ? await deps.models.User.findOne({ email: normalizeEmail(event.employee.managerEmail) }, { _id: 1 }).lean() : null;
-      const started = await permanent(() =>
-        startOnboarding(deps.temporal, deps.taskQueue, {
-          email,
-          firstName: event.employee.firstName,
-          lastName: event.employee.lastName,
-          managerId: manager ? String(manager._id) : undefined,
-          hrEmployeeId: event.employee.id,
-          requestedBy: HR_ACTOR,
-          source: 'hr',
-        }),
+      // The invitation of the API, Slack and SCIM: the pending user at once (a refusal is dead-lettered), then the onboarding.
+      const { process: started } = await permanent(() =>
+        inviteUser(
+          deps,
+          { email, firstName: event.employee.firstName, lastName: event.employee.lastName, managerId: manager ? String(manager._id) : undefined, hrEmployeeId: event.employee.id },
+          HR_ACTOR,
+          { requestedBy: HR_ACTOR, source: 'hr' },
+        ),
       );
       return { outcome: 'onboarding_started', workflowId: started.workflowId, started: started.started };
     }
@@ -94,15 +93,14 @@ export function hrIntakeProcessor(deps: HrIntakeDeps) {
       } catch (err) {
         return refuse('start_refused', `HR termination ${event.eventId}: ${(err as Error).message}.`);
       }
+      // The same request (and audit entry) as a person's, with the HR provider as actor.
       const started = await permanent(() =>
-        startOffboarding(deps.temporal, deps.taskQueue, {
-          userId: String(user._id),
-          reason: `Terminated in the HR system (${job.data.provider} event ${event.eventId}).`,
-          requestedBy: HR_ACTOR,
-          source: 'hr',
-          effectiveDate,
-          immediateLockout: deps.terminationLockout,
-        }),
+        requestOffboarding(
+          deps,
+          user,
+          { requestedBy: HR_ACTOR, actor: HR_ACTOR, source: 'hr', context: { provider: job.data.provider, eventId: event.eventId } },
+          { reason: `Terminated in the HR system (${job.data.provider} event ${event.eventId}).`, effectiveDate, immediateLockout: deps.terminationLockout },
+        ),
       );
       return { outcome: 'offboarding_started', workflowId: started.workflowId, started: started.started };
     }

@@ -3,10 +3,11 @@
  * still active or pending, with no running offboarding, gets one. It looks at the store as it
  * is now, with no time window, so a termination whose webhook was lost is found however old.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Models } from '../../db/models';
 import type { Logger } from '../../logger';
-import { offboardingWorkflowId, startOffboarding } from '../../services/offboarding-process';
+import { offboardingRunning } from '../../processes/offboarding';
+import { requestOffboarding } from '../../services/offboarding-requests';
 
 export interface HrReconciliationDeps {
   models: Models;
@@ -25,16 +26,6 @@ export interface ReconciliationReport {
   startedUserIds: string[];
 }
 
-async function offboardingRunning(temporal: Client, userId: string): Promise<boolean> {
-  try {
-    const description = await temporal.workflow.getHandle(offboardingWorkflowId(userId)).describe();
-    return description.status.name === 'RUNNING';
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
-
 export async function reconcileHrTerminations(deps: HrReconciliationDeps): Promise<ReconciliationReport> {
   const report: ReconciliationReport = { scanned: 0, started: 0, alreadyRunning: 0, failed: 0, startedUserIds: [] };
   const cursor = deps.models.User.find({ hrStatus: 'terminated', status: { $in: ['active', 'pending'] } }, { _id: 1, email: 1 }).lean().cursor();
@@ -46,13 +37,12 @@ export async function reconcileHrTerminations(deps: HrReconciliationDeps): Promi
         report.alreadyRunning += 1;
         continue;
       }
-      await startOffboarding(deps.temporal, deps.taskQueue, {
-        userId,
-        reason: 'Terminated in the HR system; found still active by the reconciliation sweep.',
-        requestedBy: { type: 'hr' },
-        source: 'hr',
-        immediateLockout: deps.terminationLockout,
-      });
+      await requestOffboarding(
+        deps,
+        user,
+        { requestedBy: { type: 'hr' }, actor: { type: 'hr' }, source: 'hr', context: { by: 'reconciliation' } },
+        { reason: 'Terminated in the HR system; found still active by the reconciliation sweep.', immediateLockout: deps.terminationLockout },
+      );
       report.started += 1;
       report.startedUserIds.push(userId);
     } catch (err) {

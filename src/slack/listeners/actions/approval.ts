@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } 
 import { Types } from 'mongoose';
 import type { ActionResult } from '../../../../workflows/offboarding-messages';
 import { AppError } from '../../../errors';
-import { offboardingWorkflowId } from '../../../services/offboarding-process';
+import { offboardingWorkflowId } from '../../../processes/offboarding';
 import { actOnOffboardingAs } from '../../../services/offboarding-requests';
 import type { StoredUser } from '../../../services/users';
 import { displayName } from '../../../services/user-view';

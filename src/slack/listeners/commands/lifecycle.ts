@@ -1,6 +1,7 @@
 import { can } from '../../../domain/roles';
-import { onboardingWorkflowId } from '../../../services/onboarding-process';
-import { offboardingWorkflowId, reactivationWorkflowId } from '../../../services/offboarding-process';
+import { offboardingSummary, offboardingWorkflowId } from '../../../processes/offboarding';
+import { onboardingSummary, onboardingWorkflowId } from '../../../processes/onboarding';
+import { reactivationSummary, reactivationWorkflowId } from '../../../processes/reactivation';
 import { displayName } from '../../../services/user-view';
 import { parseSingleEmail } from '../../commands';
 import type { SlackContext } from '../../context';
@@ -23,13 +24,13 @@ export function lifecycleCallback(ctx: SlackContext) {
         (!!user.managerId && user.managerId.equals(actor._id));
       if (!readable) return refuse(`Your role (${actor.siteRole}) may not see ${user.email}.`, user);
       const lines = [`*${displayName(user)}* (${user.email}) is *${user.status}*, role ${user.siteRole}.`];
-      for (const [label, workflowId] of [
-        ['Onboarding', onboardingWorkflowId(user.email)],
-        ['Offboarding', offboardingWorkflowId(String(user._id))],
-        ['Reactivation', reactivationWorkflowId(String(user._id))],
+      const userId = String(user._id);
+      for (const [label, workflowId, summary] of [
+        ['Onboarding', onboardingWorkflowId(user.email), await onboardingSummary(ctx.temporal, user.email)],
+        ['Offboarding', offboardingWorkflowId(userId), await offboardingSummary(ctx.temporal, userId)],
+        ['Reactivation', reactivationWorkflowId(userId), await reactivationSummary(ctx.temporal, userId)],
       ] as const) {
-        const summary = await describeProcess(ctx, workflowId);
-        if (summary) lines.push(`• ${label}: ${summary}`);
+        if (summary) lines.push(`• ${label}: ${describeProcess(workflowId, summary)}`);
       }
       if (lines.length === 1) lines.push('No process has run for this account.');
       await ephemeral(respond, lines.join('\n'));
@@ -37,16 +38,7 @@ export function lifecycleCallback(ctx: SlackContext) {
   });
 }
 
-async function describeProcess(ctx: SlackContext, workflowId: string): Promise<string | undefined> {
-  const handle = ctx.temporal.workflow.getHandle(workflowId);
-  let description;
-  try {
-    description = await handle.describe();
-  } catch {
-    return undefined;
-  }
-  const status = description.status.name;
-  if (status !== 'RUNNING') return `${status.toLowerCase()} (${workflowId})`;
-  const progress = await handle.query<ProgressView>('progress').catch(() => undefined);
-  return renderProgress('', workflowId, progress).text.replace(/^: /, '') + ` (${workflowId})`;
+function describeProcess(workflowId: string, summary: { status: string; progress?: unknown }): string {
+  if (summary.status !== 'RUNNING') return `${summary.status.toLowerCase()} (${workflowId})`;
+  return renderProgress('', workflowId, summary.progress as ProgressView | undefined).text.replace(/^: /, '') + ` (${workflowId})`;
 }

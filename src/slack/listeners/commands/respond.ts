@@ -6,15 +6,13 @@ export async function ephemeral(respond: RespondFn, text: string): Promise<void>
   await respond({ response_type: 'ephemeral', replace_original: false, text });
 }
 
-/** Turns a failure of the domain call into a sentence for the caller; unexpected ones are logged. */
+/**
+ * Turns a failure of the domain call into a sentence for the caller: a refusal (an AppError, the
+ * processes' refusals included, see src/processes/failures.ts) is said as it is; anything else is logged.
+ */
 export async function respondWithError(ctx: SlackContext, respond: RespondFn, err: unknown, command: string): Promise<void> {
   if (err instanceof AppError) {
     await ephemeral(respond, `:warning: ${err.message}`);
-    return;
-  }
-  const failure = err as { name?: string; message?: string; cause?: { message?: string } };
-  if (failure?.name === 'WorkflowUpdateFailedError' || failure?.name === 'WorkflowFailedError') {
-    await ephemeral(respond, `:no_entry: ${failure.cause?.message ?? failure.message}`);
     return;
   }
   ctx.logger.error({ err, command }, 'slack command failed');
