@@ -1,5 +1,7 @@
 /** `npm run bootstrap`: the real command, spawned against this file's database. */
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seedUser } from '../helpers/users';
 import { json, openHarness, type Harness } from './harness';
@@ -116,12 +118,14 @@ describe('bootstrap', () => {
 
   it('names a missing setting instead of failing obscurely', async () => {
     const res = await new Promise<Run>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/bootstrap.ts', '--email', 'x@example.com'], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // No server address and no running `npm start` in the data directory it would read.
+      const env = { PATH: process.env.PATH, TENURE_DATA_DIR: join(tmpdir(), `tenure-none-${process.pid}`) };
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/bootstrap.ts', '--email', 'x@example.com'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       child.on('exit', (code) => resolve({ code, stdout: '', stderr }));
     });
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/MONGODB_URI is required/);
+    expect(res.stderr).toMatch(/MONGODB_URI is not set and no `npm start` is running/);
   });
 });

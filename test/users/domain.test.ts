@@ -10,13 +10,13 @@ import { textSearchFilter } from '../../src/services/user-queries';
 import { emailPatternQuery } from '../../src/services/users';
 
 describe('role matrix', () => {
-  const READ_ONLY = ['users:read-active', 'users:read-pending', 'tokens:read-activity'];
+  const READ_ONLY = ['users:read-active', 'users:read-pending', 'tokens:read-activity', 'settings:read'];
 
   it('gives Administrators every permission', () => {
     for (const p of PERMISSIONS) expect(can('Administrators', p), p).toBe(true);
   });
 
-  it.each(['SecurityManagers', 'Auditors'] as SiteRole[])('lets %s read active and pending users and token activity, nothing else', (role) => {
+  it.each(['SecurityManagers', 'Auditors'] as SiteRole[])('lets %s read active and pending users, token activity and the settings, nothing else', (role) => {
     for (const p of PERMISSIONS) expect(can(role, p), `${role} ${p}`).toBe(READ_ONLY.includes(p));
   });
 
