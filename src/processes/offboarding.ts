@@ -16,7 +16,9 @@ import {
   type OffboardingInput,
   type OffboardingProgress,
   type OffboardingSource,
+  type OffboardingStatus,
 } from '../../workflows/offboarding-messages';
+import { TENURE_STATUS } from '../../workflows/search-attributes';
 import { mapped } from './failures';
 import { offboardingWorkflowId } from './ids';
 import { isRunning, processSummary, startOrJoin, type StartedProcess } from './process';
@@ -81,4 +83,33 @@ export async function offboardingRunning(client: Client, userId: string): Promis
 /** The latest offboarding's status and, while it runs, its progress; undefined when none ever ran. */
 export async function offboardingSummary(client: Client, userId: string) {
   return processSummary(client, offboardingWorkflowId(userId), progressQuery);
+}
+
+/**
+ * The running offboardings that may wait for an approver, with their progress: those whose
+ * `TenureStatus` says so, and those without one (started before the workflow published its
+ * status). Only those are queried; an offboarding idling in its undo window or retention is not.
+ */
+export async function* offboardingsAwaitingApproval(client: Client, taskQueue: string): AsyncGenerator<OffboardingProgress> {
+  for await (const execution of client.workflow.list({ query: awaitingApprovalQuery(taskQueue) })) {
+    const progress = await client.workflow
+      .getHandle(execution.workflowId)
+      .query(progressQuery)
+      .catch(() => undefined);
+    if (progress?.status === 'awaiting_approval') yield progress;
+  }
+}
+
+/** The visibility query behind `offboardingsAwaitingApproval`. */
+export function awaitingApprovalQuery(taskQueue: string): string {
+  const status: OffboardingStatus = 'awaiting_approval';
+  return `WorkflowType = 'offboardingWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue.replace(/'/g, '')}' AND (${TENURE_STATUS.name} = '${status}' OR ${TENURE_STATUS.name} IS NULL)`;
+}
+
+/** The progress of the offboarding run `workflowId` names (running or closed), or undefined when it cannot be read. */
+export async function offboardingProgressOf(client: Client, workflowId: string): Promise<OffboardingProgress | undefined> {
+  return client.workflow
+    .getHandle(workflowId)
+    .query(progressQuery)
+    .catch(() => undefined);
 }

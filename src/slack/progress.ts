@@ -3,11 +3,7 @@
  * kept up to date by the Slack sync job (src/slack/sync.ts) as the workflow's steps complete.
  */
 import type { WebClient } from '@slack/web-api';
-import type { QueryDefinition } from '@temporalio/common';
 import { createHash } from 'node:crypto';
-import { progressQuery } from '../../workflows/offboarding-messages';
-import { onboardingProgressQuery } from '../../workflows/onboarding-messages';
-import { processKindOf } from '../processes/ids';
 import type { SlackContext } from './context';
 
 /** The subset of a workflow's `progress` query that the messages show. */
@@ -19,21 +15,6 @@ export interface ProgressView {
   verification?: { clean?: boolean; leftBehind?: unknown[] } | string;
   /** An offboarding's undo window: open until then. */
   undoUntil?: string;
-}
-
-/**
- * The progress query of the process a progress message is about, by its kind: the offboarding's
- * and the onboarding's (the commands that post progress messages); none for another kind.
- */
-export function progressQueryOf(workflowId: string): QueryDefinition<ProgressView> | undefined {
-  switch (processKindOf(workflowId)) {
-    case 'offboarding':
-      return progressQuery;
-    case 'onboarding':
-      return onboardingProgressQuery;
-    default:
-      return undefined;
-  }
 }
 
 const STATE_ICON: Record<string, string> = {

@@ -14,17 +14,16 @@
  * process closes.
  */
 import type { WebClient } from '@slack/web-api';
-import type { WorkflowHandle } from '@temporalio/client';
-import type { OffboardingProgress } from '../../workflows/offboarding-messages';
-import { progressQuery, SETTLED_STATUSES, type OffboardingStatus } from '../../workflows/offboarding-messages';
-import { TENURE_STATUS } from '../../workflows/search-attributes';
+import { SETTLED_STATUSES, type OffboardingProgress, type OffboardingStatus } from '../../workflows/offboarding-messages';
+import { offboardingProgressOf, offboardingsAwaitingApproval } from '../processes/offboarding';
+import { describeRun, queryProgress } from '../processes/progress';
 import { approversOf } from '../services/approvers';
 import type { StoredUser } from '../services/users';
 import { displayName } from '../services/user-view';
 import { approvalBlocks, decidedBlocks } from './blocks/approval';
 import type { SlackContext } from './context';
 import { slackIdOf } from './identity';
-import { progressQueryOf, renderProgress, type ProgressView } from './progress';
+import { renderProgress, type ProgressView } from './progress';
 
 export interface SyncReport {
   approvalsPosted: number;
@@ -36,10 +35,9 @@ export interface SyncReport {
 export async function runSlackSync(ctx: SlackContext, client: WebClient): Promise<SyncReport> {
   const report: SyncReport = { approvalsPosted: 0, remindersPosted: 0, approvalsClosed: 0, progressUpdated: 0 };
   const awaiting = new Map<string, OffboardingProgress>();
-  for await (const execution of ctx.temporal.workflow.list({ query: awaitingApprovalQuery(ctx.config.TEMPORAL_TASK_QUEUE) })) {
-    const progress = await offboardingProgress(ctx, execution.workflowId);
-    if (progress?.status === 'awaiting_approval' && progress.plan) {
-      awaiting.set(execution.workflowId, progress);
+  for await (const progress of offboardingsAwaitingApproval(ctx.temporal, ctx.config.TEMPORAL_TASK_QUEUE)) {
+    if (progress.plan) {
+      awaiting.set(progress.workflowId, progress);
       const leaver = await ctx.models.User.findById(progress.userId).lean<StoredUser>();
       if (!leaver) continue;
       report.approvalsPosted += await postApprovals(ctx, client, leaver, progress);
@@ -49,22 +47,6 @@ export async function runSlackSync(ctx: SlackContext, client: WebClient): Promis
   report.approvalsClosed += await closeDecidedApprovals(ctx, client, awaiting);
   report.progressUpdated += await updateProgressMessages(ctx, client);
   return report;
-}
-
-/**
- * The running offboardings that may wait for an approver: those whose `TenureStatus` says so, and
- * those without one (started before the workflow published its status).
- */
-export function awaitingApprovalQuery(taskQueue: string): string {
-  const status: OffboardingStatus = 'awaiting_approval';
-  return `WorkflowType = 'offboardingWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue.replace(/'/g, '')}' AND (${TENURE_STATUS.name} = '${status}' OR ${TENURE_STATUS.name} IS NULL)`;
-}
-
-function offboardingProgress(ctx: SlackContext, workflowId: string): Promise<OffboardingProgress | undefined> {
-  return ctx.temporal.workflow
-    .getHandle(workflowId)
-    .query(progressQuery)
-    .catch(() => undefined);
 }
 
 async function postApprovals(ctx: SlackContext, client: WebClient, leaver: StoredUser, progress: OffboardingProgress): Promise<number> {
@@ -134,7 +116,7 @@ async function closeDecidedApprovals(ctx: SlackContext, client: WebClient, await
   const open = await ctx.models.SlackMessage.find({ kind: 'approval', finishedAt: null }).limit(500).lean();
   for (const message of open) {
     // A process the list did not show as waiting (its search attribute may lag) is asked itself.
-    const current = awaiting.get(message.workflowId) ?? (await offboardingProgress(ctx, message.workflowId));
+    const current = awaiting.get(message.workflowId) ?? (await offboardingProgressOf(ctx.temporal, message.workflowId));
     const waiting = current?.status === 'awaiting_approval' ? current : undefined;
     if (waiting && waiting.plan?.version === message.planVersion) continue;
     let outcome = 'superseded by a newer plan';
@@ -179,19 +161,17 @@ async function updateProgressMessages(ctx: SlackContext, client: WebClient): Pro
   let updated = 0;
   const open = await ctx.models.SlackMessage.find({ kind: 'progress', finishedAt: null }).limit(500).lean();
   for (const message of open) {
-    const handle = ctx.temporal.workflow.getHandle(message.workflowId);
-    const description = await handle.describe().catch(() => undefined);
-    if (!description) continue;
-    const running = description.status.name === 'RUNNING';
-    const published = description.typedSearchAttributes.get(TENURE_STATUS);
-    if (running && published && published === message.processStatus && message.idleUntil && message.idleUntil.getTime() > Date.now()) continue;
-    const progress = await queryProgress(handle, message.workflowId);
+    const run = await describeRun(ctx.temporal, message.workflowId);
+    if (!run) continue;
+    const running = run.status === 'RUNNING';
+    if (running && run.published && run.published === message.processStatus && message.idleUntil && message.idleUntil.getTime() > Date.now()) continue;
+    const progress = (await queryProgress(ctx.temporal, message.workflowId)) as ProgressView | undefined;
     const status = progress?.status as OffboardingStatus | undefined;
     const undoUntil = typeof progress?.undoUntil === 'string' && Date.parse(progress.undoUntil) > Date.now() ? new Date(progress.undoUntil) : undefined;
     // An offboarding stays open through its undo window and retention; its message is final once settled.
     const settled = !!status && SETTLED_STATUSES.includes(status);
     const closed = !running || (settled && !undoUntil);
-    const rendered = renderProgress(message.title ?? 'Process', message.workflowId, progress, running ? undefined : description.status.name.toLowerCase());
+    const rendered = renderProgress(message.title ?? 'Process', message.workflowId, progress, running ? undefined : run.status.toLowerCase());
     if (rendered.hash !== message.rendered && message.channel && message.ts) {
       await ctx.throttle.run(message.channel, () => client.chat.update({ channel: message.channel!, ts: message.ts!, text: rendered.text, blocks: rendered.blocks }));
       updated += 1;
@@ -200,11 +180,4 @@ async function updateProgressMessages(ctx: SlackContext, client: WebClient): Pro
     await ctx.models.SlackMessage.updateOne({ key: message.key }, { $set: { rendered: rendered.hash, ...idle, ...(closed ? { finishedAt: new Date() } : {}) } });
   }
   return updated;
-}
-
-/** The process's own `progress` query, by the definition of its kind; none for a kind without one. */
-async function queryProgress(handle: WorkflowHandle, workflowId: string): Promise<ProgressView | undefined> {
-  const query = progressQueryOf(workflowId);
-  if (!query) return undefined;
-  return handle.query(query).catch(() => undefined);
 }

@@ -10,9 +10,6 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Still calling Temporal itself: the Slack sync, which is to follow the processes' own step changes. */
-const NOT_YET_THROUGH_PROCESSES = ['src/slack/sync.ts'];
-
 const CLIENT_CALL = /\.workflow\.(getHandle|start|list|count|execute\w*|signalWithStart|startUpdateWithStart)\b/;
 
 function sourceFiles(dir: string): string[] {
@@ -40,7 +37,7 @@ function linesMatching(dirs: string[], pattern: RegExp, skip: (file: string) => 
 
 describe('process clients', () => {
   it('the workflow API of the Temporal client is called from src/processes/ only', () => {
-    const calls = linesMatching(['src', 'activities'], CLIENT_CALL, (file) => file.startsWith('src/processes/') || NOT_YET_THROUGH_PROCESSES.includes(file));
+    const calls = linesMatching(['src', 'activities'], CLIENT_CALL, (file) => file.startsWith('src/processes/'));
     expect(calls).toEqual([]);
   });
 
