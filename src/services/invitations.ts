@@ -150,12 +150,7 @@ export interface InvitationView {
  * superseded, cancelled, withdrawn.
  */
 export async function describeInvitation(models: Models, token: string, now = new Date()): Promise<InvitationView> {
-  const hash = hashSecret(token);
-  const record = await invitationTokens(models).findById(hash).lean();
-  if (!record) throw notFound();
-  const user = await models.User.findById(record.userId).lean<StoredUser>();
-  if (!user) throw withdrawn();
-  refuseUnusable(user, hash, now);
+  const { user } = await usableInvitation(models, token, now);
   const inviterId = user.invitation?.invitedBy;
   const invitedBy = inviterId ? await models.User.findById(inviterId, { email: 1, firstName: 1, lastName: 1, preferredName: 1 }).lean<StoredUser>() : null;
   const settings = await getOrgSettings(models.OrgSettings);
@@ -165,6 +160,17 @@ export async function describeInvitation(models: Models, token: string, now = ne
     organization: settings.name,
     expiresAt: user.invitation!.expiresAt!,
   };
+}
+
+/** The invitation behind `token` and its invitee, refused (as the acceptance refuses) unless it can be used now. */
+async function usableInvitation(models: Models, token: string, now: Date): Promise<{ hash: string; record: InvitationTokenRecord; user: StoredUser }> {
+  const hash = hashSecret(token);
+  const record = await invitationTokens(models).findById(hash).lean();
+  if (!record) throw notFound();
+  const user = await models.User.findById(record.userId).lean<StoredUser>();
+  if (!user) throw withdrawn();
+  refuseUnusable(user, hash, now);
+  return { hash, record, user };
 }
 
 function notFound(): NotFoundError {
@@ -182,12 +188,7 @@ function withdrawn(): GoneError {
  * not expired, not locked out. Single-use through the `invitation_uses` record of the token.
  */
 export async function acceptInvitation(models: Models, token: string, actor: Omit<Actor, 'type'> = {}, now = new Date(), options: AcceptOptions = {}): Promise<AcceptedInvitation> {
-  const hash = hashSecret(token);
-  const record = await invitationTokens(models).findById(hash).lean();
-  if (!record) throw notFound();
-  const user = await models.User.findById(record.userId).lean<StoredUser>();
-  if (!user) throw withdrawn();
-  refuseUnusable(user, hash, now);
+  const { hash, record, user } = await usableInvitation(models, token, now);
   if (options.offboardingUnderWay && (await options.offboardingUnderWay(user._id))) throw revoked();
 
   try {
