@@ -13,6 +13,7 @@ import { scimRoutes } from './routes/scim';
 import { offboardingRoutes } from './routes/offboarding';
 import { invitationPageRoutes } from './routes/invitation-page';
 import { onboardingRoutes } from './routes/onboarding';
+import { serviceCredentialRoutes } from './routes/service-credentials';
 import { usersRoutes } from './routes/users';
 
 declare module 'fastify' {
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(onboardingRoutes(deps));
   await app.register(invitationPageRoutes(deps));
   await app.register(offboardingRoutes(deps));
+  await app.register(serviceCredentialRoutes(deps));
 
   app.get('/openapi.json', { schema: { hide: true, security: [] } }, async () => app.swagger());
 
