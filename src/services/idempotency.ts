@@ -100,7 +100,7 @@ export async function runIdempotent<T>(
       if (held.fingerprint !== fingerprint) {
         throw new UnprocessableError('This Idempotency-Key was used with a different request; use a new key for a new request.', 'idempotency_key_reused');
       }
-      if (held.completedAt) return { status: held.status ?? 200, body: held.body as T, replayed: true };
+      if (held.completedAt) return { status: held.status ?? 200, body: JSON.parse(held.body ?? 'null') as T, replayed: true };
       if (held.claimedAt.getTime() <= Date.now() - CLAIM_STALE_MS) {
         // Take the work over: one conditional write, one winner.
         const mine = new Date();
@@ -137,6 +137,6 @@ async function doWork<T>(
     }
     throw err;
   }
-  await models.IdempotencyKey.updateOne({ _id: claimId, completedAt: null }, { $set: { completedAt: new Date(), status: result.status, body: result.body } });
+  await models.IdempotencyKey.updateOne({ _id: claimId, completedAt: null }, { $set: { completedAt: new Date(), status: result.status, body: JSON.stringify(result.body) } });
   return { ...result, replayed: false };
 }

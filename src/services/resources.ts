@@ -33,6 +33,7 @@ function servicesOf(r: StoredResource): Types.ObjectId[] {
 }
 
 function toApiResource(r: StoredResource, names: Map<string, string>) {
+  const serviceName = r.createdByService ? (names.get(`service:${String(r.createdByService)}`) ?? null) : null;
   return {
     _id: String(r._id),
     kind: r.kind,
@@ -42,9 +43,10 @@ function toApiResource(r: StoredResource, names: Map<string, string>) {
     ownerId: String(r.ownerId),
     ownerName: names.get(String(r.ownerId)) ?? DELETED_USER_NAME,
     createdBy: r.createdBy ? String(r.createdBy) : null,
-    // A null creator is a user who was permanently deleted; an unknown id is treated the same.
-    creatorName: r.createdBy ? (names.get(String(r.createdBy)) ?? DELETED_USER_NAME) : DELETED_USER_NAME,
-    createdByService: r.createdByService ? (names.get(`service:${String(r.createdByService)}`) ?? null) : null,
+    // A null creator is a user who was permanently deleted (an unknown id is treated the same),
+    // or, for a resource a service registered naming no one, the service.
+    creatorName: r.createdBy ? (names.get(String(r.createdBy)) ?? DELETED_USER_NAME) : (serviceName ?? DELETED_USER_NAME),
+    createdByService: serviceName,
     createdAt: r.createdAt?.toISOString(),
     updatedAt: r.updatedAt?.toISOString(),
     transfers: (r.transfers ?? []).map((t) => ({
