@@ -27,12 +27,12 @@ export interface UserPrincipal {
   tokenId: string;
 }
 
-export interface ServicePrincipal {
+interface ServicePrincipal {
   kind: 'service';
   credential: { _id: Types.ObjectId; credentialId: string; name: string };
 }
 
-export type Principal = UserPrincipal | ServicePrincipal;
+type Principal = UserPrincipal | ServicePrincipal;
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -24,7 +24,7 @@ const idempotencyKeySchema = new Schema(
 );
 idempotencyKeySchema.index({ scope: 1, key: 1 }, { unique: true });
 
-export type IdempotencyKey = InferSchemaType<typeof idempotencyKeySchema>;
+type IdempotencyKey = InferSchemaType<typeof idempotencyKeySchema>;
 export type IdempotencyKeyModel = Model<IdempotencyKey>;
 
 export function idempotencyKeyModel(conn: Connection): IdempotencyKeyModel {

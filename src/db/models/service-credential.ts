@@ -22,7 +22,7 @@ const serviceCredentialSchema = new Schema(
 serviceCredentialSchema.index({ credentialId: 1 }, { unique: true });
 serviceCredentialSchema.index({ createdAt: -1 });
 
-export type ServiceCredential = InferSchemaType<typeof serviceCredentialSchema>;
+type ServiceCredential = InferSchemaType<typeof serviceCredentialSchema>;
 export type ServiceCredentialModel = Model<ServiceCredential>;
 
 export function serviceCredentialModel(conn: Connection): ServiceCredentialModel {

@@ -190,7 +190,7 @@ export const serviceCredentialListQuery = z.strictObject({
   includeRevoked: booleanQuery.default(false).describe('Also list revoked credentials'),
 });
 
-export const serviceCredentialParams = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9]{16}$/, 'must be a service credential id (16 letters or digits)') });
+export const serviceCredentialParams = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'must be a service credential id (letters and digits)') });
 
 export const revokedServiceCredentialSchema = serviceCredentialSchema.extend({ alreadyRevoked: z.boolean() });
 
