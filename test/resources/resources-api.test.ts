@@ -116,6 +116,38 @@ describe('create', () => {
     expect(await writes()).toBe(before);
   });
 
+  it('a claim left by a request that died is taken over and finished on the same resource id', async () => {
+    const key = randomUUID();
+    const payload = body();
+    const first = await create(payload, admin.auth, key);
+    const id = json(first)._id;
+    // As if the process had died after claiming the key and before storing anything.
+    await models().Resource.deleteOne({ _id: id });
+    await models().IdempotencyKey.updateOne({ key }, { $unset: { completedAt: '', status: '', body: '' }, $set: { claimedAt: new Date(Date.now() - 3_600_000) } });
+    const retry = await create(payload, admin.auth, key);
+    expect(retry.statusCode, retry.body).toBe(201);
+    expect(json(retry)._id).toBe(id);
+    expect(await models().Resource.countDocuments({ name: payload.name })).toBe(1);
+    expect((await models().IdempotencyKey.findOne({ key }).lean())!.completedAt).toBeTruthy();
+  });
+
+  it('a retry while the first request is still at work waits for its answer', async () => {
+    const key = randomUUID();
+    const payload = body();
+    const first = await create(payload, admin.auth, key);
+    // As if the first request were still working: claimed just now, no answer yet.
+    const kept = (await models().IdempotencyKey.findOne({ key }).lean())!;
+    await models().IdempotencyKey.updateOne({ key }, { $unset: { completedAt: '', status: '', body: '' }, $set: { claimedAt: new Date() } });
+    const retry = create(payload, admin.auth, key);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await models().IdempotencyKey.updateOne({ key }, { $set: { completedAt: new Date(), status: kept.status, body: kept.body } });
+    const answered = await retry;
+    expect(answered.statusCode).toBe(201);
+    expect(answered.headers['idempotent-replayed']).toBe('true');
+    expect(json(answered)).toEqual(json(first));
+    expect(await models().Resource.countDocuments({ name: payload.name })).toBe(1);
+  });
+
   it('keys are per caller: the same key from another caller is a separate request', async () => {
     const key = randomUUID();
     const a = await create(body(), admin.auth, key);
