@@ -86,23 +86,20 @@ describe('create', () => {
   });
 
   it('concurrent retries with one key (over HTTP, in parallel) make exactly one resource and all get it', async () => {
+    // Over real sockets (the harness closes the server with the app).
     const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
-    try {
-      for (let trial = 0; trial < 3; trial++) {
-        const key = randomUUID();
-        const payload = body();
-        const answers = await Promise.all(
-          Array.from({ length: 8 }, () =>
-            fetch(`${address}/v1/resources`, { method: 'POST', headers: { ...service, 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(payload) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { _id: string } })),
-          ),
-        );
-        for (const a of answers) expect(a.status, JSON.stringify(a.body)).toBe(201);
-        expect(new Set(answers.map((a) => a.body._id)).size).toBe(1);
-        expect(await models().Resource.countDocuments({ name: payload.name })).toBe(1);
-        expect(await models().AuditEvent.countDocuments({ action: 'resource.created', 'details.name': payload.name })).toBe(1);
-      }
-    } finally {
-      await h.app.server.close();
+    for (let trial = 0; trial < 3; trial++) {
+      const key = randomUUID();
+      const payload = body();
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          fetch(`${address}/v1/resources`, { method: 'POST', headers: { ...service, 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify(payload) }).then(async (r) => ({ status: r.status, body: (await r.json()) as { _id: string } })),
+        ),
+      );
+      for (const a of answers) expect(a.status, JSON.stringify(a.body)).toBe(201);
+      expect(new Set(answers.map((a) => a.body._id)).size).toBe(1);
+      expect(await models().Resource.countDocuments({ name: payload.name })).toBe(1);
+      expect(await models().AuditEvent.countDocuments({ action: 'resource.created', 'details.name': payload.name })).toBe(1);
     }
   });
 
