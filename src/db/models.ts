@@ -3,9 +3,11 @@ import { accessTokenModel, tokenUsageModel } from './models/access-token';
 import { auditEventModel } from './models/audit-event';
 import { groupModel } from './models/group';
 import { hrDeadLetterModel } from './models/hr-dead-letter';
+import { idempotencyKeyModel } from './models/idempotency-key';
 import { orgSettingsModel } from './models/org-settings';
 import { resourceModel } from './models/resource';
 import { scimLinkModel } from './models/scim-link';
+import { serviceCredentialModel } from './models/service-credential';
 import { sessionModel } from './models/session';
 import { slackMessageModel } from './models/slack-message';
 import { systemCheckModel } from './models/system-check';
@@ -26,6 +28,8 @@ export function createModels(conn: Connection) {
     HrDeadLetter: hrDeadLetterModel(conn),
     ScimLink: scimLinkModel(conn),
     SlackMessage: slackMessageModel(conn),
+    ServiceCredential: serviceCredentialModel(conn),
+    IdempotencyKey: idempotencyKeyModel(conn),
   };
 }
 

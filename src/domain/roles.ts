@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   'sessions:manage',
   'resources:transfer',
   'resources:read',
+  'resources:write',
+  'service-credentials:manage',
   'tokens:issue',
   'tokens:revoke',
   'groups:read',
@@ -46,6 +48,16 @@ const ROLE_PERMISSIONS: Readonly<Record<SiteRole, ReadonlySet<Permission>>> = {
 
 export function can(role: SiteRole, permission: Permission): boolean {
   return ROLE_PERMISSIONS[role]?.has(permission) ?? false;
+}
+
+/**
+ * What a platform service (CI, workflow tool) may do with its service credential: read, create,
+ * update and delete resources, nothing else (no transfer, no users, no processes, no settings).
+ */
+const SERVICE_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(['resources:read', 'resources:write']);
+
+export function serviceCan(permission: Permission): boolean {
+  return SERVICE_PERMISSIONS.has(permission);
 }
 
 export function isSiteRole(value: unknown): value is SiteRole {

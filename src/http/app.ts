@@ -13,6 +13,7 @@ import { scimRoutes } from './routes/scim';
 import { offboardingRoutes } from './routes/offboarding';
 import { invitationPageRoutes } from './routes/invitation-page';
 import { onboardingRoutes } from './routes/onboarding';
+import { serviceCredentialRoutes } from './routes/service-credentials';
 import { settingsRoutes } from './routes/settings';
 import { usersRoutes } from './routes/users';
 
@@ -82,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(invitationPageRoutes(deps));
   await app.register(settingsRoutes(deps));
   await app.register(offboardingRoutes(deps));
+  await app.register(serviceCredentialRoutes(deps));
 
   app.get('/openapi.json', { schema: { hide: true, security: [] } }, async () => app.swagger());
 

@@ -6,6 +6,9 @@
  *   `security: []` (public, as the OpenAPI document then says too). One onRequest hook checks
  *   the token before the body is read, parsed or validated: a caller without a valid token gets
  *   401 whatever they sent. Route guards then check the role, still before the body.
+ * - **Services are let in only where a route says so.** A platform service's credential is
+ *   refused (403 `service_not_allowed`) on every route that does not declare
+ *   `config: { services: true }`, so a new route is closed to services unless it opts in.
  * - **Closed input.** Query strings and JSON bodies are strict objects at every depth: unknown
  *   keys (`$where`, a misspelt parameter) are a 400. A route without a query schema takes no
  *   query parameters, and one without a body schema no body beyond `{}`. Building the app fails
@@ -18,7 +21,7 @@ import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { z } from 'zod';
 import type { Models } from '../db/models';
 import type { Logger } from '../logger';
-import { createAuthenticate } from './auth';
+import { createAuthenticate, serviceRefused } from './auth';
 
 type RouteAccess = 'token' | 'public' | 'own';
 
@@ -26,6 +29,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Set for every route by applyRouteRules: who may call it and who checks. */
     access?: RouteAccess;
+    /** The route may be called with a service credential (the resource routes); off unless set. */
+    services?: boolean;
   }
 }
 
@@ -55,6 +60,7 @@ export function applyRouteRules(route: RouteOptions): void {
   }
   route.schema = schema;
   const isPublic = Array.isArray(schema.security) && schema.security.length === 0;
+  if (isPublic && route.config?.services) throw new Error(`${where}: a public route cannot be opened to services`);
   route.config = { ...route.config, access: isPublic ? 'public' : 'token' };
 }
 
@@ -123,5 +129,7 @@ export function createRouteAuthentication(models: Models, logger: Logger) {
     const access = request.routeOptions.config.access;
     if (access === 'public' || access === 'own') return;
     await authenticate.call(request.server, request, reply);
+    // Fail closed: a service credential gets only the routes that open themselves to services.
+    if (request.principal?.kind === 'service' && request.routeOptions.config.services !== true) throw serviceRefused();
   };
 }

@@ -10,9 +10,15 @@ export interface Actor {
 
 export const SYSTEM_ACTOR: Actor = { type: 'system' };
 
+/**
+ * Who an audit entry names: an Actor, or a platform service by its credential. Only the resource
+ * operations take a service; every other operation takes an Actor, so a service cannot reach them.
+ */
+export type AuditActor = Actor | { type: 'service'; id: Types.ObjectId; email?: undefined; ip?: string };
+
 export interface AuditInput {
   action: string;
-  actor: Actor;
+  actor: AuditActor;
   target?: { id?: Types.ObjectId | string; email?: string };
   processId?: string;
   details?: Record<string, unknown>;

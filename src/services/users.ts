@@ -248,11 +248,11 @@ export async function changeSiteRole(models: Models, userId: Types.ObjectId, sit
   return updated;
 }
 
-/** Only an existing, active user can receive resources. */
-export async function assertCanOwnResources(models: Models, userId: Types.ObjectId): Promise<void> {
+/** Only an existing, active user can own resources (receive one, or be named owner of a new one). */
+export async function assertCanOwnResources(models: Models, userId: Types.ObjectId, codes = { unknown: 'unknown_new_owner', inactive: 'new_owner_inactive' }): Promise<void> {
   const user = await models.User.findById(userId, { status: 1, email: 1 }).lean();
-  if (!user) throw new UnprocessableError(`No user with id ${String(userId)} to receive the resource.`, 'unknown_new_owner');
-  if (user.status !== 'active') throw new UnprocessableError(`${user.email} is ${user.status}; only an active user can own resources.`, 'new_owner_inactive');
+  if (!user) throw new UnprocessableError(`No user with id ${String(userId)} to own the resource.`, codes.unknown);
+  if (user.status !== 'active') throw new UnprocessableError(`${user.email} is ${user.status}; only an active user can own resources.`, codes.inactive);
 }
 
 export interface TransferInput {

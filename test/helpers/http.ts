@@ -5,8 +5,8 @@ import { loadConfig, type Config } from '../../src/config/env';
 import type { Logger } from '../../src/logger';
 import type { TestContext } from './context';
 
-/** The real fastify app on the file's database, Redis and Temporal (logging to `options.logger` when given); drive it with app.inject(). */
-export async function createTestApp(ctx: TestContext, temporal: Client, overrides: Partial<Config> = {}, options: { logger?: Logger } = {}): Promise<App> {
+/** The real fastify app on the file's database, Redis and Temporal (logging to `options.logger` when given, with `options.beforeReady`'s routes added); drive it with app.inject(). */
+export async function createTestApp(ctx: TestContext, temporal: Client, overrides: Partial<Config> = {}, options: { logger?: Logger; beforeReady?: (app: App) => void } = {}): Promise<App> {
   const config = {
     ...loadConfig({
       MONGODB_URI: ctx.stack.mongoUri,
@@ -21,6 +21,8 @@ export async function createTestApp(ctx: TestContext, temporal: Client, override
     ...overrides,
   };
   const app = await buildApiApp({ config, logger: options.logger ?? ctx.logger, conn: ctx.conn, models: ctx.models, redis: ctx.redis, temporal });
+  // A test may add routes of its own, under the app's rules, before it starts.
+  options.beforeReady?.(app);
   await app.ready();
   return app;
 }

@@ -74,6 +74,27 @@ const ROUTES: RouteCase[] = [
       return { method: 'POST', url: `/v1/resources/${r._id}/transfer`, payload: { newOwnerId: String((await fresh()).user._id) } };
     },
   },
+  { route: 'POST /v1/resources', allowed: ADMINS, build: async () => ({ method: 'POST', url: '/v1/resources', payload: { kind: 'tool', name: 'perm-tool', ownerId: String((await fresh()).user._id) } }) },
+  {
+    route: 'PATCH /v1/resources/{id}',
+    allowed: ADMINS,
+    build: async () => ({ method: 'PATCH', url: `/v1/resources/${(await seedResource(h.ctx.models, (await fresh()).user._id))._id}`, payload: { name: 'renamed' } }),
+  },
+  {
+    route: 'DELETE /v1/resources/{id}',
+    allowed: ADMINS,
+    build: async () => ({ method: 'DELETE', url: `/v1/resources/${(await seedResource(h.ctx.models, (await fresh()).user._id))._id}` }),
+  },
+  { route: 'POST /v1/service-credentials', allowed: ADMINS, build: async () => ({ method: 'POST', url: '/v1/service-credentials', payload: { name: 'perm-ci' } }) },
+  { route: 'GET /v1/service-credentials', allowed: ADMINS, build: async () => ({ method: 'GET', url: '/v1/service-credentials' }) },
+  {
+    route: 'DELETE /v1/service-credentials/{id}',
+    allowed: ADMINS,
+    build: async () => {
+      const issued = await h.app.inject({ method: 'POST', url: '/v1/service-credentials', headers: callers.Administrators.auth, payload: { name: 'to-revoke' } });
+      return { method: 'DELETE', url: `/v1/service-credentials/${json(issued).id}` };
+    },
+  },
   { route: 'GET /v1/groups', allowed: ADMINS, build: async () => ({ method: 'GET', url: '/v1/groups' }) },
   { route: 'POST /v1/groups', allowed: ADMINS, build: async () => ({ method: 'POST', url: '/v1/groups', payload: { name: `g-${Math.random().toString(36).slice(2)}` } }) },
 ];
@@ -107,11 +128,11 @@ describe('role × route', () => {
     }
   }
 
-  it('covers every user, resource, group and session route the app registers', async () => {
+  it('covers every user, resource, group, session and service-credential route the app registers', async () => {
     const doc = json(await h.app.inject({ method: 'GET', url: '/openapi.json' }));
     const registered = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace('{idOrEmail}', '{id}')}`))
-      .filter((r) => /\/v1\/(users|resources|groups|sessions)/.test(r) && r !== 'POST /v1/users')
+      .filter((r) => /\/v1\/(users|resources|groups|sessions|service-credentials)/.test(r) && r !== 'POST /v1/users')
       // Process routes under /v1/users (onboarding, invitations, offboarding, reactivation workflows) have their own tests.
       .filter((r) => !/(onboarding|offboarding|invitation|registration|reactivation|process)/.test(r));
     const covered = new Set(ROUTES.map((r) => r.route));

@@ -1,6 +1,6 @@
 import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
 
-const ACTOR_TYPES = ['user', 'system', 'hr', 'scim', 'slack'] as const;
+const ACTOR_TYPES = ['user', 'system', 'hr', 'scim', 'slack', 'service'] as const;
 
 /** Append-only: who did what to whom, when, from where, with which process. */
 const auditEventSchema = new Schema(

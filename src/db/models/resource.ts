@@ -22,9 +22,14 @@ const resourceSchema = new Schema(
   {
     kind: { type: String, enum: RESOURCE_KINDS, required: true },
     name: { type: String, required: true },
+    description: { type: String },
+    /** The id the platform service that registered it knows it by (its pipeline id, say). */
+    externalId: { type: String },
     ownerId: { type: Schema.Types.ObjectId, required: true },
     /** Who made it; null once that user is permanently deleted ("Deleted User"). */
     createdBy: { type: Schema.Types.ObjectId, default: null },
+    /** The service credential that registered it, when a platform service did. */
+    createdByService: { type: Schema.Types.ObjectId },
     transfers: { type: [transferSchema], default: [] },
   },
   { collection: 'resources', timestamps: true, versionKey: false },

@@ -16,7 +16,7 @@ import { parseScimUser, toScimUser } from '../../scim/user-resource';
 import { constantTimeEqual } from '../../security/secrets';
 import { strictJsonParser } from '../body-encoding';
 import type { AppDeps } from '../deps';
-import { bearerToken, createAuthenticate } from '../auth';
+import { bearerToken, createAuthenticate, principalOf } from '../auth';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -65,7 +65,7 @@ export function scimRoutes(deps: AppDeps): FastifyPluginAsync {
         return;
       }
       await authenticateApiToken.call(app, request, reply);
-      const user = request.principal!.user;
+      const { user } = principalOf(request);
       if (user.siteRole !== 'Administrators') throw new ForbiddenError('Only the SCIM token or an Administrator may provision users.');
       request.scimCaller = {
         actor: { type: 'user', id: user._id, email: user.email, ip: request.ip },

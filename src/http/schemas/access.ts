@@ -1,7 +1,7 @@
 /** Schemas of tokens, token activity, sessions, resources and groups. */
 import { z } from 'zod';
 import { RESOURCE_KINDS } from '../../db/models/resource';
-import { freeText, idOrEmailParams, objectIdString, pageMeta, pagingQuery } from './common';
+import { booleanQuery, freeText, idOrEmailParams, objectIdString, pageMeta, pagingQuery } from './common';
 
 const TOKEN_ID = z.string().regex(/^[A-Za-z0-9]{16}$/, 'must be a token id (16 letters or digits)');
 
@@ -107,10 +107,13 @@ export const apiResourceSchema = z.object({
   _id: z.string(),
   kind: z.enum(RESOURCE_KINDS),
   name: z.string(),
+  description: z.string().optional(),
+  externalId: z.string().optional().describe('The id the registering service knows it by'),
   ownerId: z.string(),
   ownerName: z.string(),
   createdBy: z.string().nullable(),
   creatorName: z.string().describe('"Deleted User" when the creator was permanently deleted'),
+  createdByService: z.string().nullable().optional().describe('The name of the service credential that registered it, when a service did'),
   createdAt: z.string().optional(),
   updatedAt: z.string().optional(),
   transfers: z.array(
@@ -138,6 +141,58 @@ export const transferBody = z.strictObject({
   newOwnerId: objectIdString,
   reason: freeText(500).optional(),
 });
+
+/** `POST /v1/resources`. */
+export const createResourceBody = z.strictObject({
+  kind: z.enum(RESOURCE_KINDS),
+  name: freeText(200),
+  ownerId: objectIdString.describe('An active user'),
+  description: freeText(2000).optional(),
+  externalId: freeText(200).optional().describe("The registering service's own id for it"),
+  createdBy: objectIdString
+    .optional()
+    .describe('Service credentials only: the user the service registers it for (shown as creator). With an API token the holder is the creator.'),
+});
+
+/** `PATCH /v1/resources/{id}`: what to change (null clears); the owner changes only by a transfer. */
+export const updateResourceBody = z.strictObject({
+  name: freeText(200).optional(),
+  description: freeText(2000).nullable().optional(),
+  externalId: freeText(200).nullable().optional(),
+});
+
+/** The optional `Idempotency-Key` header (other headers pass through). */
+export const idempotencyHeaders = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .describe('1-255 visible ASCII characters (a UUID, say): a retry with the same key and request answers the first result (header Idempotent-Replayed: true); the same key with another request is 422 idempotency_key_reused'),
+});
+
+export const deletedResourceSchema = z.object({ message: z.string(), resource: apiResourceSchema });
+
+export const serviceCredentialSchema = z.object({
+  id: z.string().describe('Public id; also the credential\'s visible prefix'),
+  name: z.string(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  lastUsedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+});
+
+export const issuedServiceCredentialSchema = serviceCredentialSchema.extend({
+  credential: z.string().describe('The secret, shown this once: send it as "Authorization: Bearer <credential>"'),
+});
+
+export const serviceCredentialBody = z.strictObject({ name: freeText(100).describe('What the service is (e.g. "CI")') });
+
+export const serviceCredentialListQuery = z.strictObject({
+  includeRevoked: booleanQuery.default(false).describe('Also list revoked credentials'),
+});
+
+export const serviceCredentialParams = z.strictObject({ id: z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'must be a service credential id (letters and digits)') });
+
+export const revokedServiceCredentialSchema = serviceCredentialSchema.extend({ alreadyRevoked: z.boolean() });
 
 export const transferResultSchema = z.object({ message: z.string(), resource: apiResourceSchema });
 

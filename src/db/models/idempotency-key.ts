@@ -1,0 +1,32 @@
+import { Schema, type Connection, type InferSchemaType, type Model } from 'mongoose';
+
+/**
+ * One `Idempotency-Key` a caller sent, with a fingerprint of the request it came with and, once
+ * done, the answer given. The unique index on (scope, key) decides which of racing requests does
+ * the work; the others answer what it answered.
+ */
+const idempotencyKeySchema = new Schema(
+  {
+    /** Whose key: `user:<id>` or `service:<credential id>` (keys of different callers never meet). */
+    scope: { type: String, required: true },
+    key: { type: String, required: true },
+    /** SHA-256 of the method, route, target and body: the same key with another request is refused. */
+    fingerprint: { type: String, required: true },
+    /** The id the operation works on, chosen once (a create's new resource id), so a retry reuses it. */
+    subjectId: { type: Schema.Types.ObjectId, required: true },
+    /** When the request doing the work claimed the key; a claim left this long is taken over. */
+    claimedAt: { type: Date, required: true },
+    completedAt: { type: Date },
+    status: { type: Number },
+    body: { type: Schema.Types.Mixed },
+  },
+  { collection: 'idempotency_keys', versionKey: false },
+);
+idempotencyKeySchema.index({ scope: 1, key: 1 }, { unique: true });
+
+type IdempotencyKey = InferSchemaType<typeof idempotencyKeySchema>;
+export type IdempotencyKeyModel = Model<IdempotencyKey>;
+
+export function idempotencyKeyModel(conn: Connection): IdempotencyKeyModel {
+  return (conn.models.IdempotencyKey as IdempotencyKeyModel | undefined) ?? conn.model<IdempotencyKey>('IdempotencyKey', idempotencyKeySchema);
+}
