@@ -10,10 +10,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { loadConfig } from '../config/env';
+import { loadConfig, type Config } from '../config/env';
 import { connectMongo } from '../db/connection';
 import { createModels } from '../db/models';
 import { startStack, terminate, type RunningStack } from '../devstack/stack';
+import { startMailCatcher, type CaughtMail } from '../devstack/mail-catcher';
 import { localDataDir, readStackFile, removeStackFile, writeStackFile } from '../devstack/stack-file';
 import { LocalStackError } from '../errors';
 import { exitOnStartupError } from './lifecycle';
@@ -29,11 +30,16 @@ async function main(): Promise<void> {
   const running = readStackFile(dataDir);
   if (running) throw new LocalStackError(`tenure is already running with its data in ${dataDir} (process ${running.pid}, API ${running.apiUrl}); stop it first, or set TENURE_DATA_DIR.`);
   const stack: RunningStack = await startStack({ dataDir, withUi: true, persist: true });
+  // Mail goes to SMTP_URL when it is set; otherwise it is caught locally and its links printed.
+  const mail = process.env.SMTP_URL ? undefined : await startMailCatcher(dataDir, printMail);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     MONGODB_URI: stack.mongoUri,
     REDIS_URL: stack.redisUrl,
     TEMPORAL_ADDRESS: stack.temporalAddress,
+    ...(mail ? { SMTP_URL: mail.url } : {}),
+    // Links in mail point at this API unless PUBLIC_BASE_URL says otherwise.
+    PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL || localApiUrl(precheck),
   };
   const config = loadConfig(env);
 
@@ -45,6 +51,7 @@ async function main(): Promise<void> {
     process.stderr.write('tenure: stopping…\n');
     removeStackFile(dataDir);
     await Promise.all(children.map((child) => terminate(child, 15_000)));
+    await mail?.close();
     await stack.stop();
     process.exit(code);
   };
@@ -68,7 +75,7 @@ async function main(): Promise<void> {
     children.push(child);
   }
 
-  const apiUrl = `http://${config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST}:${config.HTTP_PORT}`;
+  const apiUrl = localApiUrl(config);
   try {
     await waitForHealth(`${apiUrl}/healthz`, 90_000);
   } catch (err) {
@@ -99,6 +106,7 @@ async function main(): Promise<void> {
       `  Temporal     ${stack.temporalAddress}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}`,
       `  MongoDB      ${stack.mongoUri}/${config.MONGODB_DB}`,
       `  Redis        ${stack.redisUrl}`,
+      `  Mail         ${mail ? `caught: each message's link is printed here, and kept in ${mail.dir}` : withoutPassword(config.SMTP_URL)}`,
       `  Slack bot    ${config.SLACK_BOT_TOKEN ? 'enabled' : 'disabled (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)'}`,
       `  Data         ${stack.dataDir}`,
       ...(firstRun
@@ -108,6 +116,20 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+}
+
+function localApiUrl(config: Pick<Config, 'HTTP_HOST' | 'HTTP_PORT'>): string {
+  return `http://${config.HTTP_HOST === '0.0.0.0' ? '127.0.0.1' : config.HTTP_HOST}:${config.HTTP_PORT}`;
+}
+
+function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+function printMail(mail: CaughtMail): void {
+  process.stdout.write(`\nmail to ${mail.to.join(', ')}: ${mail.subject}\n${mail.link ? `  ${mail.link}\n` : ''}`);
 }
 
 /** Whether the store has an active Administrator (if not, the start tells how to create one). */

@@ -81,8 +81,10 @@ describe('npm start', () => {
     const email = `kept-${Date.now()}@example.com`;
     let token = '';
 
-    await runOnce(port, runDir, async ({ stdout }) => {
+    await runOnce(port, runDir, async (run) => {
+      const { stdout } = run;
       expect(stdout).toContain(`API          http://127.0.0.1:${port}`);
+      expect(stdout).toMatch(/Mail {9}caught: each message's link is printed here/);
       expect(stdout).toMatch(/Temporal UI  http:\/\/127\.0\.0\.1:\d+/);
       expect(stdout).toContain('No Administrator yet');
       expect(stdout).toContain('npm run bootstrap -- --email');
@@ -103,6 +105,21 @@ describe('npm start', () => {
       const seen = await fetch(`http://127.0.0.1:${port}/v1/users/search?email=${encodeURIComponent(email)}`, { headers: { authorization: `Bearer ${token}` } });
       expect(seen.status).toBe(200);
 
+      // Mail is caught locally: the invitation's link is printed where npm start runs, opens the
+      // invitation page, and accepting there activates the account.
+      const invitee = `invitee-${Date.now()}@example.com`;
+      const invited = await fetch(`http://127.0.0.1:${port}/v1/users`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ email: invitee, firstName: 'Ada' }) });
+      expect(invited.status).toBe(201);
+      const link = await waitForOutput(run, new RegExp(`mail to ${invitee.replace(/[.]/g, '\\.')}: [^\\n]*\\n  (http\\S+/invitations/\\S+/accept)`));
+      const page = await fetch(link);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain(invitee);
+      const accepted = await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'firstName=Ada&lastName=Lovelace' });
+      expect(accepted.status).toBe(200);
+      const user = await fetch(`http://127.0.0.1:${port}/v1/users/search?email=${encodeURIComponent(invitee)}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(await user.json()).toMatchObject({ email: invitee, status: 'active', lastName: 'Lovelace' });
+      expect(readdirSync(join(runDir, 'mail')).some((f) => f.endsWith('.eml'))).toBe(true);
+
       // A second start on the same data refuses at once instead of fighting over the files.
       const second = await runCommand(['start'], cleanEnv({ HTTP_PORT: String(await freePort()), TENURE_DATA_DIR: runDir }));
       expect(second.code).toBe(1);
@@ -120,6 +137,17 @@ describe('npm start', () => {
   }, 360_000);
 });
 
+/** Waits until the running command's output matches `pattern`; returns its first group. */
+async function waitForOutput(run: { output(): string }, pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = pattern.exec(run.output());
+    if (match) return match[1]!;
+    if (Date.now() > deadline) throw new Error(`no output matching ${pattern} in:\n${run.output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Runs `npm <args>` to its end. */
 async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn('npm', args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -132,7 +160,7 @@ async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<{ cod
 }
 
 /** One `npm start` in `runDir`: waits until it runs, calls `fn`, then SIGINT to npm and no process left. */
-async function runOnce(port: number, runDir: string, fn: (run: { stdout: string }) => Promise<void>): Promise<void> {
+async function runOnce(port: number, runDir: string, fn: (run: { stdout: string; output(): string }) => Promise<void>): Promise<void> {
   const child = spawn('npm', ['start'], {
     cwd: ROOT,
     env: cleanEnv({ HTTP_PORT: String(port), TENURE_DATA_DIR: runDir, LOG_LEVEL: 'warn' }),
@@ -150,7 +178,7 @@ async function runOnce(port: number, runDir: string, fn: (run: { stdout: string 
       if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${stderr}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    await fn({ stdout });
+    await fn({ stdout, output: () => stdout });
   } finally {
     const pids = descendants(child.pid!);
     // api, worker, temporal, redis and the MongoDB-wire server at least
