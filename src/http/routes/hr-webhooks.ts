@@ -12,8 +12,24 @@ import { listDeadLetters } from '../../hr/dead-letters';
 import { HR_PROVIDER_ADAPTERS } from '../../hr/providers';
 import { QueueUnavailableError } from '../../jobs/hr-intake-queue';
 import type { AppDeps } from '../deps';
-import { intQuery } from '../schemas/common';
+import { errorResponses, intQuery } from '../schemas/common';
 import { createGuard } from './guards';
+
+const deadLettersSchema = z.object({
+  deadLetters: z.array(
+    z.object({
+      jobId: z.string(),
+      provider: z.string(),
+      eventId: z.string(),
+      type: z.string(),
+      employee: z.unknown().optional(),
+      reason: z.string(),
+      message: z.string().optional(),
+      receivedAt: z.string().optional(),
+      at: z.string(),
+    }),
+  ),
+});
 
 export function hrWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -29,6 +45,11 @@ export function hrWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           summary: 'Receive an HR event (generic, bamboohr or personio); 202 once it is queued',
           security: [],
           params: z.object({ provider: z.string().max(40) }),
+          response: {
+            202: z.object({ accepted: z.number().int(), events: z.array(z.object({ eventId: z.string(), type: z.string(), jobId: z.string().optional() })) }),
+            // 400 unreadable event, 401 bad or missing signature, 404 unknown provider, 503 provider not configured or queue down.
+            ...errorResponses(400, 401, 404, 413, 415, 503),
+          },
         },
       },
       async (request, reply) => {
@@ -63,6 +84,7 @@ export function hrWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['hr'],
           summary: 'HR events that could not be applied (unknown employee or manager, refused start)',
           querystring: z.strictObject({ limit: intQuery(1, 500, 100), before: z.iso.datetime().optional() }),
+          response: { 200: deadLettersSchema },
         },
       },
       async (request) => {
