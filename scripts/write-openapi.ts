@@ -1,7 +1,7 @@
 /**
  * Writes the API's OpenAPI document (and SCIM's) from the routes, without any server running:
  * the app is built on connections that are never opened. `npm run openapi:write [dir]` writes
- * `openapi.json` and `scim-openapi.json` to `dir` (default `openapi/`) for the linter.
+ * `openapi.json` and `scim-openapi.json` to `dir` (default `dist/openapi/`); `npm run lint:openapi` lints them.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { createModels } from '../src/db/models';
 import { buildApp } from '../src/http/app';
 import { createLogger } from '../src/logger';
 
-const dir = process.argv[2] ?? 'openapi';
+const dir = process.argv[2] ?? 'dist/openapi';
 const config = loadConfig({ MONGODB_URI: 'mongodb://127.0.0.1:1/tenure', REDIS_URL: 'redis://127.0.0.1:1', TEMPORAL_ADDRESS: '127.0.0.1:1', NODE_ENV: 'test', LOG_LEVEL: 'silent' });
 const conn = mongoose.createConnection();
 const redis = new Redis(config.REDIS_URL, { lazyConnect: true });

@@ -107,12 +107,19 @@ function completeDocument(doc: OpenApiDocument): OpenApiDocument {
       }
     }
   }
-  // Components no operation refers to (the input form of an output-only schema) are left out.
+  // Components nothing refers to (the input form of an output-only schema) are left out.
   const schemas = (doc.components as { schemas?: Record<string, unknown> } | undefined)?.schemas ?? {};
-  const used = JSON.stringify({ ...doc, components: { ...(doc.components as object), schemas: {} } }) + JSON.stringify(schemas);
-  for (const name of Object.keys(schemas)) {
-    if (!used.includes(`"#/components/schemas/${name}"`)) delete schemas[name];
-  }
+  const reachable = new Set<string>();
+  const follow = (value: unknown) => {
+    for (const [, name] of JSON.stringify(value).matchAll(/"#\/components\/schemas\/([^"]+)"/g)) {
+      if (!reachable.has(name!)) {
+        reachable.add(name!);
+        follow(schemas[name!] ?? null);
+      }
+    }
+  };
+  follow({ ...doc, components: { ...(doc.components as object), schemas: {} } });
+  for (const name of Object.keys(schemas)) if (!reachable.has(name)) delete schemas[name];
   return doc;
 }
 
@@ -120,7 +127,7 @@ function completeDocument(doc: OpenApiDocument): OpenApiDocument {
  * `post` + `/v1/users/{idOrEmail}/offboarding/approve` → `postUsersByIdOrEmailOffboardingApprove`:
  * the method, then the path's words without the version prefix, parameters as `By<Name>`.
  */
-export function operationIdOf(method: string, path: string): string {
+function operationIdOf(method: string, path: string): string {
   const words = path
     .split('/')
     .filter((s) => s && !/^v\d+$/.test(s))
