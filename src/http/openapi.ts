@@ -9,7 +9,7 @@
  * - A route whose `config.csvBody` describes a CSV form documents `text/csv` next to JSON.
  * - A route that takes no body documents none (its schema only refuses one).
  *
- * The statuses every route shares (400, 401, 403, 413, 415, 503) are added to the routes by
+ * The statuses every route shares (400, 401, 403, 413, 414, 415, 503) are added to the routes by
  * route-rules.ts; this file only gives each error status its sentence.
  */
 import { STATUS_CODES } from 'node:http';
@@ -33,6 +33,7 @@ const ERROR_DESCRIPTIONS: Record<string, string> = {
   409: 'The request conflicts with the current state',
   410: 'The link has expired or was used',
   413: 'The request body is larger than this server accepts',
+  414: 'The URL is longer than this server reads',
   415: 'The Content-Type is not accepted here (send UTF-8 application/json)',
   422: 'The request is well-formed but cannot be carried out',
   429: 'Too many requests; retry after the time in Retry-After',
@@ -85,6 +86,7 @@ interface OpenApiDocument {
   [key: string]: unknown;
 }
 
+const ERROR_REF = '#/components/schemas/Error';
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace']);
 
 /** operationIds and error descriptions over the whole document. */
@@ -101,9 +103,11 @@ function completeDocument(doc: OpenApiDocument): OpenApiDocument {
       // A body with a default (`{}`) may be left out.
       if (operation.requestBody && operation.requestBody.content?.['application/json']?.schema?.default !== undefined) operation.requestBody.required = false;
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
-        if (Number(status) >= 400 && (!response.description || response.description === 'Default Response')) {
-          response.description = ERROR_DESCRIPTIONS[status] ?? STATUS_CODES[Number(status)] ?? 'Error';
-        }
+        if (Number(status) < 400) continue;
+        if (!response.description || response.description === 'Default Response') response.description = ERROR_DESCRIPTIONS[status] ?? STATUS_CODES[Number(status)] ?? 'Error';
+        // Errors are JSON even where the route produces another type (the CSV export).
+        const error = Object.values(response.content ?? {}).find((c) => (c.schema as { $ref?: string } | undefined)?.$ref === ERROR_REF);
+        if (error) response.content = { 'application/json': error };
       }
     }
   }

@@ -20,6 +20,7 @@ const COMMON_ERRORS = {
   400: error('The request is invalid (filter, attribute, value); scimType says which'),
   401: error('No token, or one that is neither the SCIM token nor an active API token'),
   403: error("The API token's holder is not an Administrator"),
+  414: { description: "The URL is longer than this server reads (refused before SCIM reads the request, with the API's error body)" },
   503: error('A server tenure depends on cannot be reached; retry later'),
 };
 const BODY_ERRORS = {

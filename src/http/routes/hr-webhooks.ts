@@ -48,7 +48,7 @@ export function hrWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           response: {
             202: z.object({ accepted: z.number().int(), events: z.array(z.object({ eventId: z.string(), type: z.string(), jobId: z.string().optional() })) }),
             // 400 unreadable event, 401 bad or missing signature, 404 unknown provider, 503 provider not configured or queue down.
-            ...errorResponses(400, 401, 404, 413, 415, 503),
+            ...errorResponses(400, 401, 404, 413, 414, 415, 503),
           },
         },
       },

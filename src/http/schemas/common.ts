@@ -85,7 +85,7 @@ export const errorDetailSchema = z
 export const errorBodySchema = z.object({ error: errorDetailSchema }).meta({ id: 'Error' });
 
 /** The documented error answers of a route: `{ "error": { "code", "message" } }`. */
-export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 422 | 429 | 503>) {
+export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 410 | 413 | 414 | 415 | 422 | 429 | 503>) {
   return Object.fromEntries(statuses.map((s) => [s, errorBodySchema])) as Record<number, typeof errorBodySchema>;
 }
 
