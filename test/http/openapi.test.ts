@@ -116,6 +116,21 @@ describe('the API document', () => {
     expect(problems).toEqual([]);
   });
 
+  it('documents 429 on a route with a rate limit of its own, and not on the others', async () => {
+    const limited = await createTestApp(h.ctx, h.client, {}, {
+      beforeReady: (a) => {
+        a.get('/v1/limited', { config: { rateLimit: { max: 5, timeWindow: 60_000 } } as object, schema: { tags: ['test'] } }, async () => ({}));
+      },
+    });
+    try {
+      const limitedDoc = json<Document>(await limited.inject({ method: 'GET', url: '/openapi.json' }));
+      expect(limitedDoc.paths['/v1/limited']!.get!.responses).toHaveProperty('429');
+      expect(operations(limitedDoc).filter(({ op }) => '429' in op.responses).map(({ where }) => where)).toEqual(['GET /v1/limited']);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('documents the offboarding and HR routes with their own error statuses', () => {
     const offboarding = doc.paths['/v1/users/{idOrEmail}/offboarding']!;
     expect(Object.keys(offboarding.post!.responses)).toEqual(expect.arrayContaining(['202', '404', '409', '422']));
