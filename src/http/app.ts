@@ -14,6 +14,7 @@ import { offboardingRoutes } from './routes/offboarding';
 import { invitationPageRoutes } from './routes/invitation-page';
 import { onboardingRoutes } from './routes/onboarding';
 import { usersRoutes } from './routes/users';
+import { consoleRoutes } from './console';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(onboardingRoutes(deps));
   await app.register(invitationPageRoutes(deps));
   await app.register(offboardingRoutes(deps));
+  await app.register(consoleRoutes(deps), { prefix: '/console' });
 
   app.get('/openapi.json', { schema: { hide: true, security: [] } }, async () => app.swagger());
 

@@ -1,0 +1,95 @@
+/**
+ * The users table: name, email, role, status ("Invited User" until the first sign-in), last
+ * login and created; a tab per account state the role may read; search and role and status
+ * filters; paging. The rows come from listUsers, the same query as `GET /v1/users` (a page reads
+ * limit + 1 rows and counts nothing, so a page costs the same over 100,000 users).
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { readableStatuses, roleLabel, SITE_ROLES, type SiteRole } from '../../domain/roles';
+import { USER_STATUSES, type UserStatus } from '../../domain/user-state';
+import { listUsers } from '../../services/user-queries';
+import { displayName } from '../../services/user-view';
+import type { StoredUser } from '../../services/users';
+import type { AppDeps } from '../deps';
+import { html, type Html } from '../pages/html';
+import { statusesFor } from '../routes/guards';
+import { sendConsolePage } from './session';
+import { dateFormatter, statusLabel } from './view';
+
+export const PAGE_SIZE = 50;
+
+const usersQuery = z.strictObject({
+  status: z.enum([...USER_STATUSES, 'all']).optional(),
+  role: z.union([z.enum(SITE_ROLES), z.literal('')]).optional(),
+  q: z.string().max(200).optional(),
+  offset: z.coerce.number().int().min(0).max(10_000_000).optional(),
+});
+type UsersQuery = z.infer<typeof usersQuery>;
+
+const TAB_LABELS: Record<UserStatus | 'all', string> = { active: 'Active', pending: 'Pending', deactivated: 'Deactivated', all: 'All' };
+
+export function usersTableRoutes(deps: AppDeps): FastifyPluginAsyncZod {
+  const when = dateFormatter(deps.config.ORGANIZATION_TIME_ZONE);
+  return async (app) => {
+    app.get('/users', { schema: { hide: true, security: [], querystring: usersQuery } }, async (request, reply) => {
+      const viewer = request.consoleSession!.user;
+      const query = request.query;
+      const tab = query.status ?? 'active';
+      const statuses = tab === 'all' ? readableStatuses(viewer.siteRole) : statusesFor(viewer.siteRole, [tab]);
+      const offset = query.offset ?? 0;
+      const q = query.q?.trim() || undefined;
+      const siteRoles = query.role ? [query.role] : undefined;
+      const { page, users } = await listUsers(deps.models, { statuses, siteRoles, q }, { limit: PAGE_SIZE, offset });
+
+      const link = (change: Partial<UsersQuery>) => `/console/users?${toSearch({ status: tab, role: query.role, q, offset: undefined, ...change })}`;
+      const tabs = [...readableStatuses(viewer.siteRole), 'all' as const].map(
+        (s) => html`<li><a href="${link({ status: s, offset: undefined })}"${s === tab ? html` aria-current="page"` : ''}>${TAB_LABELS[s]}</a></li>`,
+      );
+      const body = html`<h1>Users</h1>
+<ul class="tabs">${tabs}</ul>
+${filters(readableStatuses(viewer.siteRole), tab, query.role, q)}
+${users.length ? table(users, when) : html`<p class="muted" id="no-users">No users match.</p>`}
+<div class="pager">
+${offset > 0 ? html`<a rel="prev" href="${link({ offset: Math.max(0, offset - PAGE_SIZE) || undefined })}">Previous page</a>` : ''}
+<span class="muted">Users ${users.length ? offset + 1 : 0}–${offset + users.length}</span>
+${page.hasMore ? html`<a rel="next" href="${link({ offset: offset + PAGE_SIZE })}">Next page</a>` : ''}
+</div>`;
+      return sendConsolePage(request, reply, 200, 'Users', body);
+    });
+  };
+}
+
+function toSearch(values: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) if (value !== undefined && value !== '') params.set(key, String(value));
+  return params.toString();
+}
+
+function filters(readable: UserStatus[], tab: string, role: SiteRole | '' | undefined, q: string | undefined): Html {
+  const roleOptions = SITE_ROLES.map((r) => html`<option value="${r}"${r === role ? html` selected` : ''}>${roleLabel(r)}</option>`);
+  const statusOptions = [...readable, 'all' as const].map((s) => html`<option value="${s}"${s === tab ? html` selected` : ''}>${TAB_LABELS[s]}</option>`);
+  return html`<form class="filters" method="get" action="/console/users" role="search">
+<div><label for="q">Search</label><input type="search" id="q" name="q" value="${q ?? ''}" maxlength="200" placeholder="Name or email"></div>
+<div><label for="role">Role</label><select id="role" name="role"><option value="">All roles</option>${roleOptions}</select></div>
+<div><label for="status">Status</label><select id="status" name="status">${statusOptions}</select></div>
+<button type="submit">Filter</button>
+</form>`;
+}
+
+function table(users: StoredUser[], when: Intl.DateTimeFormat): Html {
+  const rows = users.map(
+    (u) => html`<tr data-user-id="${String(u._id)}">
+<td><a href="/console/users/${String(u._id)}">${displayName(u)}</a></td>
+<td>${u.email}</td>
+<td>${roleLabel(u.siteRole)}</td>
+<td><span class="badge">${statusLabel(u)}</span></td>
+<td>${u.lastLoginAt ? when.format(u.lastLoginAt) : html`<span class="muted">Never</span>`}</td>
+<td>${u.createdAt ? when.format(u.createdAt) : ''}</td>
+</tr>`,
+  );
+  return html`<table id="users">
+<thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Last login</th><th scope="col">Created</th></tr></thead>
+<tbody>${rows}</tbody>
+</table>`;
+}
