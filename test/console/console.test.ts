@@ -211,7 +211,7 @@ describe('CSRF', () => {
     const browser = await signIn(app, smtp, admin.user.email);
     const target = await seedUser(ctx.models, { email: 'target@acme.test', siteRole: 'Users' });
     const url = `/console/users/${target.user._id}/role`;
-    for (const fields of [{ siteRole: 'Auditors' }, { _csrf: 'f'.repeat(64), siteRole: 'Auditors' }]) {
+    for (const fields of [{ siteRole: 'Auditors' }, { _csrf: 'f'.repeat(64), siteRole: 'Auditors' }] as Array<Record<string, string>>) {
       const res = await app.inject({ method: 'POST', url, ...form(browser.cookie, fields) });
       expect(res.statusCode).toBe(403);
       expect(res.body).toContain('data-code="csrf_failed"');
