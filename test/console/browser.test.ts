@@ -103,16 +103,16 @@ describe('the console in a browser', () => {
     await page.fill('#q', 'tur');
     await page.click('form.filters button');
     await page.waitForURL(/q=tur/);
-    expect(await page.locator('#users tbody tr td:nth-child(2)').allTextContents()).toEqual(['alan@acme.test']);
+    expect(await page.locator('#users td.email').allTextContents()).toEqual(['alan@acme.test']);
 
     await page.fill('#q', '');
     await page.selectOption('#role', 'Users');
     await page.click('form.filters button');
     await page.waitForURL(/role=Users/);
-    expect((await page.locator('#users tbody tr td:nth-child(2)').allTextContents()).sort()).toEqual(['alan@acme.test', 'edsger@acme.test']);
+    expect((await page.locator('#users td.email').allTextContents()).sort()).toEqual(['alan@acme.test', 'edsger@acme.test']);
 
     await page.click('.tabs >> text=Pending');
-    expect(await page.locator('#users tbody tr td:nth-child(4)').allTextContents()).toEqual(['Invited User']);
+    expect(await page.locator('#users td.status').allTextContents()).toEqual(['Invited User']);
 
     await page.goto(`${base}/console/users?q=olive`);
     await page.click('text=Olive Owner');

@@ -316,3 +316,90 @@ describe('users table and detail', () => {
     expect((await app.inject({ method: 'GET', url: '/console/users/not-an-id', headers: { cookie: browser.cookie } })).statusCode).toBe(400);
   });
 });
+
+describe('administrator actions', () => {
+  it('invites through the same service as the API: the domain mismatch asks to confirm, the plan limit says why', async () => {
+    const browser = await signIn(app, smtp, (await seedUser(ctx.models, { email: 'inviter@acme.test', siteRole: 'Administrators' })).user.email);
+    await ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { domain: 'acme.test', plan: 'Enterprise' } }, { upsert: true });
+    const post = (fields: Record<string, string>) => app.inject({ method: 'POST', url: '/console/invite', ...form(browser.cookie, { _csrf: browser.csrf, siteRole: 'Users', ...fields }) });
+
+    const page = await app.inject({ method: 'GET', url: '/console/invite', headers: { cookie: browser.cookie } });
+    expect(page.body).toContain('id="invite-form"');
+    const bad = await post({ email: 'not an address' });
+    expect(bad.statusCode).toBe(400);
+    expect(await ctx.models.User.countDocuments({ email: 'not an address' })).toBe(0);
+
+    const outside = await post({ email: 'guest@elsewhere.test', firstName: 'Gus' });
+    expect(outside.statusCode).toBe(422);
+    expect(outside.body).toContain('data-code="domain_mismatch"');
+    expect(outside.body).toContain('name="confirmDomainMismatch" value="yes"');
+    expect(outside.body).toContain('value="Gus"');
+    expect(await ctx.models.User.countDocuments({ email: 'guest@elsewhere.test' })).toBe(0);
+
+    const confirmed = await post({ email: 'guest@elsewhere.test', firstName: 'Gus', confirmDomainMismatch: 'yes' });
+    expect(confirmed.statusCode).toBe(303);
+    const invited = await ctx.models.User.findOne({ email: 'guest@elsewhere.test' }).lean();
+    expect(invited?.status).toBe('pending');
+    expect(confirmed.headers.location).toBe(`/console/users/${invited!._id}?done=invited`);
+    const described = await client.workflow.getHandle(`onboarding:guest@elsewhere.test`).describe();
+    expect(described.status.name).toBe('RUNNING');
+    await client.workflow.getHandle(`onboarding:guest@elsewhere.test`).terminate('test done');
+
+    await ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { plan: 'Starter' } });
+    try {
+      const full = await post({ email: 'one-more@acme.test' });
+      expect(full.statusCode).toBe(422);
+      expect(full.body).toContain('data-code="plan_limit_reached"');
+      expect(full.body).toContain('Starter plan allows 5 active users');
+      expect(await ctx.models.User.countDocuments({ email: 'one-more@acme.test' })).toBe(0);
+    } finally {
+      await ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { plan: 'Enterprise', domain: '' } });
+    }
+  });
+
+  it("changes many roles at once, reporting each user, refusing one's own", async () => {
+    const self = await seedUser(ctx.models, { email: 'bulker@acme.test', siteRole: 'Administrators' });
+    const browser = await signIn(app, smtp, self.user.email);
+    const a = await seedUser(ctx.models, { email: 'bulk-a@acme.test', siteRole: 'Users' });
+    const b = await seedUser(ctx.models, { email: 'bulk-b@acme.test', siteRole: 'PowerUsers' });
+    const list = await app.inject({ method: 'GET', url: '/console/users?q=bulk', headers: { cookie: browser.cookie } });
+    expect(list.body).toContain('id="bulk-form"');
+    const ids = [String(a.user._id), String(b.user._id), String(self.user._id)];
+    const res = await app.inject({ method: 'POST', url: '/console/users/role', ...form(browser.cookie, { _csrf: browser.csrf, siteRole: 'Auditors', ids }) });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toContain('2 of 3 users are now Auditor');
+    expect(res.body.match(/data-result="changed"/g)).toHaveLength(2);
+    expect(res.body).toContain('data-result="refused"');
+    const roles = await ctx.models.User.find({ _id: { $in: ids } }, { siteRole: 1, email: 1 }).lean();
+    expect(Object.fromEntries(roles.map((u) => [u.email, u.siteRole]))).toEqual({ 'bulk-a@acme.test': 'Auditors', 'bulk-b@acme.test': 'Auditors', 'bulker@acme.test': 'Administrators' });
+
+    const none = await app.inject({ method: 'POST', url: '/console/users/role', ...form(browser.cookie, { _csrf: browser.csrf, siteRole: 'Users' }) });
+    expect(none.statusCode).toBe(400);
+    const junk = await app.inject({ method: 'POST', url: '/console/users/role', ...form(browser.cookie, { _csrf: browser.csrf, siteRole: 'Users', ids: ['{"$gt":""}'] }) });
+    expect(junk.statusCode).toBe(400);
+  });
+
+  it('exports the filtered list as CSV for Administrators only, audited; readers get neither the link nor the file', async () => {
+    const exporter = await seedUser(ctx.models, { email: 'exporter@acme.test', siteRole: 'Administrators' });
+    const browser = await signIn(app, smtp, exporter.user.email);
+    const list = await app.inject({ method: 'GET', url: '/console/users?role=SecurityManagers', headers: { cookie: browser.cookie } });
+    const href = /<a href="([^"]+)" id="export-link">/.exec(list.body)![1]!.replace(/&amp;/g, '&');
+    const csv = await app.inject({ method: 'GET', url: href, headers: { cookie: browser.cookie } });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
+    const lines = csv.body.trim().split('\n');
+    expect(lines[0]).toBe('name,email,role,status,lastLoginAt,createdAt');
+    expect(lines.slice(1).map((l) => l.split(',')[1])).toEqual([manager.user.email]);
+    expect(await ctx.models.AuditEvent.countDocuments({ action: 'users.exported', actorEmail: exporter.user.email })).toBe(1);
+
+    const reader = await signIn(app, smtp, (await seedUser(ctx.models, { email: 'reader@acme.test', siteRole: 'Auditors' })).user.email);
+    const readerList = await app.inject({ method: 'GET', url: '/console/users', headers: { cookie: reader.cookie } });
+    expect(readerList.body).not.toContain('id="export-link"');
+    expect(readerList.body).not.toContain('id="invite-link"');
+    expect((await app.inject({ method: 'GET', url: '/console/users/export.csv', headers: { cookie: reader.cookie } })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'GET', url: '/console/invite', headers: { cookie: reader.cookie } })).statusCode).toBe(403);
+    const forged = await app.inject({ method: 'POST', url: '/console/invite', ...form(reader.cookie, { _csrf: reader.csrf, email: 'x@acme.test', siteRole: 'Administrators' }) });
+    expect(forged.statusCode).toBe(403);
+    expect(await ctx.models.User.countDocuments({ email: 'x@acme.test' })).toBe(0);
+  });
+});

@@ -15,6 +15,7 @@ import { html, sendPage } from '../pages/html';
 import { secureCookies } from './cookies';
 import { createConsoleGuard, sendConsolePage } from './session';
 import { signInRoutes } from './sign-in';
+import { userActionRoutes } from './user-actions';
 import { userDetailRoutes } from './user-detail';
 import { usersTableRoutes } from './users-table';
 
@@ -50,6 +51,7 @@ export function consoleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     await app.register(signInRoutes(deps, mailer, secure));
     await app.register(usersTableRoutes(deps));
     await app.register(userDetailRoutes(deps));
+    await app.register(userActionRoutes(deps));
   };
 }
 

@@ -8,7 +8,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { getOrgSettings } from '../../db/models/org-settings';
-import { normalizeEmail } from '../../domain/email';
+import { emailAddressProblem, normalizeEmail } from '../../domain/email';
 import { AppError } from '../../errors';
 import type { Mailer } from '../../mail/mailer';
 import { consoleSignInMail } from '../../mail/templates/console-sign-in';
@@ -67,7 +67,7 @@ export function signInRoutes(deps: AppDeps, mailer: Mailer, secure: boolean): Fa
       { config: open, schema: { hide: true, security: [], body: z.strictObject({ [CSRF_FIELD]: csrf, email: z.string().max(320) }) } },
       async (request, reply) => {
         const email = normalizeEmail(request.body.email);
-        if (!/^[^\s@]+@[^\s@]+$/.test(email)) {
+        if (emailAddressProblem(email)) {
           return sendPage(reply, 400, 'Sign in', signInForm(formToken(request, reply), html`<p class="problem">Enter an email address.</p>`));
         }
         if (await withinRate(email)) {

@@ -33,7 +33,7 @@ export function userDetailRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/users/:id',
-      { schema: { hide: true, security: [], params: idParams, querystring: z.strictObject({ done: z.enum(['role']).optional() }) } },
+      { schema: { hide: true, security: [], params: idParams, querystring: z.strictObject({ done: z.enum(['role', 'invited']).optional() }) } },
       async (request, reply) => {
         const viewer = request.consoleSession!.user;
         const role = viewer.siteRole;
@@ -50,6 +50,7 @@ export function userDetailRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
         const sections: Html[] = [facts(user, when)];
         if (request.query.done === 'role') sections.unshift(html`<p class="notice" id="done">The role is now ${roleLabel(user.siteRole)}.</p>`);
+        if (request.query.done === 'invited') sections.unshift(html`<p class="notice" id="done">${user.email} is invited; the invitation email is on its way.</p>`);
         if (can(role, 'users:change-role')) sections.push(roleForm(user, html`${csrfField(request)}`));
         if (groups) sections.push(html`<section id="groups"><h2>Groups</h2>${groups.length ? html`<ul>${groups.map((g) => html`<li>${g.name}</li>`)}</ul>` : html`<p class="muted">In no group.</p>`}</section>`);
         if (resources) {

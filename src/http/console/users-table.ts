@@ -6,7 +6,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { readableStatuses, roleLabel, SITE_ROLES, type SiteRole } from '../../domain/roles';
+import { can, readableStatuses, roleLabel, SITE_ROLES, type SiteRole } from '../../domain/roles';
 import { USER_STATUSES, type UserStatus } from '../../domain/user-state';
 import { listUsers } from '../../services/user-queries';
 import { displayName } from '../../services/user-view';
@@ -14,7 +14,7 @@ import type { StoredUser } from '../../services/users';
 import type { AppDeps } from '../deps';
 import { html, type Html } from '../pages/html';
 import { statusesFor } from '../routes/guards';
-import { sendConsolePage } from './session';
+import { csrfField, sendConsolePage } from './session';
 import { dateFormatter, statusLabel } from './view';
 
 export const PAGE_SIZE = 50;
@@ -46,10 +46,17 @@ export function usersTableRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       const tabs = [...readableStatuses(viewer.siteRole), 'all' as const].map(
         (s) => html`<li><a href="${link({ status: s, offset: undefined })}"${s === tab ? html` aria-current="page"` : ''}>${TAB_LABELS[s]}</a></li>`,
       );
+      const actions = [
+        can(viewer.siteRole, 'users:create') ? html`<a href="/console/invite" id="invite-link">Invite a user</a>` : '',
+        can(viewer.siteRole, 'users:export') ? html`<a href="/console/users/export.csv?${toSearch({ status: tab, role: query.role, q })}" id="export-link">Export CSV</a>` : '',
+      ];
+      const bulk = can(viewer.siteRole, 'users:change-role');
+      const rows = users.length ? table(users, when, bulk) : html`<p class="muted" id="no-users">No users match.</p>`;
       const body = html`<h1>Users</h1>
+<p class="pager">${actions}</p>
 <ul class="tabs">${tabs}</ul>
 ${filters(readableStatuses(viewer.siteRole), tab, query.role, q)}
-${users.length ? table(users, when) : html`<p class="muted" id="no-users">No users match.</p>`}
+${bulk && users.length ? bulkForm(csrfField(request), rows) : rows}
 <div class="pager">
 ${offset > 0 ? html`<a rel="prev" href="${link({ offset: Math.max(0, offset - PAGE_SIZE) || undefined })}">Previous page</a>` : ''}
 <span class="muted">Users ${users.length ? offset + 1 : 0}–${offset + users.length}</span>
@@ -77,19 +84,31 @@ function filters(readable: UserStatus[], tab: string, role: SiteRole | '' | unde
 </form>`;
 }
 
-function table(users: StoredUser[], when: Intl.DateTimeFormat): Html {
+/** The table inside the bulk role form: tick rows, pick a role, save. */
+function bulkForm(csrf: Html, table: Html): Html {
+  const options = SITE_ROLES.map((r) => html`<option value="${r}">${roleLabel(r)}</option>`);
+  return html`<form method="post" action="/console/users/role" id="bulk-form">
+${csrf}
+<div class="inline"><label for="bulk-role">Change the role of the ticked users to</label>
+<select id="bulk-role" name="siteRole">${options}</select>
+<button type="submit">Change role</button></div>
+${table}
+</form>`;
+}
+
+function table(users: StoredUser[], when: Intl.DateTimeFormat, selectable: boolean): Html {
   const rows = users.map(
     (u) => html`<tr data-user-id="${String(u._id)}">
-<td><a href="/console/users/${String(u._id)}">${displayName(u)}</a></td>
-<td>${u.email}</td>
+${selectable ? html`<td><input type="checkbox" name="ids" value="${String(u._id)}" aria-label="Select ${u.email}"></td>` : ''}<td><a href="/console/users/${String(u._id)}">${displayName(u)}</a></td>
+<td class="email">${u.email}</td>
 <td>${roleLabel(u.siteRole)}</td>
-<td><span class="badge">${statusLabel(u)}</span></td>
+<td class="status"><span class="badge">${statusLabel(u)}</span></td>
 <td>${u.lastLoginAt ? when.format(u.lastLoginAt) : html`<span class="muted">Never</span>`}</td>
 <td>${u.createdAt ? when.format(u.createdAt) : ''}</td>
 </tr>`,
   );
   return html`<table id="users">
-<thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Last login</th><th scope="col">Created</th></tr></thead>
+<thead><tr>${selectable ? html`<th scope="col"><span class="muted">Select</span></th>` : ''}<th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Last login</th><th scope="col">Created</th></tr></thead>
 <tbody>${rows}</tbody>
 </table>`;
 }

@@ -45,8 +45,8 @@ th{background:#f0f2f5;font-weight:600}
 form.filters{display:flex;flex-wrap:wrap;gap:.6rem;align-items:end;margin-bottom:1rem}
 form.filters label{margin:0}
 select,input[type=email],input[type=search]{padding:.45rem;border:1px solid #b9c0cc;border-radius:4px;font:inherit}
-form.filters button,form.inline button{margin-top:0}
-form.inline{display:flex;gap:.5rem;align-items:center;margin:.6rem 0}
+form.filters button,.inline button{margin-top:0}
+.inline{display:flex;gap:.5rem;align-items:center;margin:.6rem 0}
 .pager{display:flex;gap:1rem;margin-top:1rem}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:999px;background:#e8ecf4;font-size:.85rem}
 .notice{border-left:4px solid #2456d6;padding-left:1rem}
