@@ -155,4 +155,24 @@ describe('the console in a browser', () => {
     expect((await ctx.models.User.findById(owner.user._id).lean())!.siteRole).not.toBe('Administrators');
     await context.close();
   });
+
+  it('an Administrator invites from the form, confirming an address outside the domain, and the table lists them as Invited User', async () => {
+    await ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { domain: 'acme.test' } });
+    const { context, page } = await signInBrowser(admin.user.email);
+    await page.click('#invite-link');
+    await page.fill('#email', 'linus@kernel.test');
+    await page.fill('#firstName', 'Linus');
+    await page.selectOption('#siteRole', 'PowerUsers');
+    await shot(page, 'console-invite');
+    await page.click('#invite-form button');
+    expect(await page.textContent('[data-code=domain_mismatch]')).toContain("outside the organization's domain");
+    expect(await ctx.models.User.countDocuments({ email: 'linus@kernel.test' })).toBe(0);
+    await page.click('text=Invite anyway');
+    await page.waitForURL(/done=invited/);
+    expect(await page.textContent('#done')).toContain('linus@kernel.test is invited');
+    await page.goto(`${base}/console/users?status=pending&q=linus`);
+    expect(await page.locator('#users td.status').allTextContents()).toEqual(['Invited User']);
+    await client.workflow.getHandle('onboarding:linus@kernel.test').terminate('test done');
+    await context.close();
+  });
 });

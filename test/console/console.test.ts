@@ -11,7 +11,7 @@ import { endAccess } from '../../src/services/access';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
-import { createClient } from '../helpers/temporal';
+import { createClient, withWorker } from '../helpers/temporal';
 import { seedResource, seedUser, type SeededUser } from '../helpers/users';
 import { askForLink, cookiePair, csrfOf, form, linkFromMail, setCookies, signIn } from './console-kit';
 
@@ -401,5 +401,31 @@ describe('administrator actions', () => {
     const forged = await app.inject({ method: 'POST', url: '/console/invite', ...form(reader.cookie, { _csrf: reader.csrf, email: 'x@acme.test', siteRole: 'Administrators' }) });
     expect(forged.statusCode).toBe(403);
     expect(await ctx.models.User.countDocuments({ email: 'x@acme.test' })).toBe(0);
+  });
+});
+
+describe('processes on the detail page', () => {
+  it("shows a running onboarding's progress, and says so when no worker answers rather than hang", async () => {
+    const browser = await signIn(app, smtp, (await seedUser(ctx.models, { email: 'procs@acme.test', siteRole: 'Administrators' })).user.email);
+    let detailUrl = '';
+    await withWorker(
+      ctx,
+      async () => {
+        const res = await app.inject({ method: 'POST', url: '/console/invite', ...form(browser.cookie, { _csrf: browser.csrf, email: 'proc-invitee@acme.test', firstName: 'Pia', siteRole: 'Users' }) });
+        expect(res.statusCode).toBe(303);
+        detailUrl = (res.headers.location as string).replace(/\?.*$/, '');
+        await eventually('the invitation email', async () => smtp.to('proc-invitee@acme.test').length > 0);
+        const page = await eventually('the progress shows a sent invitation', async () => {
+          const p = await app.inject({ method: 'GET', url: detailUrl, headers: { cookie: browser.cookie } });
+          return /1 of \d+ invitations sent/.test(p.body) ? p.body : undefined;
+        });
+        expect(page).toMatch(/<section id="processes"><h2>Processes<\/h2><h3>Onboarding · /);
+      },
+      { smtpUrl: smtp.url },
+    );
+    const withoutWorker = await app.inject({ method: 'GET', url: detailUrl, headers: { cookie: browser.cookie } });
+    expect(withoutWorker.statusCode).toBe(200);
+    expect(withoutWorker.body).toContain('The processes could not be read just now');
+    await client.workflow.getHandle('onboarding:proc-invitee@acme.test').terminate('test done');
   });
 });

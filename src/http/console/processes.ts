@@ -12,16 +12,21 @@ import type { OffboardingProgress } from '../../../workflows/offboarding-message
 export interface UserProcesses {
   onboarding?: { status: string; progress: OnboardingProgress };
   offboarding?: OffboardingProgress;
-  /** Set when the process server could not be asked; the page says so instead of failing. */
+  /** Set when the processes could not be read (server or worker not answering); the page says so instead of failing. */
   unavailable?: string;
 }
 
+/** A query waits for a worker to answer; without one the page says so after this long rather than hang. */
+const PROCESS_READ_MS = 3000;
+
 export async function userProcesses(temporal: Client, user: { _id: unknown; email: string }): Promise<UserProcesses> {
   try {
-    const [onboarding, offboarding] = await Promise.all([onboardingOf(temporal, user.email), offboardingOf(temporal, String(user._id))]);
+    const [onboarding, offboarding] = await temporal.withDeadline(Date.now() + PROCESS_READ_MS, () =>
+      Promise.all([onboardingOf(temporal, user.email), offboardingOf(temporal, String(user._id))]),
+    );
     return { onboarding, offboarding };
   } catch (err) {
-    return { unavailable: (err as Error).message };
+    return { unavailable: (err as Error).message || 'no answer in time' };
   }
 }
 

@@ -124,7 +124,7 @@ ${csrf}
 }
 
 function processSection(processes: UserProcesses, at: (iso: string | undefined) => string): Html {
-  if (processes.unavailable) return html`<section id="processes"><h2>Processes</h2><p class="problem">The process server could not be reached: ${processes.unavailable}</p></section>`;
+  if (processes.unavailable) return html`<section id="processes"><h2>Processes</h2><p class="problem">The processes could not be read just now (${processes.unavailable}). Reload to try again.</p></section>`;
   const parts: Html[] = [];
   const on = processes.onboarding;
   if (on) {
