@@ -48,7 +48,7 @@ function signInLinks(models: Models): Model<SignInLink> {
 type ConsoleCandidate = Pick<StoredUser, 'status' | 'siteRole' | 'lockout'>;
 
 /** Whether this account may use the console now: active, not locked out, a role that reads users. */
-export function mayUseConsole(user: ConsoleCandidate): boolean {
+function mayUseConsole(user: ConsoleCandidate): boolean {
   return user.status === 'active' && !user.lockout && can(user.siteRole as SiteRole, 'users:read-active');
 }
 

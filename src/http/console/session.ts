@@ -29,7 +29,7 @@ declare module 'fastify' {
   }
 }
 
-export interface ConsoleSessionContext {
+interface ConsoleSessionContext {
   user: StoredUser;
   sessionId: string;
   /** The per-session token every form repeats. */

@@ -17,7 +17,7 @@ import { statusesFor } from '../routes/guards';
 import { csrfField, sendConsolePage } from './session';
 import { dateFormatter, statusLabel } from './view';
 
-export const PAGE_SIZE = 50;
+const PAGE_SIZE = 50;
 
 const usersQuery = z.strictObject({
   status: z.enum([...USER_STATUSES, 'all']).optional(),
