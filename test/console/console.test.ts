@@ -7,6 +7,7 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app';
+import { hashSecret } from '../../src/security/secrets';
 import { endAccess } from '../../src/services/access';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';
@@ -142,9 +143,14 @@ describe('signing in', () => {
   it('sends no more than five links per address in a window, answering the same', async () => {
     const heavy = await seedUser(ctx.models, { email: 'heavy@acme.test', siteRole: 'Auditors' });
     for (let i = 0; i < 7; i++) expect((await askForLink(app, heavy.user.email)).res.statusCode).toBe(200);
+    // Every request has been counted (the mail goes out after the answer), then five links went out.
+    const counter = `${ctx.queue.prefix}:console-sign-in:${hashSecret(heavy.user.email)}`;
+    await eventually('all seven requests counted', async () => (await ctx.redis.get(counter)) === '7');
+    await eventually('five links mailed', async () => smtp.to(heavy.user.email).length === 5);
+    expect(await ctx.models.AuditEvent.countDocuments({ action: 'console.sign_in_link_sent', targetEmail: heavy.user.email })).toBe(5);
     const other = await seedUser(ctx.models, { email: 'other@acme.test', siteRole: 'Auditors' });
     await askForLink(app, other.user.email);
-    await eventually('the later address gets its link', async () => smtp.to(other.user.email).length === 1);
+    await eventually('another address still gets its link', async () => smtp.to(other.user.email).length === 1);
     expect(smtp.to(heavy.user.email)).toHaveLength(5);
   });
 });
@@ -187,7 +193,10 @@ describe('sessions', () => {
 
   it('every console route but the sign-in pages is closed without a session: pages redirect, posts get 401', async () => {
     const routes = consoleRoutes();
-    expect(routes.length).toBeGreaterThanOrEqual(7);
+    expect(routes.length).toBeGreaterThanOrEqual(10);
+    const unknown = await app.inject({ method: 'GET', url: '/console/nope' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.headers['content-type']).toBe('text/html; charset=utf-8');
     const open = new Set(['GET /console/sign-in', 'POST /console/sign-in', 'GET /console/sign-in/:token', 'POST /console/sign-in/:token']);
     const id = String(admin.user._id);
     for (const [method, url] of routes) {

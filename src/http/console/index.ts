@@ -47,6 +47,9 @@ export function consoleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.addHook('onRequest', guard.authenticate);
     app.addHook('preValidation', guard.checkCsrf);
     app.setErrorHandler((err: FastifyError, request, reply) => errorPage(err, request, reply));
+    app.setNotFoundHandler((request, reply) =>
+      sendPage(reply, 404, 'Not found', html`<h1>Not found</h1><p class="problem" data-code="route_not_found">There is no such console page.</p><p><a href="/console/users">Users</a></p>`),
+    );
 
     await app.register(signInRoutes(deps, mailer, secure));
     await app.register(usersTableRoutes(deps));

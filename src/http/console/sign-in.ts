@@ -70,15 +70,15 @@ export function signInRoutes(deps: AppDeps, mailer: Mailer, secure: boolean): Fa
         if (emailAddressProblem(email)) {
           return sendPage(reply, 400, 'Sign in', signInForm(formToken(request, reply), html`<p class="problem">Enter an email address.</p>`));
         }
-        if (await withinRate(email)) {
-          const issued = await issueSignInLink(models, email);
-          if (issued) {
-            // After the answer: the page takes as long for every address.
-            void sendLink(issued.user, issued.token, issued.expiresAt).catch((err) => request.log.error({ err }, 'could not send the console sign-in link'));
+        // After the answer, so that the page takes as long for every address.
+        void (async () => {
+          if (!(await withinRate(email))) {
+            request.log.warn('console sign-in links asked for too often for one address; none sent');
+            return;
           }
-        } else {
-          request.log.warn('console sign-in links asked for too often for one address; none sent');
-        }
+          const issued = await issueSignInLink(models, email);
+          if (issued) await sendLink(issued.user, issued.token, issued.expiresAt);
+        })().catch((err) => request.log.error({ err }, 'could not send a console sign-in link'));
         return sendPage(reply, 200, 'Check your email', html`<h1>Check your email</h1><p class="notice" id="sent">${SENT_SENTENCE}</p><p class="muted"><a href="/console/sign-in">Back</a></p>`);
       },
     );

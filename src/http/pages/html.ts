@@ -58,7 +58,7 @@ body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f5f6f8;color:#1d233
 main{max-width:34rem;margin:3rem auto;background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:2rem}
 h1{font-size:1.4rem;margin-top:0}
 label{display:block;margin:.8rem 0 .2rem;font-weight:600}
-input[type=text]{width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #b9c0cc;border-radius:4px;font:inherit}
+input[type=text],input[type=email]{width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #b9c0cc;border-radius:4px;font:inherit}
 button{margin-top:1.2rem;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#2456d6;color:#fff;font:inherit;cursor:pointer}
 .muted{color:#5b6474;font-size:.9rem}
 .problem{border-left:4px solid #c62828;padding-left:1rem}
