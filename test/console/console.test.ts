@@ -274,6 +274,8 @@ describe('users table and detail', () => {
     for (let i = 0; i < 55; i++) await seedUser(ctx.models, { email: `bulk${String(i).padStart(2, '0')}@paging.test`, siteRole: 'PowerUsers', firstName: 'Bulk', lastName: `Person${i}` });
     const get = (url: string) => app.inject({ method: 'GET', url, headers: { cookie: browser.cookie } });
 
+    const door = await get('/console');
+    expect([door.statusCode, door.headers.location]).toEqual([303, '/console/users']);
     const first = await get('/console/users');
     for (const column of ['Name', 'Email', 'Role', 'Status', 'Last login', 'Created']) expect(first.body).toContain(`<th scope="col">${column}</th>`);
     expect(first.body.match(/<tr data-user-id=/g)).toHaveLength(50);

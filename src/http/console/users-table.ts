@@ -32,6 +32,9 @@ const TAB_LABELS: Record<UserStatus | 'all', string> = { active: 'Active', pendi
 export function usersTableRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const when = dateFormatter(deps.config.ORGANIZATION_TIME_ZONE);
   return async (app) => {
+    // The console's front door is the users table.
+    app.get('/', { schema: { hide: true, security: [] } }, async (_request, reply) => reply.redirect('/console/users', 303));
+
     app.get('/users', { schema: { hide: true, security: [], querystring: usersQuery } }, async (request, reply) => {
       const viewer = request.consoleSession!.user;
       const query = request.query;
