@@ -93,7 +93,7 @@ function bulkForm(csrf: Html, table: Html): Html {
   return html`<form method="post" action="/console/users/role" id="bulk-form">
 ${csrf}
 <div class="inline"><label for="bulk-role">Change the role of the ticked users to</label>
-<select id="bulk-role" name="siteRole">${options}</select>
+<select id="bulk-role" name="siteRole" required><option value="" disabled selected>Choose a role</option>${options}</select>
 <button type="submit">Change role</button></div>
 ${table}
 </form>`;
