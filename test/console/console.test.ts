@@ -4,9 +4,11 @@
  * no action forms and a forged post is refused), every console route closed without a session,
  * and the users table and detail page. Real store, Redis, Temporal and SMTP server.
  */
+import { Writable } from 'node:stream';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/app';
+import { createLogger } from '../../src/logger';
 import { hashSecret } from '../../src/security/secrets';
 import { endAccess } from '../../src/services/access';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
@@ -438,5 +440,28 @@ describe('processes on the detail page', () => {
     expect(withoutWorker.statusCode).toBe(200);
     expect(withoutWorker.body).toContain('The processes could not be read just now');
     await client.workflow.getHandle('onboarding:proc-invitee@acme.test').terminate('test done');
+  });
+});
+
+describe('logs', () => {
+  it('never hold a sign-in link token, a session secret or a CSRF token', async () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const logged = await createTestApp(ctx, client, { SMTP_URL: smtp.url, PUBLIC_BASE_URL: 'http://localhost:3000' }, { logger: createLogger({ level: 'trace', name: 'console-logs', destination }) });
+    try {
+      const who = await seedUser(ctx.models, { email: 'logged@acme.test', siteRole: 'Auditors' });
+      const browser = await signIn(logged, smtp, who.user.email);
+      const token = /\/console\/sign-in\/([A-Za-z0-9_-]+)/.exec(smtp.to(who.user.email).at(-1)!.body)![1]!;
+      await logged.inject({ method: 'POST', url: '/console/sign-out', ...form(browser.cookie, { _csrf: browser.csrf }) });
+      expect(lines.some((l) => l.includes('/console/sign-in/[redacted]'))).toBe(true);
+      for (const secret of [token, browser.cookie.split('=')[1]!, browser.csrf]) expect(lines.filter((l) => l.includes(secret))).toEqual([]);
+    } finally {
+      await logged.close();
+    }
   });
 });
