@@ -7,6 +7,7 @@
  * The console reads only the cookies it sets, whose values are URL-safe base64; anything else in
  * the Cookie header is ignored.
  */
+import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const SESSION_COOKIE = 'tenure_console';
@@ -26,20 +27,12 @@ export function secureCookies(publicBaseUrl: string): boolean {
 export function readCookie(request: FastifyRequest, name: string): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq < 0 || pair.slice(0, eq).trim() !== name) continue;
-    const value = pair.slice(eq + 1).trim();
-    if (VALUE.test(value)) return value;
-  }
-  return undefined;
+  const value = parseCookie(header)[name];
+  return value !== undefined && VALUE.test(value) ? value : undefined;
 }
 
 function serialize(name: string, value: string, secure: boolean, maxAgeSeconds?: number): string {
-  const parts = [`${name}=${value}`, `Path=${COOKIE_PATH}`, 'HttpOnly', 'SameSite=Strict'];
-  if (secure) parts.push('Secure');
-  if (maxAgeSeconds !== undefined) parts.push(`Max-Age=${maxAgeSeconds}`);
-  return parts.join('; ');
+  return stringifySetCookie(name, value, { path: COOKIE_PATH, httpOnly: true, sameSite: 'strict', secure, maxAge: maxAgeSeconds, ...(maxAgeSeconds === 0 ? { expires: new Date(0) } : {}) });
 }
 
 function appendCookie(reply: FastifyReply, cookie: string): void {
@@ -53,5 +46,5 @@ export function setCookie(reply: FastifyReply, name: string, value: string, secu
 }
 
 export function clearCookie(reply: FastifyReply, name: string, secure: boolean): void {
-  appendCookie(reply, `${serialize(name, '', secure, 0)}; Expires=Thu, 01 Jan 1970 00:00:00 GMT`);
+  appendCookie(reply, serialize(name, '', secure, 0));
 }
