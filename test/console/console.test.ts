@@ -465,3 +465,69 @@ describe('logs', () => {
     }
   });
 });
+
+describe('settings page', () => {
+  const fields = (overrides: Record<string, string> = {}) => ({
+    name: 'Acme Console',
+    plan: 'Enterprise',
+    domain: 'acme.test',
+    invitationLifetimeDays: '3',
+    invitationResends: '2',
+    approvalRequired: 'yes',
+    retentionDays: '30',
+    immediateLockoutOnHrTermination: 'yes',
+    ...overrides,
+  });
+
+  it('Administrators change the settings through the API service (audited, in days on the form); readers see them without a form and a forged post is 403', async () => {
+    await ctx.models.OrgSettings.deleteMany({});
+    const browser = await signIn(app, smtp, (await seedUser(ctx.models, { email: 'settings-admin@acme.test', siteRole: 'Administrators' })).user.email);
+    const page = await app.inject({ method: 'GET', url: '/console/settings', headers: { cookie: browser.cookie } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('action="/console/settings"');
+    expect(page.body).toMatch(/id="usage">Enterprise plan: \d+ seats in use/);
+
+    const saved = await app.inject({ method: 'POST', url: '/console/settings', ...form(browser.cookie, { _csrf: browser.csrf, ...fields() }) });
+    expect(saved.statusCode).toBe(200);
+    expect(saved.body).toContain('id="saved"');
+    const stored = await ctx.models.OrgSettings.findById('org').lean();
+    expect(stored).toMatchObject({ name: 'Acme Console', domain: 'acme.test', invitationLifetimeMs: 3 * 86_400_000, invitationResends: 2, offboarding: { retentionMs: 30 * 86_400_000, approvalRequired: true } });
+    expect(await ctx.models.AuditEvent.countDocuments({ action: 'settings.changed', actorEmail: 'settings-admin@acme.test' })).toBe(1);
+
+    // A bad value is refused by the API's own schema, shown with what was typed, and nothing changes.
+    const bad = await app.inject({ method: 'POST', url: '/console/settings', ...form(browser.cookie, { _csrf: browser.csrf, ...fields({ name: 'Renamed', domain: 'not a domain' }) }) });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('value="not a domain"');
+    expect((await ctx.models.OrgSettings.findById('org').lean())!.name).toBe('Acme Console');
+
+    // Without the CSRF token the post is refused.
+    const noCsrf = await app.inject({ method: 'POST', url: '/console/settings', ...form(browser.cookie, fields({ name: 'Forged' })) });
+    expect(noCsrf.statusCode).toBe(403);
+
+    for (const reader of [manager, auditor]) {
+      const session = await signIn(app, smtp, reader.user.email);
+      const view = await app.inject({ method: 'GET', url: '/console/settings', headers: { cookie: session.cookie } });
+      expect(view.statusCode).toBe(200);
+      expect(view.body).toContain('Acme Console');
+      expect(view.body).not.toContain('action="/console/settings"');
+      const forged = await app.inject({ method: 'POST', url: '/console/settings', ...form(session.cookie, { _csrf: session.csrf, ...fields({ name: 'Taken over' }) }) });
+      expect(forged.statusCode).toBe(403);
+    }
+    expect((await ctx.models.OrgSettings.findById('org').lean())!.name).toBe('Acme Console');
+  });
+
+  it('a plan below the seats in use asks to confirm, then says what it means', async () => {
+    await ctx.models.OrgSettings.deleteMany({});
+    const browser = await signIn(app, smtp, (await seedUser(ctx.models, { email: 'plan-admin@acme.test', siteRole: 'Administrators' })).user.email);
+    for (let i = await ctx.models.User.countDocuments({ status: { $in: ['active', 'pending'] } }); i < 7; i++) await seedUser(ctx.models);
+    const refused = await app.inject({ method: 'POST', url: '/console/settings', ...form(browser.cookie, { _csrf: browser.csrf, ...fields({ plan: 'Starter' }) }) });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toContain('data-code="plan_below_usage"');
+    expect(refused.body).toContain('name="confirmOverLimit" value="yes"');
+    expect((await ctx.models.OrgSettings.findById('org').lean())?.plan ?? 'Enterprise').toBe('Enterprise');
+    const confirmed = await app.inject({ method: 'POST', url: '/console/settings', ...form(browser.cookie, { _csrf: browser.csrf, ...fields({ plan: 'Starter', confirmOverLimit: 'yes' }) }) });
+    expect(confirmed.statusCode).toBe(200);
+    expect(confirmed.body).toMatch(/above the Starter plan&#39;s limit of 5\. Nobody loses access/);
+    await ctx.models.OrgSettings.deleteMany({});
+  });
+});

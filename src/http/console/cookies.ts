@@ -4,7 +4,7 @@
  * - the session cookie: the session secret, sent by the browser only to the console;
  * - the form cookie: a random value the sign-in forms repeat in a hidden field (double submit),
  *   so even the forms used before a session exists cannot be posted from another site.
- * The console reads only the cookies it sets, whose values are URL-safe base64; anything else in
+
  * the Cookie header is ignored.
  */
 import { parseCookie, stringifySetCookie } from 'cookie';

@@ -14,6 +14,7 @@ import type { AppDeps } from '../deps';
 import { html, sendPage } from '../pages/html';
 import { secureCookies } from './cookies';
 import { createConsoleGuard, sendConsolePage } from './session';
+import { settingsPageRoutes } from './settings-page';
 import { signInRoutes } from './sign-in';
 import { userActionRoutes } from './user-actions';
 import { userDetailRoutes } from './user-detail';
@@ -55,6 +56,7 @@ export function consoleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     await app.register(usersTableRoutes(deps));
     await app.register(userDetailRoutes(deps));
     await app.register(userActionRoutes(deps));
+    await app.register(settingsPageRoutes(deps));
   };
 }
 
