@@ -64,6 +64,7 @@ export async function installProtection(app: FastifyInstance, config: Config, re
     contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
     // Pages send no referrer themselves (pages/html.ts); for JSON nothing is lost either.
     referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
   });
 
   installLoadShedding(app, config.HTTP_SHED_EVENT_LOOP_DELAY_MS);
