@@ -19,7 +19,7 @@ import type { AppDeps } from './deps';
 export const METRICS_PATH = '/metrics';
 
 /** The route pattern a request matched, for labels. */
-export function routeLabel(request: FastifyRequest): string {
+function routeLabel(request: FastifyRequest): string {
   return request.routeOptions.url ?? '(unmatched)';
 }
 

@@ -33,16 +33,12 @@ export const httpRefused = new Counter({
   registers,
 });
 
-export type JobOutcome = 'completed' | 'failed' | 'retried';
-
 export const jobOutcomes = new Counter({
   name: 'tenure_jobs_total',
   help: 'BullMQ jobs finished by the workers of this process, by queue and outcome (completed, failed for good, retried after a failed attempt).',
   labelNames: ['queue', 'outcome'] as const,
   registers,
 });
-
-export type OffboardingOutcome = 'completed' | 'completed_with_access_left_behind' | 'rejected' | 'cancelled';
 
 export const offboardingOutcomes = new Counter({
   name: 'tenure_offboardings_total',
