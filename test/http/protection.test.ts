@@ -9,7 +9,9 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/env';
 import type { App } from '../../src/http/app';
+import { renderMetrics } from '../../src/metrics/metrics';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
+import { sampleValue } from '../helpers/prometheus';
 import { createTestApp } from '../helpers/http';
 import { createPrivateRedis } from '../helpers/private-redis';
 import { createClient } from '../helpers/temporal';
@@ -70,6 +72,8 @@ afterAll(async () => {
 describe('rate limits', () => {
   it('invitation links: a burst from one address past the limit gets 429 with Retry-After and the envelope, counted across two instances, page and API alike', async () => {
     const address = freshAddress();
+    const refusals = async () => sampleValue(await renderMetrics(), 'tenure_http_refused_total', { reason: 'rate_limit', limit: 'invitations' });
+    const refusedBefore = await refusals();
     const accept = (app: App) => app.inject(from(address, { method: 'POST', url: unknownInvitation(), payload: {} }));
     expect((await accept(first)).statusCode).toBe(404);
     expect((await accept(second)).statusCode).toBe(404);
@@ -82,6 +86,7 @@ describe('rate limits', () => {
     const page = await first.inject(from(address, { method: 'GET', url: `/invitations/${'R'.repeat(40)}/accept` }));
     expectRateLimited(page);
     expect(page.json().error.code).toBe('rate_limited');
+    expect((await refusals()) - refusedBefore).toBe(2);
 
     // Another address is not limited by this one's burst.
     const other = freshAddress();

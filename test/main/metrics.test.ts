@@ -6,6 +6,9 @@
  * the Temporal SDK runtime's own series.
  */
 import type { Client } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { offboardingActivities } from '../../activities/offboarding';
+import { renderMetrics } from '../../src/metrics/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/devstack/ports';
 import type { App } from '../../src/http/app';
@@ -13,7 +16,7 @@ import { offboardingWorkflowId } from '../../src/services/offboarding-process';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';
 import { familyNames, sampleValue } from '../helpers/prometheus';
-import { createClient } from '../helpers/temporal';
+import { closeDeps, createActivityDeps, createClient } from '../helpers/temporal';
 import { seedUser, type SeededUser } from '../helpers/users';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 import { setPolicy } from '../offboarding/fixtures';
@@ -180,4 +183,36 @@ describe('worker /metrics', () => {
     expect(sampleValue(after, 'temporal_worker_start', { task_queue: ctx.taskQueue })).toBeGreaterThanOrEqual(1);
     await handle.terminate('test over');
   }, 120_000);
+});
+
+describe('the HR termination-to-lockout delay', () => {
+  it('is observed once by the step that ends access first, and only for an HR offboarding', async () => {
+    const deps = createActivityDeps(ctx);
+    const acts = offboardingActivities(deps);
+    const env = new MockActivityEnvironment();
+    const count = async () => sampleValue(await renderMetrics(), 'tenure_hr_termination_to_lockout_seconds_count');
+    const sum = async () => sampleValue(await renderMetrics(), 'tenure_hr_termination_to_lockout_seconds_sum');
+    try {
+      const leaver = await seedUser(ctx.models);
+      const ref = { userId: String(leaver.user._id), workflowId: `offboarding:${String(leaver.user._id)}`, runId: 'run-hr' };
+      const start = await count();
+      // Not from HR: nothing observed.
+      await env.run(acts.lockOutUser, ref);
+      await env.run(acts.revokeAccess, ref);
+      expect(await count()).toBe(start);
+      // From HR without an immediate lockout: the revocation at the effective date ends access.
+      const sumBefore = await sum();
+      await env.run(acts.revokeAccess, { ...ref, hrReceivedAt: new Date(Date.now() - 90_000).toISOString() });
+      expect(await count()).toBe(start + 1);
+      expect((await sum()) - sumBefore).toBeGreaterThanOrEqual(90);
+      // From HR with an immediate lockout.
+      await env.run(acts.lockOutUser, { ...ref, hrReceivedAt: new Date().toISOString() });
+      expect(await count()).toBe(start + 2);
+      // A receipt time that is not one is ignored.
+      await env.run(acts.lockOutUser, { ...ref, hrReceivedAt: 'yesterday' });
+      expect(await count()).toBe(start + 2);
+    } finally {
+      await closeDeps(deps);
+    }
+  });
 });
