@@ -12,7 +12,7 @@ import { renderMetrics } from '../../src/metrics/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/devstack/ports';
 import type { App } from '../../src/http/app';
-import { offboardingWorkflowId } from '../../src/services/offboarding-process';
+import { offboardingWorkflowId } from '../../src/processes/offboarding';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';
 import { familyNames, sampleValue } from '../helpers/prometheus';
