@@ -32,16 +32,18 @@ export function installHttpMetrics(app: FastifyInstance): void {
   });
 }
 
-/** `GET /metrics` with the scrape token. */
+/** `GET /metrics` with the scrape token, checked before the request is validated. */
 export function metricsRoute(deps: Pick<AppDeps, 'config'>) {
+  const checkToken = async (request: FastifyRequest): Promise<void> => {
+    const expected = deps.config.METRICS_TOKEN;
+    if (!expected) throw new ServiceUnavailableError('Metrics are off: set METRICS_TOKEN to serve them.', 'metrics_not_configured');
+    const presented = bearerToken(request);
+    if (!presented) throw new UnauthorizedError('Send the metrics token as "Authorization: Bearer <token>".', 'missing_token');
+    if (!constantTimeEqual(presented, expected)) throw new UnauthorizedError('The metrics token is not valid.', 'invalid_token');
+  };
   return async (app: FastifyInstance) => {
-    app.get(METRICS_PATH, { schema: { hide: true, security: [] } }, async (request, reply) => {
-      const expected = deps.config.METRICS_TOKEN;
-      if (!expected) throw new ServiceUnavailableError('Metrics are off: set METRICS_TOKEN to serve them.', 'metrics_not_configured');
-      const presented = bearerToken(request);
-      if (!presented) throw new UnauthorizedError('Send the metrics token as "Authorization: Bearer <token>".', 'missing_token');
-      if (!constantTimeEqual(presented, expected)) throw new UnauthorizedError('The metrics token is not valid.', 'invalid_token');
-      return reply.header('content-type', METRICS_CONTENT_TYPE).header('cache-control', 'no-store').send(await renderMetrics());
-    });
+    app.get(METRICS_PATH, { schema: { hide: true, security: [] }, onRequest: checkToken }, async (_request, reply) =>
+      reply.header('content-type', METRICS_CONTENT_TYPE).header('cache-control', 'no-store').send(await renderMetrics()),
+    );
   };
 }

@@ -72,9 +72,12 @@ afterAll(async () => {
 
 describe('API /metrics', () => {
   it('refuses a scrape without the metrics token, and an API token is not it', async () => {
-    const none = await fetch(`${apiUrl}/metrics`);
-    expect(none.status).toBe(401);
-    expect(((await none.json()) as { error: { code: string } }).error.code).toBe('missing_token');
+    // The token comes first, before the query is looked at.
+    for (const url of [`${apiUrl}/metrics`, `${apiUrl}/metrics?name[]=tenure_jobs_total`]) {
+      const none = await fetch(url);
+      expect(none.status).toBe(401);
+      expect(((await none.json()) as { error: { code: string } }).error.code).toBe('missing_token');
+    }
     for (const authorization of [`Bearer ${METRICS_TOKEN}x`, admin.auth.authorization]) {
       const wrong = await fetch(`${apiUrl}/metrics`, { headers: { authorization } });
       expect(wrong.status).toBe(401);
