@@ -121,6 +121,8 @@ const envObject = z.object({
     /** API rate limits, per client address and window (0: off); counted in Redis, so shared by every API process. */
     RATE_LIMIT_WINDOW: duration('1m'),
     RATE_LIMIT_INVITATIONS: rateLimit(30),
+    /** Console sign-in: asking for a sign-in link (it sends mail) and using one. */
+    RATE_LIMIT_CONSOLE_SIGN_IN: rateLimit(30),
     RATE_LIMIT_HR_WEBHOOKS: rateLimit(600),
     RATE_LIMIT_SCIM: rateLimit(1200),
     /** Failed authentications (401) per address and window before the address's authenticated requests get 429. */

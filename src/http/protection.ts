@@ -3,14 +3,15 @@
  *
  * - **Rate limits** per client address (`request.ip`: behind a proxy in production, from
  *   X-Forwarded-For; IPv6 addresses grouped by /64) on the routes that take credentials from
- *   anyone: invitation links (the API route and the page share one budget), HR webhooks and SCIM;
+ *   anyone: invitation links (the API route and the page share one budget), the console's sign-in
+ *   (asking for a link and using it; it sends mail), HR webhooks and SCIM;
  *   and on **failed authentication**: an address whose requests got RATE_LIMIT_AUTH_FAILURES
  *   answers 401 within the window gets 429 on every authenticated route (and for any request
  *   bearing a token) until the window ends. Counted in Redis (@fastify/rate-limit's store) under
  *   the deployment's REDIS_PREFIX, so every API process shares the counts; while Redis cannot
  *   answer, requests pass (the limits fail open rather than take the API down with Redis).
  *   A refusal is 429 with Retry-After and the error envelope (`rate_limited`; SCIM routes in
- *   SCIM's error format).
+ *   SCIM's error format, console routes as a console page).
  * - **Security headers** (@fastify/helmet) on every answer: a Content-Security-Policy that lets a
  *   JSON answer load nothing, no framing, no sniffing, HSTS. Server-rendered pages set their own
  *   policy with their nonce (pages/html.ts), which replaces this one.
@@ -28,11 +29,12 @@ import { ServiceUnavailableError, TooManyRequestsError } from '../errors';
 import { httpRefused } from '../metrics/metrics';
 import { METRICS_PATH } from './metrics';
 
-type LimitName = 'invitations' | 'hr_webhooks' | 'scim' | 'auth_failures';
+type LimitName = 'invitations' | 'console_sign_in' | 'hr_webhooks' | 'scim' | 'auth_failures';
 
 /** Which per-address budget a route pattern spends, if any. */
 function limitOf(route: string): Exclude<LimitName, 'auth_failures'> | undefined {
   if (route === '/v1/invitations/:token/accept' || route === '/invitations/:token/accept') return 'invitations';
+  if (route === '/console/sign-in' || route === '/console/sign-in/:token') return 'console_sign_in';
   if (route.startsWith('/webhooks/')) return 'hr_webhooks';
   if (route === '/scim/v2' || route.startsWith('/scim/v2/')) return 'scim';
   return undefined;
@@ -81,6 +83,7 @@ export async function installProtection(app: FastifyInstance, config: Config, re
     max > 0 ? app.createRateLimit({ max, timeWindow, keyGenerator: (request) => `${name}:${address(request)}` }) : undefined;
   const routeLimiters: Record<Exclude<LimitName, 'auth_failures'>, Limiter | undefined> = {
     invitations: limiter('invitations', config.RATE_LIMIT_INVITATIONS),
+    console_sign_in: limiter('console_sign_in', config.RATE_LIMIT_CONSOLE_SIGN_IN),
     hr_webhooks: limiter('hr_webhooks', config.RATE_LIMIT_HR_WEBHOOKS),
     scim: limiter('scim', config.RATE_LIMIT_SCIM),
   };

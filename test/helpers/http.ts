@@ -20,6 +20,7 @@ export async function createTestApp(ctx: TestContext, temporal: Client, override
       // Suites send bursts from one address and run on a loaded machine: the limits and load
       // shedding stay on but out of reach unless a test sets them (test/http/protection.test.ts).
       RATE_LIMIT_INVITATIONS: '1000000',
+      RATE_LIMIT_CONSOLE_SIGN_IN: '1000000',
       RATE_LIMIT_HR_WEBHOOKS: '1000000',
       RATE_LIMIT_SCIM: '1000000',
       RATE_LIMIT_AUTH_FAILURES: '1000000',

@@ -24,6 +24,7 @@ const LIMITS: Partial<Config> = {
   SCIM_BEARER_TOKEN: SCIM_TOKEN,
   RATE_LIMIT_WINDOW: 60_000,
   RATE_LIMIT_INVITATIONS: 3,
+  RATE_LIMIT_CONSOLE_SIGN_IN: 2,
   RATE_LIMIT_HR_WEBHOOKS: 2,
   RATE_LIMIT_SCIM: 2,
   RATE_LIMIT_AUTH_FAILURES: 3,
@@ -108,6 +109,18 @@ describe('rate limits', () => {
     expect(refused.json().error.code).toBe('rate_limited');
     const queued = await ctx.redis.keys(`${ctx.queue.prefix}:hr-intake:hr-generic-*`);
     expect(queued.filter((k) => /hr-generic-[0-9a-f]{64}$/.test(k))).toHaveLength(2);
+  });
+
+  it('console sign-in: past the limit, 429 with Retry-After as a console page', async () => {
+    const address = freshAddress();
+    const form = (app: App) => app.inject(from(address, { method: 'GET', url: '/console/sign-in' }));
+    expect((await form(first)).statusCode).toBe(200);
+    expect((await second.inject(from(address, { method: 'GET', url: `/console/sign-in/${'T'.repeat(43)}` }))).statusCode).toBeLessThan(429);
+    const refused = await form(second);
+    expectRateLimited(refused);
+    expect(refused.headers['content-type']).toMatch(/^text\/html/);
+    expect(refused.body).toContain('data-code="rate_limited"');
+    expect(String(refused.headers['content-security-policy'])).toMatch(/style-src 'nonce-/);
   });
 
   it('SCIM: past the limit, 429 in SCIM\'s error format with Retry-After', async () => {
