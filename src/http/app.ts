@@ -7,6 +7,8 @@ import { frameworkError, handleClientError, registerErrorHandler } from './error
 import { serializeRequest } from './log-redaction';
 import { applyRouteRules, createRouteAuthentication, NO_BODY } from './route-rules';
 import { SLACK_EVENTS_PATH, type SlackBot } from '../slack/bot';
+import { installHttpMetrics, metricsRoute } from './metrics';
+import { installProtection } from './protection';
 import { healthRoutes } from './routes/health';
 import { hrWebhookRoutes } from './routes/hr-webhooks';
 import { scimRoutes } from './routes/scim';
@@ -58,6 +60,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Every route added from here on gets its access and closed input schemas (route-rules.ts);
   // authentication runs before anything reads the body.
   app.addHook('onRoute', applyRouteRules);
+  // Metrics, then load shedding, rate limits and security headers, all before authentication.
+  installHttpMetrics(app);
+  await installProtection(app, deps.config, deps.rateLimitRedis);
   app.addHook('onRequest', createRouteAuthentication(deps.models, deps.logger));
   installBodyEncoding(app);
 
@@ -77,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
 
   await app.register(healthRoutes(deps));
+  await app.register(metricsRoute(deps));
   await app.register(hrWebhookRoutes(deps));
   await app.register(scimRoutes(deps), { prefix: '/scim/v2' });
   await app.register(usersRoutes(deps));

@@ -13,7 +13,7 @@ const LAYERS: string[][] = [
   ['domain', 'errors'],
   ['config', 'logger'],
   ['db', 'process contract'],
-  ['security', 'mail', 'health', 'processes'],
+  ['security', 'mail', 'health', 'processes', 'metrics'],
   ['services', 'devstack'],
   ['hr', 'scim'],
   ['jobs'],
