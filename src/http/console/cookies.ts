@@ -4,8 +4,7 @@
  * - the session cookie: the session secret, sent by the browser only to the console;
  * - the form cookie: a random value the sign-in forms repeat in a hidden field (double submit),
  *   so even the forms used before a session exists cannot be posted from another site.
-
- * the Cookie header is ignored.
+ * Parsing and serializing are the cookie package's; only well-formed values of these two are read.
  */
 import { parseCookie, stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
