@@ -13,7 +13,7 @@ const POLL_MS = 1_000;
 const STEP_MARKS: Record<string, string> = { pending: '[ ]', running: '[>]', done: '[x]', skipped: '[-]', failed: '[!]' };
 
 /** The progress as lines: the status, then each step with its state. */
-export function renderProgress(p: OffboardingProgress): string[] {
+function renderProgress(p: OffboardingProgress): string[] {
   const lines = [`offboarding ${p.workflowId}: ${p.status}${p.awaiting ? ` (${p.awaiting})` : ''}`];
   for (const step of p.steps) lines.push(`  ${STEP_MARKS[step.state] ?? `[${step.state}]`} ${step.name}${step.detail ? ` - ${step.detail}` : ''}`);
   if (p.resources.total) lines.push(`  resources transferred: ${p.resources.done}/${p.resources.total}${p.resources.failed.length ? `, failed: ${p.resources.failed.join(', ')}` : ''}`);
@@ -23,7 +23,7 @@ export function renderProgress(p: OffboardingProgress): string[] {
 }
 
 /** Whether following may stop: the process settled, or waits for a person to approve it. */
-export function stopsFollowing(status: OffboardingStatus): boolean {
+function stopsFollowing(status: OffboardingStatus): boolean {
   return SETTLED_STATUSES.includes(status) || status === 'awaiting_approval';
 }
 

@@ -19,7 +19,7 @@ interface ApiUser {
   lockout?: unknown;
 }
 
-export function describeUser(u: ApiUser): string {
+function describeUser(u: ApiUser): string {
   return fields([
     ['id', u._id],
     ['email', u.email],
