@@ -10,6 +10,7 @@ import { SLACK_EVENTS_PATH, type SlackBot } from '../slack/bot';
 import { installHttpMetrics, metricsRoute } from './metrics';
 import { installProtection } from './protection';
 import { healthRoutes } from './routes/health';
+import { hrDeadLetterRoutes } from './routes/hr-dead-letters';
 import { hrWebhookRoutes } from './routes/hr-webhooks';
 import { scimRoutes } from './routes/scim';
 import { offboardingRoutes } from './routes/offboarding';
@@ -84,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(healthRoutes(deps));
   await app.register(metricsRoute(deps));
   await app.register(hrWebhookRoutes(deps));
+  await app.register(hrDeadLetterRoutes(deps));
   await app.register(scimRoutes(deps), { prefix: '/scim/v2' });
   await app.register(usersRoutes(deps));
   await app.register(onboardingRoutes(deps));

@@ -20,7 +20,7 @@ const LAYERS: string[][] = [
   ['slack', 'activities'],
   ['workflows', 'temporal'],
   ['http'],
-  ['main'],
+  ['main', 'cli'],
 ];
 
 /** What workflow code may load at run time besides other workflow files (the sandbox has no Node). */

@@ -2,18 +2,15 @@
  * HR webhooks: `POST /webhooks/hr/:provider` authenticates the delivery against the provider's
  * secret, maps it to generic HR events and answers 202 only once they are stored in the BullMQ
  * intake queue. Redis down means 503 so the HR system retries; nothing is acknowledged that was
- * not stored. Also `GET /v1/hr/dead-letters` for Administrators.
+ * not stored. (The dead letters' routes are in hr-dead-letters.ts: this plugin keeps raw bodies.)
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError, ServiceUnavailableError } from '../../errors';
 import { isHrProvider } from '../../hr/events';
-import { listDeadLetters } from '../../hr/dead-letters';
 import { HR_PROVIDER_ADAPTERS } from '../../hr/providers';
 import { QueueUnavailableError } from '../../jobs/hr-intake-queue';
 import type { AppDeps } from '../deps';
-import { intQuery } from '../schemas/common';
-import { createGuard } from './guards';
 
 export function hrWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -51,35 +48,6 @@ export function hrWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           throw err;
         }
         return reply.status(202).send({ accepted: events.length, events: events.map((e, i) => ({ eventId: e.eventId, type: e.type, jobId: jobIds[i] })) });
-      },
-    );
-
-    const guard = createGuard(deps);
-    app.get(
-      '/v1/hr/dead-letters',
-      {
-        onRequest: guard('processes:start', 'processes:act'),
-        schema: {
-          tags: ['hr'],
-          summary: 'HR events that could not be applied (unknown employee or manager, refused start)',
-          querystring: z.strictObject({ limit: intQuery(1, 500, 100), before: z.iso.datetime().optional() }),
-        },
-      },
-      async (request) => {
-        const items = await listDeadLetters(deps.models, { limit: request.query.limit, before: request.query.before ? new Date(request.query.before) : undefined });
-        return {
-          deadLetters: items.map((d) => ({
-            jobId: d.jobId,
-            provider: d.provider,
-            eventId: d.eventId,
-            type: d.eventType,
-            employee: d.employee,
-            reason: d.reason,
-            message: d.message,
-            receivedAt: d.receivedAt?.toISOString(),
-            at: d.at.toISOString(),
-          })),
-        };
       },
     );
   };
