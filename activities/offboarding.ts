@@ -16,6 +16,7 @@ import { tokenAuthenticates } from '../src/security/access-tokens';
 import { endAccess, liftLockout } from '../src/services/access';
 import { activeManagerOf, administratorsOf, approversOf } from '../src/services/approvers';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../src/services/audit';
+import { consoleUserUrl } from '../src/services/console-sign-in';
 import { buildOffboardingPlan, newOwnerProblem } from '../src/services/offboarding-plan';
 import { assertCanOwnResources, deactivateUser, deleteUserPermanently, getUserById, reactivateUser, transferResource } from '../src/services/users';
 import { ErrorType } from '../workflows/errors';
@@ -338,7 +339,7 @@ export function offboardingActivities(deps: ActivityDeps) {
         processId: input.workflowId,
         reason: input.reason,
         detail: input.detail,
-        link: `${deps.publicBaseUrl.replace(/\/$/, '')}/v1/users/${input.userId}/offboarding`,
+        link: consoleUserUrl(deps.publicBaseUrl, input.userId),
       });
       const idPart = `${input.workflowId}.${input.runId}.${input.kind}${input.key ? `.${input.key}` : ''}`.replace(/[^A-Za-z0-9.-]/g, '-');
       await deps.mailer.send({ to, ...mail, messageId: `<${idPart}@tenure>` });

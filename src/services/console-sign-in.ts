@@ -52,6 +52,11 @@ function mayUseConsole(user: ConsoleCandidate): boolean {
   return user.status === 'active' && !user.lockout && can(user.siteRole as SiteRole, 'users:read-active');
 }
 
+/** A user's page in the admin console (their state, processes and activity): where mails about them link to. */
+export function consoleUserUrl(publicBaseUrl: string, userId: string): string {
+  return `${publicBaseUrl.replace(/\/+$/, '')}/console/users/${userId}`;
+}
+
 export function signInLinkUrl(publicBaseUrl: string, token: string): string {
   return `${publicBaseUrl.replace(/\/+$/, '')}/console/sign-in/${token}`;
 }
