@@ -16,6 +16,7 @@ import { createTestApp } from '../helpers/http';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { createClient, withWorker } from '../helpers/temporal';
 import { seedResource, seedUser, type SeededUser } from '../helpers/users';
+import { seedOrg, setPolicy } from '../offboarding/fixtures';
 import { askForLink, cookiePair, csrfOf, form, linkFromMail, setCookies, signIn } from './console-kit';
 
 let ctx: TestContext;
@@ -529,5 +530,57 @@ describe('settings page', () => {
     expect(confirmed.statusCode).toBe(200);
     expect(confirmed.body).toMatch(/above the Starter plan&#39;s limit of 5\. Nobody loses access/);
     await ctx.models.OrgSettings.deleteMany({});
+  });
+});
+
+describe('acting on an offboarding from the detail page', () => {
+  it('whoever may act approves from the page that follows the process live; a reader who is not the manager gets no forms and a forged post is refused by the process', async () => {
+    await setPolicy(ctx.models, { approvalRequired: true, retentionMs: null });
+    const org = await seedOrg(ctx.models);
+    // The leaver's manager is an Auditor here: a console user who may act because they manage the leaver.
+    await ctx.models.User.updateOne({ _id: org.manager.user._id }, { $set: { siteRole: 'Auditors' } });
+    const managerBrowser = await signIn(app, smtp, org.manager.user.email);
+    const reader = await signIn(app, smtp, manager.user.email); // a Security Manager who manages no one
+    const detail = `/console/users/${org.leaver.user._id}`;
+    await withWorker(
+      ctx,
+      async () => {
+        const started = await app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user._id}/offboarding`, headers: org.admin.auth, payload: { reason: 'leaving' } });
+        expect(started.statusCode).toBe(202);
+        const page = await eventually('the page to show the approval forms', async () => {
+          const p = await app.inject({ method: 'GET', url: detail, headers: { cookie: managerBrowser.cookie } });
+          return p.body.includes('id="offboarding-actions"') ? p.body : undefined;
+        });
+        // Live: the page reloads itself while the process moves.
+        expect(page).toMatch(/<meta http-equiv="refresh" content="5">/);
+        const version = /name="planVersion" value="([^"]+)"/.exec(page)![1]!;
+
+        const readerPage = await app.inject({ method: 'GET', url: detail, headers: { cookie: reader.cookie } });
+        expect(readerPage.statusCode).toBe(200);
+        expect(readerPage.body).not.toContain('id="offboarding-actions"');
+        const forged = await app.inject({ method: 'POST', url: `${detail}/offboarding/approve`, ...form(reader.cookie, { _csrf: reader.csrf, planVersion: version }) });
+        expect(forged.statusCode).toBe(403);
+        expect(forged.body).toContain('data-code="not_an_approver"');
+        expect(await ctx.models.AuditEvent.countDocuments({ action: 'offboarding.approve_refused', actorEmail: manager.user.email })).toBe(1);
+
+        const stale = await app.inject({ method: 'POST', url: `${detail}/offboarding/approve`, ...form(managerBrowser.cookie, { _csrf: managerBrowser.csrf, planVersion: 'not-the-version' }) });
+        expect(stale.statusCode).toBe(409);
+        expect(stale.body).toContain('data-code="stale_plan"');
+
+        const approved = await app.inject({ method: 'POST', url: `${detail}/offboarding/approve`, ...form(managerBrowser.cookie, { _csrf: managerBrowser.csrf, planVersion: version }) });
+        expect(approved.statusCode).toBe(303);
+        expect(approved.headers.location).toBe(`${detail}?done=approve`);
+        expect(await ctx.models.AuditEvent.countDocuments({ action: 'offboarding.approve', actorEmail: org.manager.user.email })).toBe(1);
+        // The leaver is now deactivated: an Auditor no longer reads them; an Administrator follows the end.
+        const adminBrowser = await signIn(app, smtp, org.admin.user.email);
+        const settled = await eventually('the offboarding to complete', async () => {
+          const p = await app.inject({ method: 'GET', url: detail, headers: { cookie: adminBrowser.cookie } });
+          return p.body.includes('Offboarding · completed') ? p.body : undefined;
+        }, 30_000);
+        expect(settled).not.toContain('id="offboarding-actions"');
+      },
+      { smtpUrl: smtp.url },
+    );
+    expect(await ctx.models.User.findById(org.leaver.user._id).lean()).toMatchObject({ status: 'deactivated' });
   });
 });

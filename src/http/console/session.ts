@@ -110,7 +110,7 @@ export function csrfField(request: FastifyRequest): Html {
 }
 
 /** Sends a page of the signed-in console: the navigation bar, who is signed in, sign-out. */
-export function sendConsolePage(request: FastifyRequest, reply: FastifyReply, status: number, title: string, body: Html): FastifyReply {
+export function sendConsolePage(request: FastifyRequest, reply: FastifyReply, status: number, title: string, body: Html, options: { refreshSeconds?: number } = {}): FastifyReply {
   const session = request.consoleSession;
   const nav = session
     ? html`<nav class="console" aria-label="Console">
@@ -121,5 +121,5 @@ ${can(session.user.siteRole, 'settings:read') ? html`<a href="/console/settings"
 <form method="post" action="/console/sign-out">${csrfField(request)}<button type="submit">Sign out</button></form>
 </nav>`
     : undefined;
-  return sendPage(reply, status, title, body, { wide: true, nav });
+  return sendPage(reply, status, title, body, { wide: true, nav, refreshSeconds: options.refreshSeconds });
 }

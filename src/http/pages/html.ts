@@ -68,6 +68,8 @@ button{margin-top:1.2rem;padding:.6rem 1.2rem;border:0;border-radius:4px;backgro
 export interface PageLayout {
   wide?: boolean;
   nav?: Html;
+  /** Reload the page every this many seconds (live progress without JavaScript). */
+  refreshSeconds?: number;
 }
 
 /** Sends a whole page with the page headers. */
@@ -80,6 +82,7 @@ export function sendPage(reply: FastifyReply, status: number, title: string, bod
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>${title} · tenure</title>
+${layout.refreshSeconds ? html`<meta http-equiv="refresh" content="${layout.refreshSeconds}">` : ''}
 <style nonce="${nonce}">${new Html(STYLE)}</style>
 </head>
 <body${layout.wide ? new Html(' class="wide"') : ''}>${layout.nav ?? ''}<main>
