@@ -555,6 +555,16 @@ describe('acting on an offboarding from the detail page', () => {
         expect(page).toMatch(/<meta http-equiv="refresh" content="5">/);
         const version = /name="planVersion" value="([^"]+)"/.exec(page)![1]!;
 
+        // The processes page lists it from the visibility store, linked to the leaver, for Administrators only.
+        const adminView = await signIn(app, smtp, org.admin.user.email);
+        const list = await eventually('the processes page to list the offboarding', async () => {
+          const p = await app.inject({ method: 'GET', url: '/console/processes', headers: { cookie: adminView.cookie } });
+          return p.body.includes(`offboarding:${org.leaver.user._id}`) ? p.body : undefined;
+        });
+        expect(list).toContain(`<a href="/console/users/${org.leaver.user._id}">`);
+        expect(list).toMatch(/<td>offboarding<\/td><td>.*<\/td><td>awaiting approval<\/td>/);
+        expect((await app.inject({ method: 'GET', url: '/console/processes', headers: { cookie: managerBrowser.cookie } })).statusCode).toBe(403);
+
         const readerPage = await app.inject({ method: 'GET', url: detail, headers: { cookie: reader.cookie } });
         expect(readerPage.statusCode).toBe(200);
         expect(readerPage.body).not.toContain('id="offboarding-actions"');
@@ -572,7 +582,7 @@ describe('acting on an offboarding from the detail page', () => {
         expect(approved.headers.location).toBe(`${detail}?done=approve`);
         expect(await ctx.models.AuditEvent.countDocuments({ action: 'offboarding.approve', actorEmail: org.manager.user.email })).toBe(1);
         // The leaver is now deactivated: an Auditor no longer reads them; an Administrator follows the end.
-        const adminBrowser = await signIn(app, smtp, org.admin.user.email);
+        const adminBrowser = adminView;
         const settled = await eventually('the offboarding to complete', async () => {
           const p = await app.inject({ method: 'GET', url: detail, headers: { cookie: adminBrowser.cookie } });
           return p.body.includes('Offboarding · completed') ? p.body : undefined;

@@ -14,6 +14,7 @@ import type { AppDeps } from '../deps';
 import { html, sendPage } from '../pages/html';
 import { secureCookies } from './cookies';
 import { createConsoleGuard, sendConsolePage } from './session';
+import { processesPageRoutes } from './processes-page';
 import { settingsPageRoutes } from './settings-page';
 import { signInRoutes } from './sign-in';
 import { userActionRoutes } from './user-actions';
@@ -57,6 +58,7 @@ export function consoleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     await app.register(userDetailRoutes(deps));
     await app.register(userActionRoutes(deps));
     await app.register(settingsPageRoutes(deps));
+    await app.register(processesPageRoutes(deps));
   };
 }
 

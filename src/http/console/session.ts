@@ -116,6 +116,7 @@ export function sendConsolePage(request: FastifyRequest, reply: FastifyReply, st
     ? html`<nav class="console" aria-label="Console">
 <strong>tenure</strong>
 <a href="/console/users">Users</a>
+${can(session.user.siteRole, 'processes:read') ? html`<a href="/console/processes">Processes</a>` : ''}
 ${can(session.user.siteRole, 'settings:read') ? html`<a href="/console/settings">Settings</a>` : ''}
 <span class="who">${displayName(session.user)} · ${roleLabel(session.user.siteRole)}</span>
 <form method="post" action="/console/sign-out">${csrfField(request)}<button type="submit">Sign out</button></form>
