@@ -11,10 +11,12 @@ import { countSubjectDocuments } from '../src/db/count';
 import { getOrgSettings, offboardingRetentionMs } from '../src/db/models/org-settings';
 import { AppError, NotFoundError } from '../src/errors';
 import { renderOffboardingMail, type OffboardingMailKind } from '../src/mail/templates/offboarding';
+import { hrTerminationToLockout, offboardingOutcomes } from '../src/metrics/metrics';
 import { tokenAuthenticates } from '../src/security/access-tokens';
 import { endAccess, liftLockout } from '../src/services/access';
 import { activeManagerOf, administratorsOf, approversOf } from '../src/services/approvers';
 import { recordAudit, SYSTEM_ACTOR, type Actor } from '../src/services/audit';
+import { consoleUserUrl } from '../src/services/console-sign-in';
 import { buildOffboardingPlan, newOwnerProblem } from '../src/services/offboarding-plan';
 import { assertCanOwnResources, deactivateUser, deleteUserPermanently, getUserById, reactivateUser, transferResource } from '../src/services/users';
 import { ErrorType } from '../workflows/errors';
@@ -60,6 +62,15 @@ const processActor = (workflowId: string): Actor => ({ ...SYSTEM_ACTOR, email: `
 /** Transfer ids name the run, so a later offboarding of the same user never collides. */
 function transferIdFor(ref: RunRef, resourceId: string): string {
   return `${ref.workflowId}:${ref.runId}:${resourceId}`;
+}
+
+/** An HR-sourced offboarding's step that ends access first carries the HR event's receipt time. */
+type HrReceipt = { hrReceivedAt?: string };
+
+/** Observes the time from the HR termination's receipt to now, when the lockout has just landed. */
+function observeHrLockout(receipt: HrReceipt): void {
+  const receivedAt = receipt.hrReceivedAt ? Date.parse(receipt.hrReceivedAt) : NaN;
+  if (Number.isFinite(receivedAt)) hrTerminationToLockout.observe(Math.max(0, Date.now() - receivedAt) / 1000);
 }
 
 function lockoutReason(ref: RunRef): string {
@@ -147,7 +158,7 @@ export function offboardingActivities(deps: ActivityDeps) {
      * Locks the account out and ends its access at once (access.ts): sessions, tokens (marked so a
      * cancel can restore exactly them), a pending invitee's invitation and onboarding.
      */
-    async lockOutUser(ref: RunRef): Promise<{ sessionsEnded: number; tokensRevoked: number }> {
+    async lockOutUser(ref: RunRef & HrReceipt): Promise<{ sessionsEnded: number; tokensRevoked: number }> {
       const userId = new Types.ObjectId(ref.userId);
       const ended = await endAccess(models, userId, { reason: 'lockout', lock: { processId: ref.workflowId, runId: ref.runId }, tokenReason: lockoutReason(ref), temporal: workerClient() });
       const user = await models.User.findById(userId, { email: 1 }).lean();
@@ -159,6 +170,7 @@ export function offboardingActivities(deps: ActivityDeps) {
         eventKey: `${ref.workflowId}:${ref.runId}:lockout`,
         details: { sessionsEnded: ended.sessionsEnded, tokensRevoked: ended.tokensRevoked, invitationRevoked: ended.invitationRevoked },
       });
+      observeHrLockout(ref);
       return { sessionsEnded: ended.sessionsEnded, tokensRevoked: ended.tokensRevoked };
     },
 
@@ -249,7 +261,7 @@ export function offboardingActivities(deps: ActivityDeps) {
     },
 
     /** Ends every session, revokes every token, withdraws any invitation (access.ts) and leaves every group. */
-    async revokeAccess(ref: RunRef): Promise<{ sessionsEnded: number; tokensRevoked: number; groupsLeft: string[] }> {
+    async revokeAccess(ref: RunRef & HrReceipt): Promise<{ sessionsEnded: number; tokensRevoked: number; groupsLeft: string[] }> {
       const userId = new Types.ObjectId(ref.userId);
       const { sessionsEnded, tokensRevoked } = await endAccess(models, userId, { reason: 'offboarding', tokenReason: `offboarding:${ref.workflowId}:${ref.runId}`, temporal: workerClient() });
       const user = await models.User.findById(userId, { groups: 1, email: 1 }).lean();
@@ -263,6 +275,7 @@ export function offboardingActivities(deps: ActivityDeps) {
         eventKey: `${ref.workflowId}:${ref.runId}:access-revoked`,
         details: { sessionsEnded, tokensRevoked, groupsLeft },
       });
+      observeHrLockout(ref);
       return { sessionsEnded, tokensRevoked, groupsLeft };
     },
 
@@ -281,7 +294,8 @@ export function offboardingActivities(deps: ActivityDeps) {
     /**
      * Re-reads the store: what access the leaver still has. Every token is read back and judged
      * by the authenticator's own rule, and every session not ended counts, so "clean" is never
-     * reported while a credential still lets the leaver in.
+     * reported while a credential still lets the leaver in. A clean result completes the
+     * offboarding (counted here; one left behind is counted where it is raised).
      */
     async verifyOffboarding(input: { userId: string }): Promise<VerificationResult> {
       const userId = new Types.ObjectId(input.userId);
@@ -295,7 +309,9 @@ export function offboardingActivities(deps: ActivityDeps) {
       const liveTokens = tokens.filter((t) => tokenAuthenticates(t, now)).length;
       const groups = user?.groups?.length ?? 0;
       const status = user?.status ?? null;
-      return { clean: status === 'deactivated' && activeSessions === 0 && liveTokens === 0 && owned === 0 && groups === 0, status, activeSessions, liveTokens, owned, groups };
+      const clean = status === 'deactivated' && activeSessions === 0 && liveTokens === 0 && owned === 0 && groups === 0;
+      if (clean) offboardingOutcomes.inc({ outcome: 'completed' });
+      return { clean, status, activeSessions, liveTokens, owned, groups };
     },
 
     /** The alert of an offboarding that left access behind: an audit event and a mail to Administrators. */
@@ -309,6 +325,7 @@ export function offboardingActivities(deps: ActivityDeps) {
         eventKey: `${input.workflowId}:${input.runId}:access-left-behind`,
         details: { ...input.verification, failedResources: input.failed },
       });
+      offboardingOutcomes.inc({ outcome: 'completed_with_access_left_behind' });
     },
 
     /** One email of the process; the Message-ID is stable so a retried send is recognisable. */
@@ -322,7 +339,7 @@ export function offboardingActivities(deps: ActivityDeps) {
         processId: input.workflowId,
         reason: input.reason,
         detail: input.detail,
-        link: `${deps.publicBaseUrl.replace(/\/$/, '')}/v1/users/${input.userId}/offboarding`,
+        link: consoleUserUrl(deps.publicBaseUrl, input.userId),
       });
       const idPart = `${input.workflowId}.${input.runId}.${input.kind}${input.key ? `.${input.key}` : ''}`.replace(/[^A-Za-z0-9.-]/g, '-');
       await deps.mailer.send({ to, ...mail, messageId: `<${idPart}@tenure>` });

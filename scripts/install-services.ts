@@ -2,9 +2,10 @@
  * Finds or installs every binary of the local stack ahead of time (CI runs it before the
  * tests so that installing does not count against the tests' start-up). Honours
  * TEMPORAL_ADDRESS, REDIS_URL and MONGODB_URI: a server given by address is not installed.
- * Also installs the SCIM conformance checker (scim2-tester) that test/scim runs.
+ * Also installs the SCIM conformance checker (scim2-tester) that test/scim runs and the
+ * chromium that the console's browser test drives.
  */
-import { findOrInstallScimTester, resolveBinaries } from '../src/devstack/binaries';
+import { findOrInstallChromium, findOrInstallScimTester, resolveBinaries } from '../src/devstack/binaries';
 
 try {
   const bins = resolveBinaries({
@@ -16,6 +17,7 @@ try {
     if (value) console.log(`${name}: ${typeof value === 'string' ? value : value.kind === 'mongod' ? `mongod ${value.path}` : `${value.kind} (${value.java})`}`);
   }
   console.log(`scim2-tester: ${findOrInstallScimTester()}`);
+  console.log(`chromium: ${findOrInstallChromium()}`);
 } catch (err) {
   console.error((err as Error).message);
   process.exit(1);

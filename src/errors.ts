@@ -64,6 +64,13 @@ export class ServiceUnavailableError extends AppError {
   }
 }
 
+/** A client sent more requests than a limit allows; the answer carries Retry-After. */
+export class TooManyRequestsError extends AppError {
+  constructor(message: string, code = 'rate_limited') {
+    super(429, code, message);
+  }
+}
+
 /** A server tenure depends on cannot be reached. */
 export class DependencyUnavailableError extends Error {
   /** The address tried, with any password in it hidden. */

@@ -186,6 +186,8 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
   const info = workflowInfo();
   const ref = { userId: input.userId, workflowId: info.workflowId, runId: info.runId };
   const s = new OffboardingState(info.workflowId, input.userId);
+  // An HR termination's receipt time goes to the step that ends the leaver's access first.
+  const hrReceipt = input.hrReceivedAt ? { hrReceivedAt: input.hrReceivedAt } : {};
   registerHandlers(s, input);
   upsertSearchAttributes([
     { key: TENURE_PROCESS, value: 'offboarding' },
@@ -197,7 +199,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     // 1. Immediate lockout comes before anything else.
     if (input.immediateLockout) {
       s.status = 'locking_out';
-      await step('lockout', () => store.lockOutUser(ref), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked`);
+      await step('lockout', () => store.lockOutUser({ ...ref, ...hrReceipt }), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked`);
     } else skip('lockout', 'not requested');
 
     // 2. Plan: what moves to whom, and the policy that applies.
@@ -239,7 +241,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     s.status = 'executing';
     s.executionStarted = true;
     await transferAll(policy);
-    await step('revoke_access', () => store.revokeAccess(ref), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked, ${r.groupsLeft.length} groups left`);
+    await step('revoke_access', () => store.revokeAccess(input.immediateLockout ? ref : { ...ref, ...hrReceipt }), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked, ${r.groupsLeft.length} groups left`);
     const deactivation = await step('deactivate', () => store.deactivateLeaver(ref), (r) => (r.deactivated ? 'deactivated' : `not deactivated: ${r.reason}`));
 
     // 6. Verify against the store; anything left is an alert, never a clean success. Then notify.

@@ -20,6 +20,7 @@ export const ENTRY_POINTS = {
   api: 'src/main/api.ts',
   worker: 'src/main/worker.ts',
   bootstrap: 'src/main/bootstrap.ts',
+  cli: 'src/cli/main.ts',
 } as const;
 
 export interface BuildResult {

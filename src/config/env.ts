@@ -20,6 +20,8 @@ const duration = (fallback: string) =>
       return ms;
     });
 
+/** A request limit per client address and window; 0 turns the limit off. */
+const rateLimit = (fallback: number) => z.coerce.number().int().min(0).max(1_000_000).default(fallback);
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 /** Shortest value accepted for any secret: a shared secret or token is only as strong as it is long. */
 const MIN_SECRET_LENGTH = 16;
@@ -106,6 +108,27 @@ const envObject = z.object({
 
     /** Worker process: serve GET /healthz on this loopback port for container health checks (unset: off). */
     WORKER_HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    /** Worker process: the address the health port listens on (0.0.0.0 to be scraped from another host). */
+    WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+    /**
+     * Worker process: the Temporal SDK runtime's Prometheus exporter listens on 127.0.0.1:<port>;
+     * its series are part of the worker's /metrics (unset: a free port when WORKER_HEALTH_PORT is set).
+     */
+    TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    /** API: the bearer token Prometheus sends to GET /metrics (unset: 503 metrics_not_configured). */
+    METRICS_TOKEN: secret(),
+
+    /** API rate limits, per client address and window (0: off); counted in Redis, so shared by every API process. */
+    RATE_LIMIT_WINDOW: duration('1m'),
+    RATE_LIMIT_INVITATIONS: rateLimit(30),
+    /** Console sign-in: asking for a sign-in link (it sends mail) and using one. */
+    RATE_LIMIT_CONSOLE_SIGN_IN: rateLimit(30),
+    RATE_LIMIT_HR_WEBHOOKS: rateLimit(600),
+    RATE_LIMIT_SCIM: rateLimit(1200),
+    /** Failed authentications (401) per address and window before the address's authenticated requests get 429. */
+    RATE_LIMIT_AUTH_FAILURES: rateLimit(30),
+    /** API load shedding: 503 while the event loop's delay (99th percentile over half a second) exceeds this (0: off). */
+    HTTP_SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 
     /** Where `npm start` keeps the local servers' data (default: .tenure/data in the checkout). */
     TENURE_DATA_DIR: z.string().min(1).optional(),

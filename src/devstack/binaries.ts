@@ -119,6 +119,29 @@ const SCIM2_TESTER_PACKAGES = ['scim2-tester==0.5.2', 'scim2-cli==0.6.0'] as con
  * Finds or installs the `scim2` CLI whose `test` command runs scim2-tester against a SCIM
  * server, in a virtualenv of its own beside the Temporal CLI's (used by the SCIM conformance test).
  */
+/**
+ * Debian's chromium, which the console's browser test drives (playwright-core downloads no
+ * browser here). Installed with apt-get when running as root; otherwise the error names it.
+ */
+export function findOrInstallChromium(): string {
+  const names = ['chromium', 'chromium-browser'];
+  const found = () => names.map((n) => which(n)).find(Boolean);
+  const existing = found();
+  if (existing) return existing;
+  if (isRoot() && which('apt-get')) {
+    log('installing chromium from Debian packages (apt-get)…');
+    try {
+      run('apt-get', ['update', '-qq']);
+      run('apt-get', ['install', '-y', '-qq', 'chromium'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+    } catch (err) {
+      throw new MissingToolError(`Chromium is missing and apt-get could not install it (${firstLine(err)}); install the chromium package.`);
+    }
+    const installed = found();
+    if (installed) return installed;
+  }
+  throw new MissingToolError('Chromium is missing: install the chromium package (apt-get install chromium) for the browser tests.');
+}
+
 export function findOrInstallScimTester(): string {
   const venv = join(cacheDir(), 'scim2-tester');
   const cli = join(venv, 'bin', 'scim2');

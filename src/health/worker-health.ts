@@ -1,7 +1,9 @@
 /**
  * The worker process's health endpoint (setting WORKER_HEALTH_PORT), for container health checks:
  * `GET /healthz` on loopback answers 200 when the Temporal worker is running and the process's own
- * connections reach Temporal, Redis and MongoDB, else 503 naming what fails.
+ * connections reach Temporal, Redis and MongoDB, else 503 naming what fails. `GET /metrics` serves
+ * the process's metrics in the Prometheus text format, without a token: the port is for the
+ * operator's network only (loopback unless WORKER_HEALTH_HOST says otherwise).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +19,8 @@ interface WorkerHealthSources {
   temporal: Pick<TemporalConnection, 'workflowService' | 'withDeadline'>;
   redis: Pick<Redis, 'status' | 'ping'>;
   mongo: Pick<MongoConnection, 'readyState'>;
+  /** The process's metrics in the Prometheus text format, with their content type. */
+  metrics?: { contentType: string; render(): Promise<string> };
 }
 
 interface WorkerCheck {
@@ -61,15 +65,26 @@ function checkWorker(sources: WorkerHealthSources): Promise<WorkerCheck[]> {
   ]);
 }
 
-/** Serves `GET /healthz` on 127.0.0.1:port; resolves once listening. */
-export async function serveWorkerHealth(port: number, sources: WorkerHealthSources): Promise<{ port: number; close(): Promise<void> }> {
+/** Serves `GET /healthz` (and `GET /metrics`) on host:port (default 127.0.0.1); resolves once listening. */
+export async function serveWorkerHealth(port: number, sources: WorkerHealthSources, host = '127.0.0.1'): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const answer = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    const metrics = sources.metrics;
+    if (req.method === 'GET' && req.url === '/metrics' && metrics) {
+      metrics.render().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+          res.end(text);
+        },
+        (err: Error) => answer(500, { error: { code: 'metrics_failed', message: `The metrics could not be read: ${err.message}` } }),
+      );
+      return;
+    }
     if (req.method !== 'GET' || req.url !== '/healthz') {
-      answer(404, { error: { code: 'not_found', message: 'The worker answers GET /healthz only.' } });
+      answer(404, { error: { code: 'not_found', message: `The worker answers GET /healthz${metrics ? ' and GET /metrics' : ''} only.` } });
       return;
     }
     checkWorker(sources).then(
@@ -82,7 +97,7 @@ export async function serveWorkerHealth(port: number, sources: WorkerHealthSourc
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
   return {
     port: (server.address() as AddressInfo).port,

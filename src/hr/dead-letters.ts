@@ -2,7 +2,7 @@
 import type { Models } from '../db/models';
 import type { Logger } from '../logger';
 import { recordAudit } from '../services/audit';
-import type { HrIntakeJob } from './events';
+import { hrEventSchema, isHrProvider, type HrIntakeJob } from './events';
 
 export type DeadLetterReason = 'unknown_employee' | 'unknown_manager' | 'missing_email' | 'start_refused';
 
@@ -22,6 +22,7 @@ export async function deadLetterHrEvent(
         provider: job.provider,
         eventId: job.event.eventId,
         eventType: job.event.type,
+        occurredAt: job.event.occurredAt,
         employee: job.event.employee,
         reason: input.reason,
         message: input.message,
@@ -45,4 +46,23 @@ export async function deadLetterHrEvent(
 export async function listDeadLetters(models: Models, options: { limit: number; before?: Date }) {
   const query = options.before ? { at: { $lt: options.before } } : {};
   return models.HrDeadLetter.find(query).sort({ at: -1 }).limit(options.limit).lean();
+}
+
+/**
+ * A dead letter taken up for a replay: the stored event as the intake job it was, and the id of
+ * the new intake job (`<job id>-replay-<n>`, counted atomically so concurrent replays differ:
+ * the original id is kept by the queue and would be ignored). Undefined when there is none.
+ */
+export async function claimDeadLetterReplay(models: Models, jobId: string): Promise<{ job: HrIntakeJob; replayJobId: string } | undefined> {
+  const letter = await models.HrDeadLetter.findOneAndUpdate({ jobId }, { $inc: { replays: 1 } }, { new: true }).lean();
+  if (!letter) return undefined;
+  const receivedAt = letter.receivedAt ?? letter.at;
+  const event = hrEventSchema.parse({ eventId: letter.eventId, type: letter.eventType, occurredAt: letter.occurredAt ?? receivedAt.toISOString(), employee: letter.employee });
+  if (!isHrProvider(letter.provider)) throw new Error(`dead letter ${jobId} names an unknown HR provider "${letter.provider}"`);
+  return { job: { provider: letter.provider, event, receivedAt: receivedAt.toISOString() }, replayJobId: `${jobId}-replay-${letter.replays}` };
+}
+
+/** Records that the replay's intake job is queued. */
+export async function markDeadLetterReplayed(models: Models, jobId: string, replayJobId: string): Promise<void> {
+  await models.HrDeadLetter.updateOne({ jobId }, { $set: { replayedAt: new Date(), replayJobId } });
 }

@@ -9,7 +9,10 @@ import { swaggerOptions } from './openapi';
 import { applyRouteRules, createRouteAuthentication } from './route-rules';
 import { scimOpenApiDocument } from '../scim/openapi';
 import { SLACK_EVENTS_PATH, type SlackBot } from '../slack/bot';
+import { installHttpMetrics, metricsRoute } from './metrics';
+import { installProtection } from './protection';
 import { healthRoutes } from './routes/health';
+import { hrDeadLetterRoutes } from './routes/hr-dead-letters';
 import { hrWebhookRoutes } from './routes/hr-webhooks';
 import { scimRoutes } from './routes/scim';
 import { offboardingRoutes } from './routes/offboarding';
@@ -18,6 +21,7 @@ import { onboardingRoutes } from './routes/onboarding';
 import { serviceCredentialRoutes } from './routes/service-credentials';
 import { settingsRoutes } from './routes/settings';
 import { usersRoutes } from './routes/users';
+import { consoleRoutes } from './console';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -59,6 +63,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Every route added from here on gets its access and closed input schemas (route-rules.ts);
   // authentication runs before anything reads the body.
   app.addHook('onRoute', applyRouteRules);
+  // Metrics, then load shedding, rate limits and security headers, all before authentication.
+  installHttpMetrics(app);
+  await installProtection(app, deps.config, deps.rateLimitRedis);
   app.addHook('onRequest', createRouteAuthentication(deps.models, deps.logger));
   installBodyEncoding(app);
 
@@ -70,7 +77,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(swagger, swaggerOptions(deps.config.PUBLIC_BASE_URL));
 
   await app.register(healthRoutes(deps));
+  await app.register(metricsRoute(deps));
   await app.register(hrWebhookRoutes(deps));
+  await app.register(hrDeadLetterRoutes(deps));
   await app.register(scimRoutes(deps), { prefix: '/scim/v2' });
   await app.register(usersRoutes(deps));
   await app.register(onboardingRoutes(deps));
@@ -78,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(settingsRoutes(deps));
   await app.register(offboardingRoutes(deps));
   await app.register(serviceCredentialRoutes(deps));
+  await app.register(consoleRoutes(deps), { prefix: '/console' });
 
   app.get('/openapi.json', { schema: { hide: true, security: [] } }, async () => app.swagger());
   // SCIM has a document of its own (src/scim/openapi.ts says why).

@@ -22,4 +22,6 @@ export interface AppDeps {
   hrIntake: HrIntakeQueue;
   /** The Slack bot, when Slack credentials are configured. */
   slack: SlackBot | undefined;
+  /** Where rate limits are counted (a connection that fails fast); without it, in this process only. */
+  rateLimitRedis?: Redis;
 }

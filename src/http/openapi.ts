@@ -9,7 +9,7 @@
  * - A route whose `config.csvBody` describes a CSV form documents `text/csv` next to JSON.
  * - A route that takes no body documents none (its schema only refuses one).
  *
- * The statuses every route shares (400, 401, 403, 413, 414, 415, 503) are added to the routes by
+ * The statuses every route shares (400, 401, 403, 413, 414, 415, 429, 503) are added to the routes by
  * route-rules.ts; this file only gives each error status its sentence.
  */
 import { STATUS_CODES } from 'node:http';
@@ -36,8 +36,8 @@ const ERROR_DESCRIPTIONS: Record<string, string> = {
   414: 'The URL is longer than this server reads',
   415: 'The Content-Type is not accepted here (send UTF-8 application/json)',
   422: 'The request is well-formed but cannot be carried out',
-  429: 'Too many requests; retry after the time in Retry-After',
-  503: 'A server the API depends on (MongoDB, Redis, Temporal) cannot be reached; retry later',
+  429: 'Too many requests from this address (or too many failed authentications); retry after Retry-After',
+  503: 'A server the API depends on (MongoDB, Redis, Temporal) cannot be reached, or the server is overloaded; retry later',
 };
 
 const zodTransform = createJsonSchemaTransform({});

@@ -17,8 +17,8 @@
  * - **Shared answers documented once.** Every route's response schemas get the statuses the
  *   rules above (and the app's body handling) can answer with: 400 (invalid path, query or
  *   body); 401 and 403 on routes that need a token; 413 and 415 on routes that take a body; 414
- *   (a URL longer than the server reads); 429 on routes with a rate limit of their own; 503 when
- *   a server the API depends on is unreachable. A route lists only its own (404, 409, …).
+ *   (a URL longer than the server reads); 429 (rate limits); 503 when a server the API depends on
+ *   is unreachable or the process sheds load. A route lists only its own (404, 409, …).
  *
  * SCIM and the signed HR webhooks speak their own protocols (their own tokens or signatures,
  * their own error format): they authenticate and check their input themselves.
@@ -73,8 +73,9 @@ export function applyRouteRules(route: RouteOptions): void {
       ...(isPublic ? [] : ([401, 403] as const)),
       ...(takesBody ? ([413, 415] as const) : []),
       414,
-      // A route with its own rate limit (@fastify/rate-limit's `config.rateLimit`) may answer 429.
-      ...((route.config as { rateLimit?: unknown } | undefined)?.rateLimit ? ([429] as const) : []),
+      // Rate limits (protection.ts): the failed-authentication limit applies to any request that
+      // bears a token, public routes included, and some public routes have a budget of their own.
+      429,
       503,
     ),
     ...(schema.response as Record<number, unknown> | undefined),

@@ -64,15 +64,23 @@ export class HrIntakeQueue {
    * left as it is. Resolves only when Redis has stored them.
    */
   async enqueue(provider: HrProvider, events: HrEvent[], receivedAt = new Date()): Promise<string[]> {
-    const jobs = events.map((event) => ({
-      name: event.type,
-      data: { provider, event, receivedAt: receivedAt.toISOString() },
-      opts: { ...this.jobOptions, jobId: hrJobId(provider, event.eventId) },
-    }));
+    return this.add(events.map((event) => ({ data: { provider, event, receivedAt: receivedAt.toISOString() }, jobId: hrJobId(provider, event.eventId) })));
+  }
+
+  /**
+   * Queues a stored event again under a new job id (a dead letter's replay: the first id is kept
+   * by the queue, which would take the event for a redelivery). Resolves once Redis has it.
+   */
+  async replay(job: HrIntakeJob, jobId: string): Promise<string> {
+    const [added] = await this.add([{ data: job, jobId }]);
+    return added!;
+  }
+
+  private async add(jobs: Array<{ data: HrIntakeJob; jobId: string }>): Promise<string[]> {
     let timer: NodeJS.Timeout | undefined;
     try {
       const added = await Promise.race([
-        this.queue.addBulk(jobs),
+        this.queue.addBulk(jobs.map(({ data, jobId }) => ({ name: data.event.type, data, opts: { ...this.jobOptions, jobId } }))),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ENQUEUE_TIMEOUT_MS} ms`)), ENQUEUE_TIMEOUT_MS);
         }),

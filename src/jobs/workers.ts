@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import type { Logger } from '../logger';
 import type { Models } from '../db/models';
+import { jobOutcomes } from '../metrics/metrics';
 import { QUEUE_NAMES, type QueueContext } from './queues';
 import { systemCheckProcessor } from './processors/system-check';
 import { invitationSweepProcessor } from './processors/invitation-sweep';
@@ -38,7 +39,12 @@ export function startJobWorkers(deps: { models: Models; queue: QueueContext; log
     workers.push(new Worker(QUEUE_NAMES.invitationSweep, invitationSweepProcessor(sweepDeps), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 1 }));
   }
   for (const worker of workers) {
-    worker.on('failed', (job, err) => deps.logger.warn({ queue: worker.name, jobId: job?.id, err }, 'job failed'));
+    worker.on('completed', () => jobOutcomes.inc({ queue: worker.name, outcome: 'completed' }));
+    worker.on('failed', (job, err) => {
+      // A job that will be tried again has no finishing time yet.
+      jobOutcomes.inc({ queue: worker.name, outcome: !job || job.finishedOn ? 'failed' : 'retried' });
+      deps.logger.warn({ queue: worker.name, jobId: job?.id, err }, 'job failed');
+    });
     worker.on('error', (err) => deps.logger.error({ queue: worker.name, err }, 'job worker error'));
   }
   return workers;

@@ -9,7 +9,7 @@ import type { AppDeps } from '../http/deps';
 import { createFailFastRedis, HrIntakeQueue, hrIntakeJobOptions } from '../jobs/hr-intake-queue';
 import { createSlackBot } from '../slack/bot';
 
-export async function buildApiApp(deps: Omit<AppDeps, 'hrIntake' | 'slack'>): Promise<App> {
+export async function buildApiApp(deps: Omit<AppDeps, 'hrIntake' | 'slack' | 'rateLimitRedis'>): Promise<App> {
   const { config, logger } = deps;
   // Bolt connects nothing until start() (Socket Mode); in HTTP mode the API serves its requests.
   const slack = slackEnabled(config) ? createSlackBot(deps) : undefined;
@@ -17,7 +17,8 @@ export async function buildApiApp(deps: Omit<AppDeps, 'hrIntake' | 'slack'>): Pr
   intakeRedis.on('error', (err) => logger.debug({ err: err.message }, 'hr intake redis connection error'));
   const hrIntake = new HrIntakeQueue(intakeRedis, config.REDIS_PREFIX, hrIntakeJobOptions(config.HR_INTAKE_ATTEMPTS, config.HR_INTAKE_BACKOFF));
   try {
-    const app = await buildApp({ ...deps, hrIntake, slack });
+    // Rate limits are counted on the same fail-fast connection: a Redis outage lets requests through.
+    const app = await buildApp({ ...deps, hrIntake, slack, rateLimitRedis: intakeRedis });
     app.addHook('onClose', async () => hrIntake.close());
     return app;
   } catch (err) {

@@ -102,6 +102,7 @@ async function main(): Promise<void> {
       '',
       'tenure is running',
       `  API          ${apiUrl}   (health ${apiUrl}/healthz, OpenAPI ${apiUrl}/openapi.json)`,
+      `  Console      ${apiUrl}/console   (sign in with an Administrator's, Security Manager's or Auditor's email)`,
       `  Temporal UI  ${stack.temporalUiUrl ?? '(external server)'}`,
       `  Temporal     ${stack.temporalAddress}  namespace ${config.TEMPORAL_NAMESPACE}, task queue ${config.TEMPORAL_TASK_QUEUE}`,
       `  MongoDB      ${stack.mongoUri}/${config.MONGODB_DB}`,
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
       `  Slack bot    ${config.SLACK_BOT_TOKEN ? 'enabled' : 'disabled (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)'}`,
       `  Data         ${stack.dataDir}`,
       ...(firstRun
-        ? ['', 'No Administrator yet. Create the first one (it prints their API token):', '  npm run bootstrap -- --email you@example.com']
+        ? ['', 'No Administrator yet. Create the first one (it prints their API token), then sign in to the console with that email:', '  npm run bootstrap -- --email you@example.com']
         : []),
       'Press Ctrl-C to stop.',
       '',

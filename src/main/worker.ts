@@ -11,7 +11,9 @@ import { keepInvitationSweepScheduled } from '../jobs/invitation-sweep';
 import { createTemporalClient } from '../temporal/client';
 import { createLogger } from '../logger';
 import { createMailer } from '../mail/mailer';
-import { installTemporalRuntime } from '../temporal/runtime';
+import { installTemporalRuntime, temporalRuntimeMetrics } from '../temporal/runtime';
+import { METRICS_CONTENT_TYPE, renderMetrics, watchQueueDepths } from '../metrics/metrics';
+import { freePort } from '../devstack/ports';
 import { createTemporalWorker } from '../temporal/worker';
 import { builtWorkflowBundle } from '../temporal/paths';
 import { serveWorkerHealth } from '../health/worker-health';
@@ -20,7 +22,10 @@ import { exitOnStartupError, onShutdown } from './lifecycle';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'tenure-worker', production: config.NODE_ENV === 'production' });
-  installTemporalRuntime(logger);
+  // The SDK runtime's Prometheus exporter: on the given port, or on a free one when the health port
+  // serves /metrics (which includes its series).
+  const temporalMetricsPort = config.TEMPORAL_METRICS_PORT ?? (config.WORKER_HEALTH_PORT ? await freePort() : undefined);
+  installTemporalRuntime(logger, { metricsPort: temporalMetricsPort });
   const conn = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
   const models = createModels(conn);
   await ensureIndexes(models);
@@ -29,6 +34,9 @@ async function main(): Promise<void> {
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const queueContext = { connection: redis, prefix: config.REDIS_PREFIX };
   const queues = { systemCheck: createQueue(QUEUE_NAMES.systemCheck, queueContext) };
+  // Every queue's depth is read from Redis when /metrics is scraped.
+  const countedQueues = Object.values(QUEUE_NAMES).map((name) => createQueue(name, queueContext));
+  watchQueueDepths(countedQueues);
   // HR intake and reconciliation start processes through a Temporal client of their own.
   const temporalClient = await createTemporalClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
   const hrReconciliationQueue = createQueue(QUEUE_NAMES.hrReconciliation, queueContext);
@@ -54,9 +62,19 @@ async function main(): Promise<void> {
   });
   const running = worker.run();
   const health = config.WORKER_HEALTH_PORT
-    ? await serveWorkerHealth(config.WORKER_HEALTH_PORT, { temporalWorker: worker, temporal: temporalClient.connection, redis, mongo: conn })
+    ? await serveWorkerHealth(
+        config.WORKER_HEALTH_PORT,
+        {
+          temporalWorker: worker,
+          temporal: temporalClient.connection,
+          redis,
+          mongo: conn,
+          metrics: { contentType: METRICS_CONTENT_TYPE, render: async () => (await renderMetrics()) + (await temporalRuntimeMetrics()) },
+        },
+        config.WORKER_HEALTH_HOST,
+      )
     : undefined;
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, healthPort: health?.port, workflowBundle }, 'worker started');
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, healthPort: health?.port, temporalMetricsPort, workflowBundle }, 'worker started');
 
   onShutdown(logger, async () => {
     await health?.close();
@@ -66,7 +84,7 @@ async function main(): Promise<void> {
     await connection.close();
     await Promise.all(jobWorkers.map((w) => w.close()));
     mailer.close();
-    await Promise.all(Object.values(queues).map((q) => q.close()));
+    await Promise.all([...Object.values(queues), ...countedQueues].map((q) => q.close()));
     await hrReconciliationQueue.close();
     await invitationSweepQueue.close();
     redis.disconnect();

@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { QueryDefinition } from '@temporalio/common';
 import { progressQuery, type OffboardingProgress } from '../../workflows/offboarding-messages';
 import { onboardingProgressQuery, type OnboardingProgress } from '../../workflows/onboarding-messages';
-import { TENURE_STATUS } from '../../workflows/search-attributes';
+import { TENURE_PROCESS, TENURE_STATUS, TENURE_SUBJECT } from '../../workflows/search-attributes';
 import { processKindOf } from './ids';
 
 export type AnyProgress = OffboardingProgress | OnboardingProgress;
@@ -49,4 +49,31 @@ export async function queryProgress(client: Client, workflowId: string): Promise
     .getHandle(workflowId)
     .query(query)
     .catch(() => undefined);
+}
+
+export interface RunningProcess {
+  workflowId: string;
+  kind: string;
+  /** Who it is about: a user id or an email address. */
+  subject?: string;
+  /** The status it published (offboardings), if any. */
+  status?: string;
+  startedAt: Date;
+}
+
+/** The running processes of tenure's task queue, newest first, at most `limit` (from the visibility store; no process is queried). */
+export async function runningProcesses(client: Client, taskQueue: string, limit: number): Promise<RunningProcess[]> {
+  const query = `ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue.replace(/'/g, '')}' AND ${TENURE_PROCESS.name} IS NOT NULL`;
+  const found: RunningProcess[] = [];
+  for await (const run of client.workflow.list({ query, pageSize: Math.min(limit, 100) })) {
+    found.push({
+      workflowId: run.workflowId,
+      kind: run.typedSearchAttributes.get(TENURE_PROCESS) ?? run.type,
+      subject: run.typedSearchAttributes.get(TENURE_SUBJECT) ?? undefined,
+      status: run.typedSearchAttributes.get(TENURE_STATUS) ?? undefined,
+      startedAt: run.startTime,
+    });
+    if (found.length >= limit) break;
+  }
+  return found;
 }

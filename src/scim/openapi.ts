@@ -21,7 +21,8 @@ const COMMON_ERRORS = {
   401: error('No token, or one that is neither the SCIM token nor an active API token'),
   403: error("The API token's holder is not an Administrator"),
   414: { description: "The URL is longer than this server reads (refused before SCIM reads the request, with the API's error body)" },
-  503: error('A server tenure depends on cannot be reached; retry later'),
+  429: error('Too many requests from this address; retry after Retry-After'),
+  503: error('A server tenure depends on cannot be reached, or the server is overloaded; retry later'),
 };
 const BODY_ERRORS = {
   413: error('The request body is larger than this server accepts'),

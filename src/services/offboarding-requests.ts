@@ -12,6 +12,7 @@ import { planVersion, type ActionResult, type Caller, type OffboardingPlan } fro
 import type { Models } from '../db/models';
 import type { SiteRole } from '../domain/roles';
 import { AppError } from '../errors';
+import { offboardingOutcomes } from '../metrics/metrics';
 import {
   actOnOffboarding,
   getOffboardingProgress,
@@ -66,7 +67,7 @@ export async function requestOffboarding(
   deps: OffboardingRequestDeps,
   leaver: Leaver,
   by: ActingUser | ActingSystem,
-  request: Pick<OffboardingRequest, 'reason' | 'effectiveDate' | 'newOwnerId' | 'immediateLockout'>,
+  request: Pick<OffboardingRequest, 'reason' | 'effectiveDate' | 'newOwnerId' | 'immediateLockout' | 'hrReceivedAt'>,
 ): Promise<StartedProcess> {
   const started = await startOffboarding(deps.temporal, deps.taskQueue, {
     ...request,
@@ -88,6 +89,8 @@ export async function requestOffboarding(
  * Sends one action to the running offboarding of `leaver` as `by` (the workflow's validators
  * decide who may) and audits the outcome: `offboarding.<action>`, or `offboarding.<action>_refused`
  * with the refusal's code. The typed AppError of a refusal is rethrown for the caller to answer.
+ * An accepted reject or cancel settles the process that way: it is counted here, with its audit
+ * entry (no activity of the process runs for it).
  */
 export async function actOnOffboardingAs(
   deps: Omit<OffboardingRequestDeps, 'taskQueue'>,
@@ -108,6 +111,7 @@ export async function actOnOffboardingAs(
     throw err;
   }
   await audit(event, { ...command, result });
+  if (command.action === 'reject' || command.action === 'cancel') offboardingOutcomes.inc({ outcome: command.action === 'reject' ? 'rejected' : 'cancelled' });
   return result;
 }
 

@@ -50,7 +50,7 @@ describe('configuration', () => {
   });
 
   it('hardening #4: every secret has a minimum length, and the refusal names the variable without its value', () => {
-    const secrets = ['HR_GENERIC_SECRET', 'HR_BAMBOOHR_SECRET', 'HR_PERSONIO_TOKEN', 'SCIM_BEARER_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN'];
+    const secrets = ['HR_GENERIC_SECRET', 'HR_BAMBOOHR_SECRET', 'HR_PERSONIO_TOKEN', 'SCIM_BEARER_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'METRICS_TOKEN'];
     // Every setting whose name says it holds a secret is in the list above.
     expect(CONFIG_KEYS.filter((k) => /SECRET|TOKEN|PASSWORD|KEY/.test(k)).sort()).toEqual([...secrets].sort());
     for (const name of secrets) {

@@ -17,6 +17,14 @@ export async function createTestApp(ctx: TestContext, temporal: Client, override
       REDIS_PREFIX: ctx.queue.prefix,
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
+      // Suites send bursts from one address and run on a loaded machine: the limits and load
+      // shedding stay on but out of reach unless a test sets them (test/http/protection.test.ts).
+      RATE_LIMIT_INVITATIONS: '1000000',
+      RATE_LIMIT_CONSOLE_SIGN_IN: '1000000',
+      RATE_LIMIT_HR_WEBHOOKS: '1000000',
+      RATE_LIMIT_SCIM: '1000000',
+      RATE_LIMIT_AUTH_FAILURES: '1000000',
+      HTTP_SHED_EVENT_LOOP_DELAY_MS: '60000',
     }),
     ...overrides,
   };

@@ -75,7 +75,7 @@ describe('npm start', () => {
     expect(run.stderr).not.toMatch(/at .*\.ts:\d+/);
   });
 
-  it('starts everything, answers on /healthz, bootstraps the first Administrator by email alone, stops every child on SIGINT to npm, and keeps its data across restarts', async () => {
+  it('starts everything, answers on /healthz, bootstraps the first Administrator by email alone, who signs in to the console from the emailed link; invitations open the invitation page; stops every child on SIGINT to npm, and keeps its data across restarts', async () => {
     const port = await freePort();
     const runDir = join(dataDir, 'run');
     const email = `kept-${Date.now()}@example.com`;
@@ -120,6 +120,9 @@ describe('npm start', () => {
       expect(await user.json()).toMatchObject({ email: invitee, status: 'active', lastName: 'Lovelace' });
       expect(readdirSync(join(runDir, 'mail')).some((f) => f.endsWith('.eml'))).toBe(true);
 
+      // The console: sign in from the emailed link, nothing else typed.
+      await signInToConsole(`http://127.0.0.1:${port}`, email, run);
+
       // A second start on the same data refuses at once instead of fighting over the files.
       const second = await runCommand(['start'], cleanEnv({ HTTP_PORT: String(await freePort()), TENURE_DATA_DIR: runDir }));
       expect(second.code).toBe(1);
@@ -146,6 +149,34 @@ async function waitForOutput(run: { output(): string }, pattern: RegExp, timeout
     if (Date.now() > deadline) throw new Error(`no output matching ${pattern} in:\n${run.output()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Asks for a console sign-in link, follows the link printed for the caught mail, and reads the users table. */
+async function signInToConsole(api: string, email: string, run: { output(): string }): Promise<void> {
+  const cookieOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(';')[0]!).join('; ');
+  const csrfIn = (page: string) => /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+  const form = await fetch(`${api}/console/sign-in`);
+  const formCookie = cookieOf(form);
+  const asked = await fetch(`${api}/console/sign-in`, {
+    method: 'POST',
+    headers: { cookie: formCookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrfIn(await form.text()), email }).toString(),
+  });
+  expect(asked.status).toBe(200);
+  const link = await waitForOutput(run, new RegExp(`mail to ${email.replace(/[.]/g, '\\.')}: [^\\n]*\\n  (http\\S+/console/sign-in/\\S+)`));
+  const confirm = await fetch(link, { headers: { cookie: formCookie } });
+  expect(confirm.status).toBe(200);
+  const signedIn = await fetch(link, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: formCookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrfIn(await confirm.text()) }).toString(),
+  });
+  expect(signedIn.status).toBe(303);
+  const session = cookieOf(signedIn).split('; ').filter((c) => c.startsWith('tenure_console=') && c !== 'tenure_console=').join('; ');
+  const users = await fetch(`${api}/console/users`, { headers: { cookie: session } });
+  expect(users.status).toBe(200);
+  expect(await users.text()).toContain(email);
 }
 
 /** Runs `npm <args>` to its end. */

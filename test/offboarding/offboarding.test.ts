@@ -90,7 +90,10 @@ describe('offboarding', () => {
         expect(waiting.plan!.newOwner).toMatchObject({ id: String(org.manager.user._id), source: 'manager' });
         expect(waiting.plan!.resources).toHaveLength(3);
         expect(waiting.plan!.groups).toEqual([String(org.groupId)]);
-        await eventually('the approval request mail', async () => smtp.to(org.manager.user.email).find((m) => m.subject.startsWith('Approval needed')));
+        const request = await eventually('the approval request mail', async () => smtp.to(org.manager.user.email).find((m) => m.subject.startsWith('Approval needed')));
+        // It links to the leaver's page in the console, never to a raw API URL.
+        expect(request.body).toContain(`Open: http://tenure.test/console/users/${org.leaver.user._id}`);
+        expect(request.body).not.toContain('/v1/');
 
         const approved = await act(org, 'approve', org.manager.auth, { planVersion: waiting.plan!.version });
         expect(approved.statusCode).toBe(200);

@@ -13,14 +13,14 @@ const LAYERS: string[][] = [
   ['domain', 'errors'],
   ['config', 'logger'],
   ['db', 'process contract'],
-  ['security', 'mail', 'health', 'processes'],
+  ['security', 'mail', 'health', 'processes', 'metrics'],
   ['services', 'devstack'],
   ['hr', 'scim'],
   ['jobs'],
   ['slack', 'activities'],
   ['workflows', 'temporal'],
   ['http'],
-  ['main'],
+  ['main', 'cli'],
 ];
 
 /** What workflow code may load at run time besides other workflow files (the sandbox has no Node). */

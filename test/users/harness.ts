@@ -1,5 +1,6 @@
 /** One real app per test file on its own database: the servers are the shared real ones. */
 import type { Client } from '@temporalio/client';
+import type { Config } from '../../src/config/env';
 import type { App } from '../../src/http/app';
 import { createTestContext, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';
@@ -12,10 +13,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openHarness(label: string): Promise<Harness> {
+export async function openHarness(label: string, overrides: Partial<Config> = {}): Promise<Harness> {
   const ctx = await createTestContext(label);
   const client = await createClient(ctx);
-  const app = await createTestApp(ctx, client);
+  const app = await createTestApp(ctx, client, overrides);
   return {
     ctx,
     client,

@@ -10,12 +10,18 @@ const hrDeadLetterSchema = new Schema(
     provider: { type: String, required: true },
     eventId: { type: String, required: true },
     eventType: { type: String, required: true },
+    /** When it happened in the HR system (dead letters stored before it was kept replay with receivedAt). */
+    occurredAt: { type: String },
     employee: { type: Schema.Types.Mixed },
     /** Stable machine code: unknown_employee, unknown_manager, start_refused. */
     reason: { type: String, required: true },
     message: { type: String, required: true },
     receivedAt: { type: Date },
     at: { type: Date, required: true },
+    /** Replays by an Administrator: how many, the last one's time and intake job. */
+    replays: { type: Number },
+    replayedAt: { type: Date },
+    replayJobId: { type: String },
   },
   { collection: 'hr_dead_letters', versionKey: false },
 );

@@ -99,7 +99,13 @@ export function hrIntakeProcessor(deps: HrIntakeDeps) {
           deps,
           user,
           { requestedBy: HR_ACTOR, actor: HR_ACTOR, source: 'hr', context: { provider: job.data.provider, eventId: event.eventId } },
-          { reason: `Terminated in the HR system (${job.data.provider} event ${event.eventId}).`, effectiveDate, immediateLockout: deps.terminationLockout },
+          {
+            reason: `Terminated in the HR system (${job.data.provider} event ${event.eventId}).`,
+            effectiveDate,
+            immediateLockout: deps.terminationLockout,
+            // When the event arrived, so the time to the lockout can be measured where it lands.
+            hrReceivedAt: job.data.receivedAt,
+          },
         ),
       );
       return { outcome: 'offboarding_started', workflowId: started.workflowId, started: started.started };

@@ -15,6 +15,8 @@ export interface OffboardingInput {
   effectiveDate?: string;
   newOwnerId?: string;
   immediateLockout?: boolean;
+  /** An HR-sourced offboarding: when the HR termination event was received (ISO date-time). */
+  hrReceivedAt?: string;
 }
 
 /** What the organization's policy and the worker's configuration decide for one process. */
