@@ -1,11 +1,13 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps';
 import { installBodyEncoding } from './body-encoding';
 import { frameworkError, handleClientError, registerErrorHandler } from './error-handler';
 import { serializeRequest } from './log-redaction';
-import { applyRouteRules, createRouteAuthentication, NO_BODY } from './route-rules';
+import { swaggerOptions } from './openapi';
+import { applyRouteRules, createRouteAuthentication } from './route-rules';
+import { scimOpenApiDocument } from '../scim/openapi';
 import { SLACK_EVENTS_PATH, type SlackBot } from '../slack/bot';
 import { installHttpMetrics, metricsRoute } from './metrics';
 import { installProtection } from './protection';
@@ -71,16 +73,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandler(app);
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'tenure', version: '0.1.0', description: 'User-account lifecycle automation: users, onboarding and offboarding processes.' },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearerAuth: [] }],
-    },
-    // A route that takes no body documents none (its schema only refuses one).
-    transform: (input) => jsonSchemaTransform(input.schema?.body === NO_BODY ? { ...input, schema: { ...input.schema, body: undefined } } : input),
-  });
+  // The OpenAPI document (openapi.ts): servers, operationIds, shared components, CSV form.
+  await app.register(swagger, swaggerOptions(deps.config.PUBLIC_BASE_URL));
 
   await app.register(healthRoutes(deps));
   await app.register(metricsRoute(deps));
@@ -96,6 +90,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(consoleRoutes(deps), { prefix: '/console' });
 
   app.get('/openapi.json', { schema: { hide: true, security: [] } }, async () => app.swagger());
+  // SCIM has a document of its own (src/scim/openapi.ts says why).
+  const scimDocument = scimOpenApiDocument(deps.config.PUBLIC_BASE_URL);
+  app.get('/scim/v2/openapi.json', { schema: { hide: true, security: [] } }, async () => scimDocument);
 
   return app;
 }

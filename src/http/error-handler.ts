@@ -35,6 +35,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.status(err.statusCode).send(body('bad_request', err.message));
     }
+    if (isDependencyDown(err)) {
+      request.log.warn({ err }, 'a server the API depends on is unreachable');
+      return reply.status(503).send(body('dependency_unavailable', 'A server this API depends on cannot be reached; retry later.'));
+    }
     request.log.error({ err }, 'unhandled error');
     return reply.status(500).send(body('internal_error', 'Something went wrong on our side; the error has been logged.'));
   });
@@ -42,6 +46,28 @@ export function registerErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send(body('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
   });
+}
+
+/** gRPC status codes of a Temporal call that did not reach the server: UNAVAILABLE, DEADLINE_EXCEEDED. */
+const GRPC_UNREACHABLE = new Set([14, 4]);
+
+/**
+ * Whether `err` (or an error it wraps) says MongoDB, Redis or Temporal could not be reached, as
+ * opposed to a fault of the request or of this code: such a request gets 503, not 500.
+ */
+function isDependencyDown(err: unknown): boolean {
+  let e = err as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++, e = e.cause as typeof e) {
+    const name = String(e.name ?? '');
+    // MongoDB driver and mongoose: no server selectable, network failure, commands buffered too long.
+    if (/^Mongo(ose)?(ServerSelection|Network|NetworkTimeout|NotConnected|TopologyClosed)Error$/.test(name)) return true;
+    if (name === 'MongooseError' && /buffering timed out/.test(String(e.message))) return true;
+    // ioredis: the connection is down and the command was given up.
+    if (name === 'MaxRetriesPerRequestError' || (name === 'Error' && e.message === 'Connection is closed.')) return true;
+    // Temporal: a ServiceError wrapping a gRPC error that never reached the server.
+    if (name === 'ServiceError' && typeof (e.cause as { code?: unknown })?.code === 'number' && GRPC_UNREACHABLE.has((e.cause as { code: number }).code)) return true;
+  }
+  return false;
 }
 
 /** Answers of fastify's router before any route runs (bad %-encoding, overlong path parameter). */

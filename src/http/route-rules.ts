@@ -14,6 +14,12 @@
  *   query parameters, and one without a body schema no body beyond `{}`. Building the app fails
  *   when a route's schema would accept unknown keys.
  *
+ * - **Shared answers documented once.** Every route's response schemas get the statuses the
+ *   rules above (and the app's body handling) can answer with: 400 (invalid path, query or
+ *   body); 401 and 403 on routes that need a token; 413 and 415 on routes that take a body; 414
+ *   (a URL longer than the server reads); 429 (rate limits); 503 when a server the API depends on
+ *   is unreachable or the process sheds load. A route lists only its own (404, 409, …).
+ *
  * SCIM and the signed HR webhooks speak their own protocols (their own tokens or signatures,
  * their own error format): they authenticate and check their input themselves.
  */
@@ -22,6 +28,7 @@ import { z } from 'zod';
 import type { Models } from '../db/models';
 import type { Logger } from '../logger';
 import { createAuthenticate, serviceRefused } from './auth';
+import { errorResponses } from './schemas/common';
 
 type RouteAccess = 'token' | 'public' | 'own';
 
@@ -54,12 +61,26 @@ export function applyRouteRules(route: RouteOptions): void {
   if (schema.querystring === undefined) schema.querystring = z.strictObject({});
   else assertClosed(schema.querystring, `${where}: query`);
   const methods = Array.isArray(route.method) ? route.method : [route.method];
-  if (methods.some((m) => BODY_METHODS.has(String(m).toUpperCase()))) {
+  const takesBody = methods.some((m) => BODY_METHODS.has(String(m).toUpperCase()));
+  if (takesBody) {
     if (schema.body === undefined) schema.body = NO_BODY;
     else assertClosed(schema.body, `${where}: body`);
   }
-  route.schema = schema;
   const isPublic = Array.isArray(schema.security) && schema.security.length === 0;
+  schema.response = {
+    ...errorResponses(
+      400,
+      ...(isPublic ? [] : ([401, 403] as const)),
+      ...(takesBody ? ([413, 415] as const) : []),
+      414,
+      // Rate limits (protection.ts): the failed-authentication limit applies to any request that
+      // bears a token, public routes included, and some public routes have a budget of their own.
+      429,
+      503,
+    ),
+    ...(schema.response as Record<number, unknown> | undefined),
+  };
+  route.schema = schema;
   if (isPublic && route.config?.services) throw new Error(`${where}: a public route cannot be opened to services`);
   route.config = { ...route.config, access: isPublic ? 'public' : 'token' };
 }

@@ -11,8 +11,29 @@ import { QueueUnavailableError } from '../../jobs/hr-intake-queue';
 import { recordAudit } from '../../services/audit';
 import { actorOf } from '../auth';
 import type { AppDeps } from '../deps';
-import { intQuery } from '../schemas/common';
+import { errorResponses, intQuery } from '../schemas/common';
 import { createGuard } from './guards';
+
+const deadLettersSchema = z.object({
+  deadLetters: z.array(
+    z.object({
+      jobId: z.string(),
+      provider: z.string(),
+      eventId: z.string(),
+      type: z.string(),
+      employee: z.unknown().optional(),
+      reason: z.string(),
+      message: z.string().optional(),
+      receivedAt: z.string().optional(),
+      at: z.string(),
+      replays: z.number().int(),
+      replayedAt: z.string().optional(),
+      replayJobId: z.string().nullish(),
+    }),
+  ),
+});
+
+const replayedSchema = z.object({ jobId: z.string(), replayJobId: z.string(), provider: z.string(), eventId: z.string(), type: z.string() });
 
 export function hrDeadLetterRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -25,6 +46,7 @@ export function hrDeadLetterRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['hr'],
           summary: 'HR events that could not be applied (unknown employee or manager, refused start)',
           querystring: z.strictObject({ limit: intQuery(1, 500, 100), before: z.iso.datetime().optional() }),
+          response: { 200: deadLettersSchema },
         },
       },
       async (request) => {
@@ -56,6 +78,7 @@ export function hrDeadLetterRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           tags: ['hr'],
           summary: 'Put a dead-lettered HR event back into the intake under a new job id (after its cause is fixed); 202 once it is queued',
           params: z.strictObject({ jobId: z.string().min(1).max(200).regex(/^[A-Za-z0-9_-]+$/, 'must be the jobId of a dead letter') }),
+          response: { 202: replayedSchema, ...errorResponses(404) },
         },
       },
       async (request, reply) => {

@@ -11,6 +11,7 @@ import { isHrProvider } from '../../hr/events';
 import { HR_PROVIDER_ADAPTERS } from '../../hr/providers';
 import { QueueUnavailableError } from '../../jobs/hr-intake-queue';
 import type { AppDeps } from '../deps';
+import { errorResponses } from '../schemas/common';
 
 export function hrWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
@@ -26,6 +27,11 @@ export function hrWebhookRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           summary: 'Receive an HR event (generic, bamboohr or personio); 202 once it is queued',
           security: [],
           params: z.object({ provider: z.string().max(40) }),
+          response: {
+            202: z.object({ accepted: z.number().int(), events: z.array(z.object({ eventId: z.string(), type: z.string(), jobId: z.string().optional() })) }),
+            // 400 unreadable event, 401 bad or missing signature, 404 unknown provider, 429 rate limit, 503 provider not configured or queue down.
+            ...errorResponses(400, 401, 404, 413, 414, 415, 429, 503),
+          },
         },
       },
       async (request, reply) => {

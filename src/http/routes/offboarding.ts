@@ -19,7 +19,8 @@ import { getUserByIdOrEmail, type StoredUser } from '../../services/users';
 import type { AppDeps } from '../deps';
 import { actorOf, principalOf } from '../auth';
 import { decodeUtf8 } from '../body-encoding';
-import { booleanQuery, freeText, idOrEmailParams } from '../schemas/common';
+import { booleanQuery, errorResponses, freeText, idOrEmailParams } from '../schemas/common';
+import { bulkAccepted, bulkProgressSchema, offboardingActionResult, offboardingPlanSchema, offboardingProgressSchema, processAccepted } from '../schemas/offboarding';
 import { createGuard } from './guards';
 
 /** Bulk requests are bounded: at most this many leavers, CSV bodies at most this many bytes. */
@@ -39,8 +40,6 @@ const startBody = z.strictObject({
   newOwnerId: userIdText.optional(),
   immediateLockout: z.boolean().optional(),
 });
-
-const processAccepted = z.object({ processId: z.string(), started: z.boolean() });
 
 const bulkBody = z.strictObject({
   users: z
@@ -162,7 +161,7 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.post(
       '/v1/users/:idOrEmail/offboarding',
-      { schema: { tags: ['offboarding'], summary: 'Start (or join) the offboarding of a user', params: idOrEmailParams, body: startBody, response: { 202: processAccepted } } },
+      { schema: { tags: ['offboarding'], summary: 'Start (or join) the offboarding of a user', params: idOrEmailParams, body: startBody, response: { 202: processAccepted, ...errorResponses(404, 409, 422) } } },
       async (request, reply) => {
         const leaver = await getUserByIdOrEmail(models, request.params.idOrEmail);
         assertAdminOrManager(request, leaver, 'processes:start');
@@ -180,7 +179,7 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/users/:idOrEmail/offboarding',
-      { schema: { tags: ['offboarding'], summary: 'Progress of the offboarding of a user', params: idOrEmailParams } },
+      { schema: { tags: ['offboarding'], summary: 'Progress of the offboarding of a user', params: idOrEmailParams, response: { 200: offboardingProgressSchema, ...errorResponses(404, 409) } } },
       async (request) => {
         const leaver = await getUserByIdOrEmail(models, request.params.idOrEmail);
         assertAdminOrManager(request, leaver, 'processes:read');
@@ -190,7 +189,7 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/users/:idOrEmail/offboarding-plan',
-      { schema: { tags: ['offboarding'], summary: "The running offboarding's plan (owners as chosen, version to approve), else a dry run that changes nothing", params: idOrEmailParams, querystring: z.strictObject({ newOwnerId: userIdText.optional() }) } },
+      { schema: { tags: ['offboarding'], summary: "The running offboarding's plan (owners as chosen, version to approve), else a dry run that changes nothing", params: idOrEmailParams, querystring: z.strictObject({ newOwnerId: userIdText.optional() }), response: { 200: offboardingPlanSchema, ...errorResponses(404, 409, 422) } } },
       async (request) => {
         const leaver = await getUserByIdOrEmail(models, request.params.idOrEmail);
         assertAdminOrManager(request, leaver, 'processes:read');
@@ -198,21 +197,22 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
     );
 
+    // approve needs its body (the plan version); the others take an optional one, `{}` by default.
     const actions: Array<{ path: string; body: z.ZodType; toCommand: (body: never) => OffboardingAction }> = [
-      { path: 'approve', body: z.strictObject({ planVersion: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be the version of a plan') }), toCommand: (b: { planVersion: string }) => ({ action: 'approve', planVersion: b.planVersion }) },
-      { path: 'reject', body: z.strictObject({ reason: reasonText.optional() }), toCommand: (b: { reason?: string }) => ({ action: 'reject', reason: b.reason }) },
+      { path: 'approve', body: z.strictObject({ planVersion: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be the version of a plan').describe('The version of the plan approved (GET …/offboarding-plan)') }), toCommand: (b: { planVersion: string }) => ({ action: 'approve', planVersion: b.planVersion }) },
+      { path: 'reject', body: z.strictObject({ reason: reasonText.optional() }).default({}), toCommand: (b: { reason?: string }) => ({ action: 'reject', reason: b.reason }) },
       {
         path: 'change-owner',
         body: z.strictObject({ newOwnerId: userIdText, resourceId: userIdText.optional() }),
         toCommand: (b: { newOwnerId: string; resourceId?: string }) => ({ action: 'change-owner', newOwnerId: b.newOwnerId.toLowerCase(), resourceId: b.resourceId?.toLowerCase() }),
       },
-      { path: 'cancel', body: z.strictObject({ reason: reasonText.optional() }), toCommand: (b: { reason?: string }) => ({ action: 'cancel', reason: b.reason }) },
-      { path: 'undo', body: z.strictObject({ reason: reasonText.optional() }), toCommand: (b: { reason?: string }) => ({ action: 'undo', reason: b.reason }) },
+      { path: 'cancel', body: z.strictObject({ reason: reasonText.optional() }).default({}), toCommand: (b: { reason?: string }) => ({ action: 'cancel', reason: b.reason }) },
+      { path: 'undo', body: z.strictObject({ reason: reasonText.optional() }).default({}), toCommand: (b: { reason?: string }) => ({ action: 'undo', reason: b.reason }) },
     ];
     for (const action of actions) {
       app.post(
         `/v1/users/:idOrEmail/offboarding/${action.path}`,
-        { schema: { tags: ['offboarding'], summary: `${action.path} the running offboarding (manager or Administrator; never the leaver)`, params: idOrEmailParams, body: action.body.default({}) } },
+        { schema: { tags: ['offboarding'], summary: `${action.path} the running offboarding (manager or Administrator; never the leaver)`, params: idOrEmailParams, body: action.body, response: { 200: offboardingActionResult, ...errorResponses(404, 409, 422) } } },
         async (request) => {
           const leaver = await getUserByIdOrEmail(models, request.params.idOrEmail);
           const command = action.toCommand(request.body as never);
@@ -224,7 +224,7 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.post(
       '/v1/users/:idOrEmail/reactivation',
-      { onRequest: guard('users:reactivate'), schema: { tags: ['offboarding'], summary: 'Reactivate a deactivated user through the reactivation process (202 at once; the same path as …/reactivate)', params: idOrEmailParams, body: z.strictObject({ reason: reasonText.optional() }).default({}), response: { 202: processAccepted } } },
+      { onRequest: guard('users:reactivate'), schema: { tags: ['offboarding'], summary: 'Reactivate a deactivated user through the reactivation process (202 at once; the same path as …/reactivate)', params: idOrEmailParams, body: z.strictObject({ reason: reasonText.optional() }).default({}), response: { 202: processAccepted, ...errorResponses(404, 409, 422) } } },
       async (request, reply) => {
         const user = await getUserByIdOrEmail(models, request.params.idOrEmail);
         const outcome = await reactivate({ models, temporal, taskQueue }, user._id, actorOf(request), { reason: request.body.reason });
@@ -241,8 +241,9 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
           summary: 'Offboard many users (JSON, or text/csv with an email column; reason, immediateLockout and newOwnerId then go in the query)',
           querystring: bulkCsvQuery,
           body: bulkBody,
-          response: { 202: processAccepted.extend({ users: z.number() }) },
+          response: { 202: bulkAccepted, ...errorResponses(422) },
         },
+        config: { csvBody: `CSV (RFC 4180, UTF-8) with a header line naming an "email" column and optionally a "reason" column; at most ${BULK_MAX_USERS} rows and ${BULK_CSV_MAX_BYTES} bytes. The options go in the query string (reason, immediateLockout, newOwnerId).` },
       },
       async (request, reply) => {
         const body = request.body;
@@ -289,7 +290,7 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/offboardings/bulk/:id',
-      { onRequest: guard('processes:read'), schema: { tags: ['offboarding'], summary: 'Progress of a bulk offboarding', params: z.strictObject({ id: z.string().min(1).max(80).regex(/^[A-Za-z0-9:-]+$/) }) } },
+      { onRequest: guard('processes:read'), schema: { tags: ['offboarding'], summary: 'Progress of a bulk offboarding', params: z.strictObject({ id: z.string().min(1).max(80).regex(/^[A-Za-z0-9:-]+$/) }), response: { 200: bulkProgressSchema, ...errorResponses(404, 409) } } },
       async (request) => getBulkOffboardingProgress(temporal, request.params.id),
     );
   };

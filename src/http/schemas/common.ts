@@ -69,12 +69,23 @@ export function csvIdsQuery(max: number) {
     .pipe(z.array(objectIdString).min(1).max(max));
 }
 
-export const errorBodySchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-});
+/** What went wrong: the inside of the error envelope, also used for the per-item errors of bulk answers. */
+export const errorDetailSchema = z
+  .object({
+    code: z.string().describe('Machine-readable code, e.g. invalid_request, missing_token, forbidden'),
+    message: z.string().describe('What went wrong, in a sentence'),
+    details: z.unknown().optional().describe('More about the error, e.g. the invalid fields'),
+  })
+  .meta({ id: 'ErrorDetail' });
+
+/**
+ * The error envelope of every API error. Its `id` makes it one component (`Error`) of the OpenAPI
+ * document, referenced by every error response.
+ */
+export const errorBodySchema = z.object({ error: errorDetailSchema }).meta({ id: 'Error' });
 
 /** The documented error answers of a route: `{ "error": { "code", "message" } }`. */
-export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 413 | 415 | 422>) {
+export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409 | 410 | 413 | 414 | 415 | 422 | 429 | 503>) {
   return Object.fromEntries(statuses.map((s) => [s, errorBodySchema])) as Record<number, typeof errorBodySchema>;
 }
 

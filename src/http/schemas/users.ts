@@ -1,7 +1,7 @@
 /** Request and response schemas of the user routes. */
 import { z } from 'zod';
 import { MAX_PATTERN_LENGTH } from '../../domain/email';
-import { csvEnumQuery, csvIdsQuery, freeText, intQuery, objectIdString, pageMeta, pagingQuery, siteRoleSchema, SITE_ROLES, userStatusSchema, USER_STATUSES } from './common';
+import { csvEnumQuery, csvIdsQuery, errorDetailSchema, freeText, intQuery, objectIdString, pageMeta, pagingQuery, siteRoleSchema, SITE_ROLES, userStatusSchema, USER_STATUSES } from './common';
 
 export const apiUserSchema = z.object({
   _id: z.string(),
@@ -94,7 +94,7 @@ export const bulkSiteRoleResult = z.object({
       id: z.string(),
       result: z.enum(['changed', 'unchanged', 'not_found', 'refused']),
       from: siteRoleSchema.optional(),
-      error: z.object({ code: z.string(), message: z.string() }).optional(),
+      error: errorDetailSchema.optional(),
     }),
   ),
 });
