@@ -146,7 +146,8 @@ describe('employee.hired', () => {
         expect(user).toMatchObject({ status: 'pending', hrEmployeeId: 'HR-950', firstName: 'New', lastName: 'Starter' });
         expect(user.managerId?.equals(manager.user._id)).toBe(true);
         const workflowId = onboardingWorkflowId('new.starter@example.com');
-        expect((await client.workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
+        // The job creates the pending user, then starts its onboarding: the process follows the user.
+        await eventually('the onboarding to run', async () => (await client.workflow.getHandle(workflowId).describe().catch(() => undefined))?.status.name === 'RUNNING', 20_000);
         await eventually('the invitation email', async () => smtp.to('new.starter@example.com').length > 0, 20_000);
         expect(await runsOf(workflowId)).toBe(1);
         await client.workflow.getHandle(workflowId).terminate('test over');
