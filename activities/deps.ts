@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import type { Connector } from '../src/connectors/contract';
 import type { Models } from '../src/db/models';
 import type { Logger } from '../src/logger';
 import type { Mailer } from '../src/mail/mailer';
@@ -13,10 +14,14 @@ export interface ActivityDeps {
   publicBaseUrl: string;
   /** Offboarding timings (OFFBOARDING_* settings); defaults apply when omitted. */
   offboarding?: OffboardingTimings;
+  /** The systems outside the store an offboarding reaches (src/connectors/); none when omitted. */
+  connectors?: Connector[];
 }
 
 export interface OffboardingTimings {
   approvalReminderMs: number;
   approvalEscalationMs: number;
   undoGraceMs: number;
+  /** After access was left behind in a connected system: time between automatic retries. */
+  systemRetryMs?: number;
 }

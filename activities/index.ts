@@ -1,3 +1,4 @@
+import { connectedSystemActivities } from './connected-systems';
 import type { ActivityDeps } from './deps';
 import { offboardingActivities } from './offboarding';
 import { onboardingActivities } from './onboarding';
@@ -11,6 +12,7 @@ export function createActivities(deps: ActivityDeps) {
     ...systemCheckActivities(deps),
     ...onboardingActivities(deps),
     ...offboardingActivities(deps),
+    ...connectedSystemActivities(deps),
   };
 }
 

@@ -20,6 +20,7 @@ import { consoleUserUrl } from '../src/services/console-sign-in';
 import { buildOffboardingPlan, newOwnerProblem } from '../src/services/offboarding-plan';
 import { assertCanOwnResources, deactivateUser, deleteUserPermanently, getUserById, reactivateUser, transferResource } from '../src/services/users';
 import { ErrorType } from '../workflows/errors';
+import { planInSystems } from './connected-systems';
 import type { OffboardingPlan, OffboardingPolicy, VerificationResult } from '../workflows/offboarding-messages';
 import type { ActivityDeps, OffboardingTimings } from './deps';
 
@@ -135,6 +136,8 @@ export function offboardingActivities(deps: ActivityDeps) {
       const user = await leaverOrGone(input.userId);
       if (user.status === 'deactivated') throw permanent(ErrorType.InvalidState, `${user.email} is already deactivated.`);
       const plan = await buildOffboardingPlan(models, { userId: input.userId, newOwnerId: input.newOwnerId });
+      const systems = await planInSystems(deps, input.userId, plan.newOwner?.id);
+      if (systems.length) plan.systems = systems;
       const settings = await getOrgSettings(models.OrgSettings);
       const policy: OffboardingPolicy = {
         approvalRequired: settings.offboarding?.approvalRequired ?? true,
@@ -142,6 +145,7 @@ export function offboardingActivities(deps: ActivityDeps) {
         approvalEscalationMs: timings.approvalEscalationMs,
         undoGraceMs: timings.undoGraceMs,
         retentionMs: offboardingRetentionMs(settings),
+        ...(timings.systemRetryMs ? { systemRetryMs: timings.systemRetryMs } : {}),
       };
       await recordAudit(models, {
         action: 'offboarding.planned',
@@ -149,7 +153,7 @@ export function offboardingActivities(deps: ActivityDeps) {
         target: { id: user._id, email: user.email },
         processId: input.workflowId,
         eventKey: `${input.workflowId}:${input.runId ?? '-'}:planned`,
-        details: { resources: plan.resourcesTotal, newOwner: plan.newOwner, tokens: plan.tokens.length, sessions: plan.sessions.active },
+        details: { resources: plan.resourcesTotal, newOwner: plan.newOwner, tokens: plan.tokens.length, sessions: plan.sessions.active, systems: systems.map((s) => ({ system: s.system, actions: s.actions.length, error: s.error })) },
       });
       return { plan, policy };
     },
@@ -294,10 +298,10 @@ export function offboardingActivities(deps: ActivityDeps) {
     /**
      * Re-reads the store: what access the leaver still has. Every token is read back and judged
      * by the authenticator's own rule, and every session not ended counts, so "clean" is never
-     * reported while a credential still lets the leaver in. A clean result completes the
+     * reported while a credential still lets the leaver in, here or in a connected system. A clean result completes the
      * offboarding (counted here; one left behind is counted where it is raised).
      */
-    async verifyOffboarding(input: { userId: string }): Promise<VerificationResult> {
+    async verifyOffboarding(input: { userId: string; systemsClean?: boolean }): Promise<VerificationResult> {
       const userId = new Types.ObjectId(input.userId);
       const [user, activeSessions, tokens, owned] = await Promise.all([
         models.User.findById(userId, { status: 1, groups: 1 }).lean(),
@@ -309,7 +313,8 @@ export function offboardingActivities(deps: ActivityDeps) {
       const liveTokens = tokens.filter((t) => tokenAuthenticates(t, now)).length;
       const groups = user?.groups?.length ?? 0;
       const status = user?.status ?? null;
-      const clean = status === 'deactivated' && activeSessions === 0 && liveTokens === 0 && owned === 0 && groups === 0;
+      // Connected systems were verified first (their own activity); any of them unclean makes the whole unclean.
+      const clean = status === 'deactivated' && activeSessions === 0 && liveTokens === 0 && owned === 0 && groups === 0 && input.systemsClean !== false;
       if (clean) offboardingOutcomes.inc({ outcome: 'completed' });
       return { clean, status, activeSessions, liveTokens, owned, groups };
     },

@@ -8,7 +8,8 @@
  * helpers at its end. Versioning: a change of behaviour is wrapped in `patched('<change-id>')`
  * inside the one step it touches, keeping recorded histories
  * (test/replay/histories/offboarding-*.json) replayable. Patches: `owner-only-when-owning`,
- * `status-search-attribute` (the status as the TenureStatus search attribute).
+ * `status-search-attribute` (the status as the TenureStatus search attribute), `connected-systems`
+ * (acting in, verifying and undoing in the systems of src/connectors/ that the plan lists).
  */
 import {
   ActivityFailure,
@@ -39,6 +40,7 @@ import {
   progressQuery,
   reactivatedSignal,
   rejectUpdate,
+  retrySystemsUpdate,
   undoUpdate,
   type Caller,
   type OffboardingInput,
@@ -48,6 +50,10 @@ import {
   type OffboardingStatus,
   type StepName,
   type StepProgress,
+  type SystemActionOutcome,
+  type SystemCheck,
+  type SystemPlan,
+  type SystemProgress,
   type VerificationResult,
 } from './offboarding-messages';
 import { TENURE_PROCESS, TENURE_STATUS, TENURE_SUBJECT } from './search-attributes';
@@ -60,6 +66,17 @@ const transfers = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes
 /** Two attempts at most, so nobody gets the same email many times. */
 const mail = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { ...retry, initialInterval: '500 milliseconds', maximumAttempts: 2 } });
 
+/**
+ * Connected systems: a system that cannot be reached is retried (1 s, 2 s, 4 s); the activity's
+ * SYSTEM_FINAL_ATTEMPT reports it as left behind instead of failing, so the process goes on and
+ * names it. Later rounds (a retry asked for, or the automatic retry timer) try it again.
+ */
+const SYSTEM_FINAL_ATTEMPT = 4;
+const systemCalls = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry: { ...retry, maximumAttempts: 10 } });
+/** Automatic retries of systems left behind before the process stops trying by itself. */
+const MAX_SYSTEM_RETRY_ROUNDS = 24;
+const DEFAULT_SYSTEM_RETRY_MS = 3_600_000;
+
 /** Checks made while a person waits for the answer of an update: few attempts. */
 const checks = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { ...retry, maximumAttempts: 3 } });
 
@@ -67,7 +84,7 @@ const TRANSFER_BATCH = 25;
 /** A resource still owned after this many rounds is left behind (and reported). */
 const MAX_TRANSFER_ROUNDS = 3;
 const PRE_EXECUTION: readonly OffboardingStatus[] = ['starting', 'locking_out', 'planning', 'waiting_effective_date', 'awaiting_approval'];
-const STEP_NAMES: StepName[] = ['lockout', 'plan', 'effective_date', 'approval', 'transfer', 'revoke_access', 'deactivate', 'verify', 'notify', 'undo_window', 'retention'];
+const STEP_NAMES: StepName[] = ['lockout', 'plan', 'effective_date', 'approval', 'transfer', 'connected_systems', 'revoke_access', 'deactivate', 'verify', 'notify', 'undo_window', 'retention'];
 
 type Answer = { action: 'approved' | 'rejected' | 'cancelled'; by: Caller; at: string; reason?: string };
 
@@ -106,6 +123,11 @@ class OffboardingState {
   /** When the current wait for an approver was reminded and escalated (the timers' own times). */
   remindedAt: string | undefined;
   escalatedAt: string | undefined;
+  /** Each connected system the plan lists: what was planned, done and verified there. */
+  systems: SystemProgress[] = [];
+  /** Access was left behind in a connected system and a retry may be asked for. */
+  retryOpen = false;
+  retryRequested = false;
 
   constructor(readonly workflowId: string, readonly userId: string) {}
 
@@ -157,6 +179,7 @@ class OffboardingState {
       remindedAt: this.remindedAt,
       escalatedAt: this.escalatedAt,
       verification: this.verification,
+      ...(this.systems.length ? { systems: this.systems.map((x) => ({ ...x, outcomes: x.outcomes.map((o) => ({ ...o })) })) } : {}),
       undoUntil: this.undoUntil,
       deleteAt: this.deleteAt,
       error: this.error,
@@ -210,6 +233,7 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     s.approversKnown = true;
     s.newOwner = plan.newOwner;
     s.setOwners(plan.newOwner?.id ?? null, {});
+    s.systems = (plan.systems ?? []).map((sys) => ({ system: sys.system, label: sys.label, state: 'pending', planned: sys.actions.length, outcomes: [], ...(sys.error ? { error: sys.error } : {}) }));
     // An owner is needed only for something to own (before this patch: always).
     const ownerOnlyWhenOwning = patched('owner-only-when-owning');
     s.ownerNeeded = !plan.newOwner && (plan.resourcesTotal > 0 || !ownerOnlyWhenOwning);
@@ -241,24 +265,32 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     s.status = 'executing';
     s.executionStarted = true;
     await transferAll(policy);
+    const withSystems = s.systems.length > 0 && patched('connected-systems');
+    if (withSystems) await actInSystems(s.systems.map((x) => x.system), 1);
+    else skip('connected_systems', 'no connected systems');
     await step('revoke_access', () => store.revokeAccess(input.immediateLockout ? ref : { ...ref, ...hrReceipt }), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked, ${r.groupsLeft.length} groups left`);
     const deactivation = await step('deactivate', () => store.deactivateLeaver(ref), (r) => (r.deactivated ? 'deactivated' : `not deactivated: ${r.reason}`));
 
     // 6. Verify against the store; anything left is an alert, never a clean success. Then notify.
     s.status = 'verifying';
-    const verification = await step('verify', () => store.verifyOffboarding({ userId: input.userId }), (v) => (v.clean ? 'clean' : 'access left behind'));
+    const verification = await step('verify', () => verifyAll(withSystems), (v) => (v.clean ? 'clean' : `access left behind${leftBehindIn(v)}`));
     s.verification = verification;
     if (verification.clean) {
       await step('notify', () => notify('completed', 'requester_and_manager'));
       await settle('completed');
     } else {
-      const detail = `Still there: status ${verification.status}, ${verification.activeSessions} active sessions, ${verification.liveTokens} live tokens, ${verification.owned} owned resources, ${verification.groups} groups.`;
+      const detail = [
+        `Still there: status ${verification.status}, ${verification.activeSessions} active sessions, ${verification.liveTokens} live tokens, ${verification.owned} owned resources, ${verification.groups} groups.`,
+        ...(verification.systems ?? []).filter((c) => !c.clean).map(systemDetail),
+      ].join('\n');
       await store.raiseAccessLeftBehind({ ...ref, verification, failed: [...s.leftBehind] });
       await step('notify', async () => {
         await notify('access_left_behind', 'admins', detail);
         await notify('access_left_behind', 'requester_and_manager', detail);
       });
       await settle('completed_with_access_left_behind');
+      // Access left in a connected system is tried again (asked for, or on a timer) until clean.
+      if (withSystems && systemsLeftBehind().length) await retrySystems(policy);
     }
 
     // 7. Undo window.
@@ -271,7 +303,8 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
       if (s.undoRequest) {
         const by = s.undoRequest.caller;
         const result = await store.undoOffboardingChanges({ ...ref, groups: plan.groups, actor: { id: by.id, email: by.email } });
-        end('undo_window', 'done', `undone by ${by.email ?? by.id}: ${result.handedBack} resources handed back`);
+        const inSystems = withSystems ? await undoInSystems() : '';
+        end('undo_window', 'done', `undone by ${by.email ?? by.id}: ${result.handedBack} resources handed back${inSystems}`);
         s.decision = { action: 'undone', by: by.id, at: now(), reason: s.undoRequest.reason };
         await notify('undone', 'requester_and_manager');
         return await finish('undone');
@@ -357,6 +390,95 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     end('transfer', s.leftBehind.size ? 'failed' : 'done', s.leftBehind.size ? `${s.done.size} transferred, ${s.leftBehind.size} could not be transferred` : `${s.done.size} transferred`);
   }
 
+  /**
+   * Carries out the plan in the named connected systems, all at once (each system re-reads what
+   * the leaver holds, so a later round does only what is left). A system still unreachable after
+   * the activity's retries is marked failed: the verification then reports it.
+   */
+  async function actInSystems(systems: string[], round: number): Promise<void> {
+    begin('connected_systems');
+    await Promise.all(
+      systems.map(async (name) => {
+        const sys = s.systems.find((x) => x.system === name)!;
+        sys.state = 'running';
+        const result = await systemCalls.actInConnectedSystem({ ...ref, system: name, newOwnerId: s.defaultOwnerId, round, finalAttempt: SYSTEM_FINAL_ATTEMPT });
+        sys.outcomes = mergeOutcomes(sys.outcomes, result.outcomes);
+        const failed = result.outcomes.filter((o) => o.state === 'failed');
+        sys.error = result.error ?? (failed.length ? failed.map((o) => `${o.summary}: ${o.detail ?? 'failed'}`).join('; ') : undefined);
+        sys.state = sys.error ? 'failed' : 'done';
+      }),
+    );
+    end('connected_systems', 'done', s.systems.map((x) => `${x.label}: ${x.state === 'failed' ? `failed (${x.error})` : `${x.outcomes.filter((o) => o.state === 'done').length} done`}`).join('; '));
+  }
+
+  /** A later round's outcome replaces an earlier one, except that "already done" never hides what this process did. */
+  function mergeOutcomes(before: SystemActionOutcome[], after: SystemActionOutcome[]): SystemActionOutcome[] {
+    const merged = new Map(before.map((o) => [o.key, o]));
+    for (const o of after) if (!(o.state === 'already_done' && merged.get(o.key)?.state === 'done')) merged.set(o.key, o);
+    return [...merged.values()];
+  }
+
+  /** The store's verification, after every connected system has been re-read. */
+  async function verifyAll(withSystems: boolean): Promise<VerificationResult> {
+    if (!withSystems) return store.verifyOffboarding({ userId: input.userId });
+    const checks: SystemCheck[] = await Promise.all(s.systems.map((x) => systemCalls.checkConnectedSystem({ userId: input.userId, system: x.system, finalAttempt: SYSTEM_FINAL_ATTEMPT })));
+    for (const check of checks) s.systems.find((x) => x.system === check.system)!.verification = check;
+    const result = await store.verifyOffboarding({ userId: input.userId, systemsClean: checks.every((c) => c.clean) });
+    return { ...result, systems: checks };
+  }
+
+  function systemsLeftBehind(): string[] {
+    return (s.verification?.systems ?? []).filter((c) => !c.clean).map((c) => c.system);
+  }
+
+  function leftBehindIn(v: VerificationResult): string {
+    const systems = (v.systems ?? []).filter((c) => !c.clean).map((c) => c.label);
+    return systems.length ? ` (${systems.join(', ')})` : '';
+  }
+
+  function systemDetail(check: SystemCheck): string {
+    return `${check.label}: ${check.error ?? `still there: ${check.remaining.slice(0, 10).join(', ')}${check.remaining.length > 10 ? `, …${check.remaining.length - 10} more` : ''}`}`;
+  }
+
+  /**
+   * Access was left behind in a connected system: act there again when a retry is asked for
+   * (retrySystems update) or every `systemRetryMs`, then verify everything again. Once clean, the
+   * offboarding is completed and the requester and manager are told.
+   */
+  async function retrySystems(policy: OffboardingPolicy): Promise<void> {
+    s.retryOpen = true;
+    for (let round = 2; round <= MAX_SYSTEM_RETRY_ROUNDS + 1; round++) {
+      await condition(() => s.retryRequested, policy.systemRetryMs ?? DEFAULT_SYSTEM_RETRY_MS);
+      s.status = 'executing';
+      await actInSystems(systemsLeftBehind(), round);
+      s.status = 'verifying';
+      const verification = await step('verify', () => verifyAll(true), (v) => (v.clean ? 'clean' : `access left behind${leftBehindIn(v)}`));
+      s.verification = verification;
+      s.retryRequested = false;
+      if (verification.clean) {
+        s.retryOpen = false;
+        await settle('completed');
+        await notify('completed', 'requester_and_manager', undefined, `retry${round}`);
+        return;
+      }
+      s.status = 'completed_with_access_left_behind';
+    }
+    s.retryOpen = false;
+  }
+
+  /** Undo in every connected system where something was done; what it says for the undo step. */
+  async function undoInSystems(): Promise<string> {
+    const parts: string[] = [];
+    for (const sys of s.systems) {
+      const outcomes = sys.outcomes.filter((o) => o.state === 'done');
+      if (!outcomes.length) continue;
+      const result = await systemCalls.undoInConnectedSystem({ ...ref, system: sys.system, outcomes, finalAttempt: SYSTEM_FINAL_ATTEMPT });
+      sys.state = 'undone';
+      parts.push(`${sys.label}: ${result.undone} undone${result.failed.length ? `, not undone: ${result.failed.join('; ')}` : ''}`);
+    }
+    return parts.length ? `; ${parts.join('; ')}` : '';
+  }
+
   /** Waits for an approver: reminder after a while, escalation to Administrators after longer. */
   async function awaitAnswer(policy: OffboardingPolicy, why: string, mailKind: OffboardingMailKind, round: number): Promise<Answer> {
     s.status = 'awaiting_approval';
@@ -394,7 +516,8 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
       : owned === 0
         ? 'New owner: none needed (nothing owned)'
         : 'New owner: to be chosen (nobody could be proposed)';
-    return [`Waiting for: ${why}`, owner, ...(s.plan?.notes ?? [])].join('\n');
+    const systems = (s.plan?.systems ?? []).map((x: SystemPlan) => `${x.label}: ${x.error ?? (x.actions.length ? x.actions.map((a) => a.summary).join('; ') : 'no account, nothing to do')}`);
+    return [`Waiting for: ${why}`, owner, ...systems, ...(s.plan?.notes ?? [])].join('\n');
   }
 
   async function notify(kind: OffboardingMailKind, to: 'approvers' | 'admins' | 'requester_and_manager', detail?: string, key?: string): Promise<void> {
@@ -619,6 +742,22 @@ function registerHandlers(s: OffboardingState, input: OffboardingInput): void {
         assertApprover(caller);
         if (!['awaiting_approval', 'waiting_effective_date'].includes(s.status) || s.answer) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}; the owner can no longer be changed.`);
         if (newOwnerId === input.userId) refuse(ErrorType.NewOwnerInactive, 'The leaver cannot receive their own resources.');
+      },
+    },
+  );
+
+  setHandler(
+    retrySystemsUpdate,
+    async () => {
+      s.retryRequested = true;
+      // Answered once the round has run: the status then says whether the systems are clean now.
+      await condition(() => !s.retryRequested || s.closing);
+      return { status: s.status };
+    },
+    {
+      validator: ({ caller }) => {
+        assertApprover(caller);
+        if (!s.retryOpen || s.retryRequested) refuse(ErrorType.InvalidState, `The offboarding is ${s.status}; a retry is possible only while access is left behind in a connected system.`);
       },
     },
   );

@@ -17,7 +17,14 @@ function renderProgress(p: OffboardingProgress): string[] {
   const lines = [`offboarding ${p.workflowId}: ${p.status}${p.awaiting ? ` (${p.awaiting})` : ''}`];
   for (const step of p.steps) lines.push(`  ${STEP_MARKS[step.state] ?? `[${step.state}]`} ${step.name}${step.detail ? ` - ${step.detail}` : ''}`);
   if (p.resources.total) lines.push(`  resources transferred: ${p.resources.done}/${p.resources.total}${p.resources.failed.length ? `, failed: ${p.resources.failed.join(', ')}` : ''}`);
-  if (p.plan && p.status === 'awaiting_approval') lines.push(`  plan version to approve: ${p.plan.version}`);
+  for (const sys of p.systems ?? []) {
+    const check = sys.verification;
+    lines.push(`  ${sys.label}: ${sys.state}${check ? (check.clean ? ', verified clean' : `, access left behind: ${check.error ?? check.remaining.join(', ')}`) : sys.error ? ` (${sys.error})` : ''}`);
+  }
+  if (p.plan && p.status === 'awaiting_approval') {
+    for (const sys of p.plan.systems ?? []) lines.push(`  plan in ${sys.label}: ${sys.error ?? (sys.actions.map((a) => a.summary).join('; ') || 'nothing to do')}`);
+    lines.push(`  plan version to approve: ${p.plan.version}`);
+  }
   if (p.error) lines.push(`  error: ${p.error}`);
   return lines;
 }

@@ -100,6 +100,8 @@ const envObject = z.object({
     OFFBOARDING_APPROVAL_ESCALATION: duration('3d'),
     /** Offboarding: how long after deactivation an undo is still accepted. */
     OFFBOARDING_UNDO_GRACE: duration('7d'),
+    /** Offboarding: after access was left behind in a connected system, how often it is tried again (24 times at most). */
+    OFFBOARDING_SYSTEM_RETRY: duration('1h'),
     /** Bulk offboarding: how many leavers are processed at once. */
     BULK_OFFBOARDING_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
 

@@ -103,6 +103,7 @@ function offboardingTimings(config: Config): OffboardingTimings {
     approvalReminderMs: config.OFFBOARDING_APPROVAL_REMINDER,
     approvalEscalationMs: config.OFFBOARDING_APPROVAL_ESCALATION,
     undoGraceMs: config.OFFBOARDING_UNDO_GRACE,
+    systemRetryMs: config.OFFBOARDING_SYSTEM_RETRY,
   };
 }
 

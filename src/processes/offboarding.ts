@@ -10,6 +10,7 @@ import {
   changeOwnerUpdate,
   progressQuery,
   rejectUpdate,
+  retrySystemsUpdate,
   undoUpdate,
   type ActionResult,
   type Caller,
@@ -47,7 +48,8 @@ export type OffboardingAction =
   | { action: 'reject'; reason?: string }
   | { action: 'change-owner'; newOwnerId: string; resourceId?: string }
   | { action: 'cancel'; reason?: string }
-  | { action: 'undo'; reason?: string };
+  | { action: 'undo'; reason?: string }
+  | { action: 'retry-systems' };
 
 /** Sends one action to the running offboarding; the update's validator decides who may. */
 export async function actOnOffboarding(client: Client, userId: string, caller: Caller, command: OffboardingAction): Promise<ActionResult> {
@@ -65,6 +67,8 @@ export async function actOnOffboarding(client: Client, userId: string, caller: C
         return handle.executeUpdate(cancelUpdate, { args: [{ caller, reason: command.reason }] });
       case 'undo':
         return handle.executeUpdate(undoUpdate, { args: [{ caller, reason: command.reason }] });
+      case 'retry-systems':
+        return handle.executeUpdate(retrySystemsUpdate, { args: [{ caller }] });
     }
   });
 }

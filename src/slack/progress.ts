@@ -13,6 +13,8 @@ export interface ProgressView {
   steps?: Array<{ name?: string; step?: string; state?: string; status?: string; at?: string; finishedAt?: string; detail?: string }>;
   resources?: { done?: number; total?: number; transferred?: number };
   verification?: { clean?: boolean; leftBehind?: unknown[] } | string;
+  /** An offboarding's connected systems: what was done there and what verification found. */
+  systems?: Array<{ label: string; state: string; error?: string; outcomes?: Array<{ state: string }>; verification?: { clean: boolean; remaining: string[]; error?: string } }>;
   /** An offboarding's undo window: open until then. */
   undoUntil?: string;
 }
@@ -35,6 +37,7 @@ export function renderProgress(title: string, workflowId: string, progress: Prog
   });
   const res = progress?.resources;
   if (res && typeof res.total === 'number') lines.push(`:package: resources ${res.done ?? res.transferred ?? 0}/${res.total}`);
+  for (const sys of progress?.systems ?? []) lines.push(systemLine(sys));
   const text = `${title}: ${status.replace(/_/g, ' ')}`;
   const blocks = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${title}*\nStatus: *${status.replace(/_/g, ' ')}*` } },
@@ -42,6 +45,15 @@ export function renderProgress(title: string, workflowId: string, progress: Prog
     { type: 'context', elements: [{ type: 'mrkdwn', text: `Process \`${workflowId}\`` }] },
   ];
   return { text, blocks, hash: createHash('sha256').update(JSON.stringify(blocks)).digest('hex') };
+}
+
+/** One connected system: its state, what was done, and the verification's verdict. */
+function systemLine(sys: NonNullable<ProgressView['systems']>[number]): string {
+  const done = (sys.outcomes ?? []).filter((o) => o.state === 'done').length;
+  const check = sys.verification;
+  const verdict = !check ? '' : check.clean ? ', verified clean' : `, *access left behind*: ${(check.error ?? check.remaining.join(', ')).slice(0, 300)}`;
+  const icon = check && !check.clean ? STATE_ICON.failed : (STATE_ICON[sys.state] ?? ':small_blue_diamond:');
+  return `${icon} ${sys.label}: ${sys.state}${done ? `, ${done} action${done === 1 ? '' : 's'} done` : ''}${sys.error && !check ? ` (${sys.error.slice(0, 200)})` : ''}${verdict}`;
 }
 
 export async function postProgressMessage(ctx: SlackContext, client: WebClient, input: { channel: string; workflowId: string; title: string; requesterSlackId?: string }): Promise<void> {

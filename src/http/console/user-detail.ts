@@ -39,7 +39,7 @@ export function userDetailRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/users/:id',
-      { schema: { hide: true, security: [], params: idParams, querystring: z.strictObject({ done: z.enum(['role', 'invited', 'approve', 'reject', 'change-owner']).optional() }) } },
+      { schema: { hide: true, security: [], params: idParams, querystring: z.strictObject({ done: z.enum(['role', 'invited', 'approve', 'reject', 'change-owner', 'retry-systems']).optional() }) } },
       async (request, reply) => {
         const viewer = request.consoleSession!.user;
         const role = viewer.siteRole;
@@ -84,8 +84,9 @@ ${usageRows.length ? html`<h3>Recent use</h3><table><thead><tr><th>When</th><th>
           );
         }
         const done = request.query.done;
-        if (done === 'approve' || done === 'reject' || done === 'change-owner') sections.unshift(html`<p class="notice" id="done">${OFFBOARDING_DONE[done]}</p>`);
-        const acts = processes?.offboarding?.status === 'awaiting_approval' && mayFollow(viewer, user, 'processes:act') ? html`${csrfField(request)}` : undefined;
+        if (done === 'approve' || done === 'reject' || done === 'change-owner' || done === 'retry-systems') sections.unshift(html`<p class="notice" id="done">${OFFBOARDING_DONE[done]}</p>`);
+        const actionable = processes?.offboarding?.status === 'awaiting_approval' || processes?.offboarding?.status === 'completed_with_access_left_behind';
+        const acts = actionable && mayFollow(viewer, user, 'processes:act') ? html`${csrfField(request)}` : undefined;
         if (processes) sections.push(processSection(processes, at, acts && { csrf: acts, userId: String(user._id) }));
         // While a process moves, the page follows it (a reload every few seconds; no JavaScript).
         const moving = (processes?.offboarding && !SETTLED_STATUSES.includes(processes.offboarding.status)) || processes?.onboarding?.progress.state === 'creating-user';
@@ -99,7 +100,7 @@ ${usageRows.length ? html`<h3>Recent use</h3><table><thead><tr><th>When</th><th>
         schema: {
           hide: true,
           security: [],
-          params: z.strictObject({ id: idParams.shape.id, action: z.enum(['approve', 'reject', 'change-owner']) }),
+          params: z.strictObject({ id: idParams.shape.id, action: z.enum(['approve', 'reject', 'change-owner', 'retry-systems']) }),
           body: z.strictObject({ [CSRF_FIELD]: z.string().max(128), planVersion: z.string().max(200).optional(), reason: z.string().max(500).optional(), newOwner: z.string().max(320).optional() }),
         },
       },
@@ -161,6 +162,7 @@ const OFFBOARDING_DONE = {
   approve: 'The plan is approved; the offboarding carries on.',
   reject: 'The offboarding is rejected.',
   'change-owner': 'The new owner is set; approve the new plan version.',
+  'retry-systems': 'The connected systems were tried again; their results are below.',
 } as const;
 
 /**
@@ -173,12 +175,14 @@ function mayFollow(viewer: { _id: Types.ObjectId; siteRole: SiteRole }, user: St
 }
 
 /** The command a console form asks for; a new owner is named by email or id. */
-async function offboardingCommand(models: AppDeps['models'], action: 'approve' | 'reject' | 'change-owner', body: { planVersion?: string; reason?: string; newOwner?: string }): Promise<OffboardingAction> {
+async function offboardingCommand(models: AppDeps['models'], action: 'approve' | 'reject' | 'change-owner' | 'retry-systems', body: { planVersion?: string; reason?: string; newOwner?: string }): Promise<OffboardingAction> {
   switch (action) {
     case 'approve':
       return { action, planVersion: body.planVersion ?? '' };
     case 'reject':
       return { action, reason: body.reason?.trim() || undefined };
+    case 'retry-systems':
+      return { action };
     case 'change-owner': {
       const owner = body.newOwner?.trim() ? await getUserByIdOrEmail(models, body.newOwner.trim()).catch(() => null) : null;
       if (!owner) throw new UnprocessableError('Name the new owner by their email address or id.', 'new_owner_unknown');
@@ -190,6 +194,10 @@ async function offboardingCommand(models: AppDeps['models'], action: 'approve' |
 function offboardingActions(off: OffboardingProgress, form: { csrf: Html; userId: string }): Html {
   const base = `/console/users/${form.userId}/offboarding`;
   const version = off.plan?.version ?? '';
+  if (off.status === 'completed_with_access_left_behind') {
+    const leftBehind = (off.systems ?? []).some((x) => x.verification && !x.verification.clean);
+    return leftBehind ? html`<div class="actions" id="offboarding-actions"><form class="inline" method="post" action="${base}/retry-systems">${form.csrf}<button type="submit">Retry connected systems</button></form></div>` : html``;
+  }
   return html`<div class="actions" id="offboarding-actions">
 <form class="inline" method="post" action="${base}/approve">${form.csrf}<input type="hidden" name="planVersion" value="${version}"><button type="submit">Approve plan ${version}</button></form>
 <form class="inline" method="post" action="${base}/reject">${form.csrf}<label for="reason">Reason</label><input type="text" id="reason" name="reason" maxlength="500"><button type="submit">Reject</button></form>
@@ -211,7 +219,22 @@ function processSection(processes: UserProcesses, at: (iso: string | undefined) 
     parts.push(html`<h3>Offboarding · ${off.status}</h3>${off.awaiting ? html`<p class="notice">Waiting: ${off.awaiting}</p>` : ''}
 <p class="muted">Resources transferred: ${off.resources.done} of ${off.resources.total}.</p>
 ${actions ? offboardingActions(off, actions) : ''}
+${systemsTable(off)}
 <table><thead><tr><th>Step</th><th>State</th><th>Started</th><th>Finished</th><th>Detail</th></tr></thead><tbody>${steps}</tbody></table>`);
   }
   return html`<section id="processes"><h2>Processes</h2>${parts.length ? parts : html`<p class="muted">No onboarding or offboarding on record.</p>`}</section>`;
+}
+
+/** Each connected system: what the plan says will be done there, what was done, what verification found. */
+function systemsTable(off: OffboardingProgress): Html {
+  const planned = off.plan?.systems ?? [];
+  if (!planned.length) return html``;
+  const rows = planned.map((p) => {
+    const sys = off.systems?.find((x) => x.system === p.system);
+    const did = sys?.outcomes.length ? html`<ul>${sys.outcomes.map((o) => html`<li>${o.summary}: ${o.state.replace('_', ' ')}${o.detail ? html` (${o.detail})` : ''}</li>`)}</ul>` : html`<span class="muted">${p.actions.length ? p.actions.map((a) => a.summary).join('; ') : p.error ?? 'no account there: nothing to do'}</span>`;
+    const check = sys?.verification;
+    const verdict = !check ? html`<span class="muted">not verified yet</span>` : check.clean ? html`<span class="badge">clean</span>` : html`<span class="problem">access left behind: ${check.error ?? check.remaining.join(', ')}</span>`;
+    return html`<tr><td>${p.label}</td><td>${p.account ?? '—'}</td><td>${sys?.state ?? 'pending'}</td><td>${did}</td><td>${verdict}</td></tr>`;
+  });
+  return html`<table id="connected-systems"><thead><tr><th>System</th><th>Account</th><th>State</th><th>Actions</th><th>Verification</th></tr></thead><tbody>${rows}</tbody></table>`;
 }

@@ -208,6 +208,8 @@ export function offboardingRoutes(deps: AppDeps): FastifyPluginAsyncZod {
       },
       { path: 'cancel', body: z.strictObject({ reason: reasonText.optional() }).default({}), toCommand: (b: { reason?: string }) => ({ action: 'cancel', reason: b.reason }) },
       { path: 'undo', body: z.strictObject({ reason: reasonText.optional() }).default({}), toCommand: (b: { reason?: string }) => ({ action: 'undo', reason: b.reason }) },
+      // After access was left behind in a connected system: act and verify there again now (answers when done).
+      { path: 'retry-systems', body: z.strictObject({}).default({}), toCommand: () => ({ action: 'retry-systems' }) },
     ];
     for (const action of actions) {
       app.post(

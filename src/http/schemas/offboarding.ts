@@ -35,6 +35,10 @@ const planShape = z.looseObject({
   tokens: z.array(z.looseObject({ tokenId: z.string(), name: z.string() })),
   groups: z.array(z.string()),
   builtAt: isoTime,
+  systems: z
+    .array(z.looseObject({ system: z.string(), label: z.string(), account: z.string().nullable(), actions: z.array(z.looseObject({ key: z.string(), action: z.string(), summary: z.string() })), error: z.string().optional() }))
+    .optional()
+    .describe('What will be done in each connected system (identity provider, code host)'),
   version: z.string().describe('The plan version an approval names (planVersion)'),
   assignments: z.record(z.string(), z.string()).describe('Resource id → chosen new owner id, where changed from the default'),
 });
@@ -51,6 +55,20 @@ export const offboardingProgressSchema = typedAs<OffboardingProgress>(
     plan: planShape.nullable(),
     awaiting: z.string().optional().describe('Why the process waits for a person'),
     decision: z.looseObject({ action: z.enum(['approved', 'rejected', 'cancelled', 'undone']), by: z.string(), at: isoTime, reason: z.string().optional() }).optional(),
+    systems: z
+      .array(
+        z.looseObject({
+          system: z.string(),
+          label: z.string(),
+          state: z.enum(['pending', 'running', 'done', 'failed', 'undone']),
+          planned: z.number().int(),
+          outcomes: z.array(z.looseObject({ key: z.string(), action: z.string(), summary: z.string(), state: z.enum(['done', 'already_done', 'failed']), detail: z.string().optional() })),
+          error: z.string().optional(),
+          verification: z.looseObject({ clean: z.boolean(), remaining: z.array(z.string()), error: z.string().optional() }).optional(),
+        }),
+      )
+      .optional()
+      .describe('Each connected system: what was done there and what verification found'),
     undoUntil: isoTime.optional(),
     deleteAt: isoTime.optional(),
     error: z.string().optional(),

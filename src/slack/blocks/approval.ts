@@ -1,5 +1,5 @@
 /** Block Kit for approval requests: the plan, then Approve / Reject / Change owner. */
-import type { OffboardingProgress } from '../../../workflows/offboarding-messages';
+import type { OffboardingProgress, SystemPlan } from '../../../workflows/offboarding-messages';
 
 export const ACTIONS = {
   approve: 'offboarding_approve',
@@ -36,6 +36,7 @@ export function approvalBlocks(input: { leaver: string; leaverEmail: string; pro
       { type: 'section', text: { type: 'mrkdwn', text: `*${escape(input.leaver)}* (${input.leaverEmail}) is leaving${input.effectiveDate ? `, effective *${input.effectiveDate}*` : ''}.\nNew owner: *${newOwner}*` } },
       { type: 'section', text: { type: 'mrkdwn', text: resources.length ? `*Owned resources (${plan.resourcesTotal})*\n${resources.join('\n')}` : '*Owned resources*: none' } },
       { type: 'section', text: { type: 'mrkdwn', text: `*Will be revoked*: ${revoke.join(', ')}` } },
+      ...(plan.systems ?? []).map((sys) => ({ type: 'section', text: { type: 'mrkdwn', text: systemPlanText(sys).slice(0, 2900) } })),
       ...(input.progress.escalatedAt
         ? [{ type: 'context', elements: [{ type: 'mrkdwn', text: `:rotating_light: Escalated to the Administrators: nobody answered in time (escalated ${input.progress.escalatedAt}).` }] }]
         : []),
@@ -52,6 +53,13 @@ export function approvalBlocks(input: { leaver: string; leaverEmail: string; pro
       { type: 'context', elements: [{ type: 'mrkdwn', text: `Process \`${ref.workflowId}\` · plan ${ref.planVersion}` }] },
     ],
   };
+}
+
+/** What the plan will do in one connected system. */
+function systemPlanText(sys: SystemPlan): string {
+  if (sys.error) return `*${escape(sys.label)}*: could not be read (${escape(sys.error)})`;
+  if (!sys.account) return `*${escape(sys.label)}*: no account, nothing to do`;
+  return `*${escape(sys.label)}* (account ${escape(sys.account)})\n${sys.actions.slice(0, 20).map((a) => `• ${escape(a.summary)}`).join('\n')}${sys.actions.length > 20 ? `\n…and ${sys.actions.length - 20} more` : ''}`;
 }
 
 /** The message after a decision: who decided and when; the buttons are gone. */

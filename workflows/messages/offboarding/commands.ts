@@ -30,11 +30,16 @@ export interface UndoArgs {
   caller: Caller;
   reason?: string;
 }
+export interface RetrySystemsArgs {
+  caller: Caller;
+}
 export const approveUpdate = defineUpdate<ActionResult, [ApproveArgs]>('approve');
 export const rejectUpdate = defineUpdate<ActionResult, [RejectArgs]>('reject');
 export const changeOwnerUpdate = defineUpdate<ActionResult, [ChangeOwnerArgs]>('changeOwner');
 export const cancelUpdate = defineUpdate<ActionResult, [CancelArgs]>('cancel');
 export const undoUpdate = defineUpdate<ActionResult, [UndoArgs]>('undo');
+/** After access was left behind in a connected system: try those systems again now. */
+export const retrySystemsUpdate = defineUpdate<ActionResult, [RetrySystemsArgs]>('retrySystems');
 /** Sent by the reactivation workflow: the account is active again, so never delete it. */
 export const reactivatedSignal = defineSignal<[{ by?: string }]>('reactivated');
 

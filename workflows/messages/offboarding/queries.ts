@@ -3,7 +3,7 @@
  */
 import { defineQuery } from '@temporalio/workflow';
 import type { Requester } from '../caller';
-import type { OffboardingPlan, OffboardingSource, OffboardingStatus, StepProgress, VerificationResult } from './values';
+import type { OffboardingPlan, OffboardingSource, OffboardingStatus, StepProgress, SystemProgress, VerificationResult } from './values';
 
 export interface OffboardingProgress {
   workflowId: string;
@@ -24,6 +24,8 @@ export interface OffboardingProgress {
   /** Set when that wait was escalated to the Administrators (Slack then asks them too). */
   escalatedAt?: string;
   verification?: VerificationResult;
+  /** Each connected system: what was planned, what was done, what verification found. */
+  systems?: SystemProgress[];
   undoUntil?: string;
   deleteAt?: string;
   error?: string;

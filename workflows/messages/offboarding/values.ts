@@ -28,6 +28,8 @@ export interface OffboardingPolicy {
   undoGraceMs: number;
   /** Time from deactivation to permanent delete; null: keep forever. */
   retentionMs: number | null;
+  /** After access was left behind in a connected system: how long between automatic retries (absent: no automatic retry). */
+  systemRetryMs?: number;
 }
 
 export type OwnerSource = 'given' | 'manager' | 'org_default' | 'approver';
@@ -58,9 +60,71 @@ export interface OffboardingPlan {
   tokens: Array<{ tokenId: string; name: string }>;
   groups: string[];
   builtAt: string;
+  /** What will be done in each connected system (absent in plans made before connectors existed). */
+  systems?: SystemPlan[];
 }
 
-export type StepName = 'lockout' | 'plan' | 'effective_date' | 'approval' | 'transfer' | 'revoke_access' | 'deactivate' | 'notify' | 'verify' | 'undo_window' | 'retention';
+/** One planned action in a connected system, as approvers read it. */
+export interface SystemActionView {
+  key: string;
+  action: string;
+  summary: string;
+}
+
+/** What the offboarding will do in one connected system (an identity provider, a code host). */
+export interface SystemPlan {
+  system: string;
+  label: string;
+  /** The leaver's account there; null when the system has none (nothing to do) or could not be read. */
+  account: string | null;
+  actions: SystemActionView[];
+  /** Why the system could not be read when the plan was made (it is read again when the plan is carried out). */
+  error?: string;
+}
+
+/** What one action in a connected system came to. */
+export interface SystemActionOutcome {
+  key: string;
+  action: string;
+  summary: string;
+  state: 'done' | 'already_done' | 'failed';
+  detail?: string;
+  /** What undo needs to reverse it; plain JSON. */
+  undo?: Record<string, string>;
+}
+
+/** The result of carrying out the plan in one connected system. */
+export interface SystemActResult {
+  system: string;
+  label: string;
+  outcomes: SystemActionOutcome[];
+  /** The system stayed unreachable or refused: nothing (more) could be done there. */
+  error?: string;
+}
+
+/** What verification found in one connected system. */
+export interface SystemCheck {
+  system: string;
+  label: string;
+  clean: boolean;
+  /** What is still there, as a person reads it ("session 3f2…", "repository alice/api"). */
+  remaining: string[];
+  /** The system could not be read: not clean. */
+  error?: string;
+}
+
+/** A connected system's line in the progress view. */
+export interface SystemProgress {
+  system: string;
+  label: string;
+  state: 'pending' | 'running' | 'done' | 'failed' | 'undone';
+  planned: number;
+  outcomes: SystemActionOutcome[];
+  error?: string;
+  verification?: SystemCheck;
+}
+
+export type StepName = 'lockout' | 'plan' | 'effective_date' | 'approval' | 'transfer' | 'connected_systems' | 'revoke_access' | 'deactivate' | 'notify' | 'verify' | 'undo_window' | 'retention';
 type StepState = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
 
 export interface StepProgress {
@@ -98,6 +162,8 @@ export interface VerificationResult {
   liveTokens: number;
   owned: number;
   groups: number;
+  /** Each connected system's verification; any unclean one makes the whole result unclean. */
+  systems?: SystemCheck[];
 }
 
 export interface ActionResult {

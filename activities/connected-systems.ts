@@ -1,0 +1,119 @@
+/**
+ * Offboarding activities for the connected systems (src/connectors/). A system that cannot be
+ * reached is retried by Temporal (the activity throws a retryable failure) until the attempt the
+ * workflow names as final; that attempt reports the system as left behind instead of throwing,
+ * so the process goes on and says which system still holds access. A system that refuses
+ * (credentials, permissions) is reported at once: retrying cannot fix it.
+ */
+import { Context, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { Types } from 'mongoose';
+import { ConnectorRefusedError, SystemUnavailableError, type Connector, type LeaverRef, type NewOwnerRef } from '../src/connectors/contract';
+import { actInSystem, checkSystem, planInSystem, undoInSystem } from '../src/connectors/run';
+import type { Models } from '../src/db/models';
+import { recordAudit, SYSTEM_ACTOR } from '../src/services/audit';
+import { ErrorType } from '../workflows/errors';
+import type { SystemActionOutcome, SystemActResult, SystemCheck, SystemPlan } from '../workflows/offboarding-messages';
+import type { ActivityDeps } from './deps';
+import type { RunRef } from './offboarding';
+
+/** The failure type of a system that could not be reached (retryable). */
+const SYSTEM_UNAVAILABLE = 'SystemUnavailable';
+
+/** Whether this is the attempt the workflow names as the last one before reporting the system. */
+function finalAttempt(final: number): boolean {
+  return Context.current().info.attempt >= final;
+}
+
+/** What to report of a system problem: a retryable failure before the final attempt, the reason on it. */
+function systemProblem(err: unknown, final: number): string {
+  if (err instanceof ConnectorRefusedError) return `refused: ${err.message}`;
+  if (err instanceof SystemUnavailableError) {
+    if (!finalAttempt(final)) throw ApplicationFailure.create({ type: SYSTEM_UNAVAILABLE, message: err.message, nonRetryable: false });
+    return `unreachable: ${err.message}`;
+  }
+  throw err;
+}
+
+/** The leaver and the new owner as every system looks them up (by email). */
+export async function leaverOf(models: Models, userId: string): Promise<LeaverRef> {
+  const user = Types.ObjectId.isValid(userId) ? await models.User.findById(userId, { email: 1 }).lean() : null;
+  if (!user) throw ApplicationFailure.create({ type: ErrorType.UserGone, message: `The user ${userId} no longer exists.`, nonRetryable: true });
+  return { userId, email: user.email };
+}
+
+async function ownerOf(models: Models, userId: string | null | undefined): Promise<NewOwnerRef | null> {
+  if (!userId || !Types.ObjectId.isValid(userId)) return null;
+  const user = await models.User.findById(userId, { email: 1 }).lean();
+  return user ? { userId, email: user.email } : null;
+}
+
+/** What each connected system holds and what would be done there; a system that cannot be read says so. */
+export async function planInSystems(deps: Pick<ActivityDeps, 'models' | 'connectors'>, userId: string, newOwnerId: string | null | undefined): Promise<SystemPlan[]> {
+  const connectors = deps.connectors ?? [];
+  if (!connectors.length) return [];
+  const [leaver, owner] = await Promise.all([leaverOf(deps.models, userId), ownerOf(deps.models, newOwnerId)]);
+  return Promise.all(
+    connectors.map(async (connector) => {
+      try {
+        return await planInSystem(connector, leaver, owner);
+      } catch (err) {
+        if (!(err instanceof SystemUnavailableError || err instanceof ConnectorRefusedError)) throw err;
+        const why = err instanceof ConnectorRefusedError ? 'refused' : 'unreachable';
+        return { system: connector.id, label: connector.label, account: null, actions: [], error: `${why}: ${err.message}; read again when the plan is carried out` };
+      }
+    }),
+  );
+}
+
+export function connectedSystemActivities(deps: ActivityDeps) {
+  const byId = new Map<string, Connector>((deps.connectors ?? []).map((c) => [c.id, c]));
+  const notConfigured = (system: string) => `not configured on this worker: set its connector's settings (${system})`;
+
+  return {
+    /** Carries out the offboarding in one system; audited once per round. */
+    async actInConnectedSystem(input: RunRef & { system: string; newOwnerId: string | null; round: number; finalAttempt: number }): Promise<SystemActResult> {
+      const connector = byId.get(input.system);
+      if (!connector) return { system: input.system, label: input.system, outcomes: [], error: notConfigured(input.system) };
+      const leaver = await leaverOf(deps.models, input.userId);
+      let result: SystemActResult;
+      try {
+        result = await actInSystem(connector, leaver, await ownerOf(deps.models, input.newOwnerId), () => heartbeat());
+      } catch (err) {
+        result = { system: connector.id, label: connector.label, outcomes: [], error: systemProblem(err, input.finalAttempt) };
+      }
+      await recordAudit(deps.models, {
+        action: 'offboarding.system_acted',
+        actor: { ...SYSTEM_ACTOR, email: `process:${input.workflowId}` },
+        target: { id: input.userId, email: leaver.email },
+        processId: input.workflowId,
+        eventKey: `${input.workflowId}:${input.runId}:system:${input.system}:${input.round}`,
+        details: { system: input.system, error: result.error, outcomes: result.outcomes.map((o) => ({ summary: o.summary, state: o.state, detail: o.detail })) },
+      });
+      return result;
+    },
+
+    /** Re-reads one system for the verification. */
+    async checkConnectedSystem(input: { userId: string; system: string; finalAttempt: number }): Promise<SystemCheck> {
+      const connector = byId.get(input.system);
+      if (!connector) return { system: input.system, label: input.system, clean: false, remaining: [], error: notConfigured(input.system) };
+      try {
+        return await checkSystem(connector, await leaverOf(deps.models, input.userId));
+      } catch (err) {
+        return { system: connector.id, label: connector.label, clean: false, remaining: [], error: systemProblem(err, input.finalAttempt) };
+      }
+    },
+
+    /** Undo in one system: reverses the done actions where the system allows it. */
+    async undoInConnectedSystem(input: RunRef & { system: string; outcomes: SystemActionOutcome[]; finalAttempt: number }): Promise<{ undone: number; failed: string[] }> {
+      const connector = byId.get(input.system);
+      if (!connector) return { undone: 0, failed: [notConfigured(input.system)] };
+      try {
+        const results = await undoInSystem(connector, await leaverOf(deps.models, input.userId), input.outcomes, () => heartbeat());
+        return { undone: results.filter((r) => r.state === 'undone').length, failed: results.filter((r) => r.state === 'failed').map((r) => `${r.key}: ${r.detail ?? 'failed'}`) };
+      } catch (err) {
+        return { undone: 0, failed: [systemProblem(err, input.finalAttempt)] };
+      }
+    },
+  };
+}
