@@ -1,0 +1,2 @@
+export { createGiteaConnector } from './connector';
+export type { GiteaConnectorOptions } from './options';
