@@ -14,16 +14,16 @@ import { cacheDir, firstLine, which } from './binaries';
 import { freePort } from './ports';
 import { terminate } from './stack';
 
-export const GITEA_VERSION = '1.26.0';
+const GITEA_VERSION = '1.26.0';
 /** The Go release Gitea 1.26.0's go.mod asks for. */
 const GITEA_GO_VERSION = '1.26.2';
 const BUILD_TAGS = 'sqlite sqlite_unlock_notify';
 /** What a build without the bindata tag reads from disk at run time. */
 const STATIC_DIRS = ['options', 'templates', 'public'] as const;
 /** The site administrator tenure's connector signs in as ("admin" is reserved by Gitea). */
-export const GITEA_ADMIN_USER = 'tenure-admin';
+const GITEA_ADMIN_USER = 'tenure-admin';
 /** The token scopes the connector needs (README, "Connectors → Gitea"). */
-export const GITEA_CONNECTOR_SCOPES = ['write:admin', 'write:organization', 'write:repository', 'write:user'] as const;
+const GITEA_CONNECTOR_SCOPES = ['write:admin', 'write:organization', 'write:repository', 'write:user'] as const;
 
 class MissingToolError extends Error {
   override readonly name = 'MissingToolError';

@@ -126,6 +126,9 @@ describe('Gitea connector', () => {
     const second: ActionOutcome[] = [];
     for (const action of plan) second.push(await connector.act(leaver.ref, action));
     expect(second.map((o) => o.state)).toEqual(['already_done', 'already_done', 'already_done']);
+    // Sign-in found already barred is not lifted by undo; the repository found moved is handed back.
+    expect((await connector.undo(leaver.ref, second[2]!)).state).toBe('not_undoable');
+    expect(second[0]!.undo).toEqual({ repository_id: String(repo.id), from: leaver.username, to: heir.username });
     expect(await ownerOf(repo.id)).toBe(heir.username);
     expect((await connector.verify(leaver.ref)).clean).toBe(true);
   });

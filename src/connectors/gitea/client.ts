@@ -20,7 +20,7 @@ export interface GiteaUser {
   prohibit_login?: boolean;
 }
 
-export interface GiteaEmail {
+interface GiteaEmail {
   email: string;
   verified: boolean;
   primary: boolean;

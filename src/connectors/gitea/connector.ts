@@ -204,7 +204,11 @@ export function createGiteaConnector(options: GiteaConnectorOptions): Connector 
             return await removeMembership(user, action);
           case 'prohibit_login': {
             const state = await setProhibitLogin(user, true);
-            return outcome(action, state, state === 'done' ? `${user.login} can no longer sign in` : `${user.login} was already prohibited from signing in`, { username: user.login });
+            // Only a prohibition this process made is lifted by undo: an account that was already
+            // barred (by an administrator, or by an earlier offboarding) stays barred.
+            return state === 'done'
+              ? outcome(action, 'done', `${user.login} can no longer sign in`, { username: user.login })
+              : outcome(action, 'already_done', `${user.login} was already prohibited from signing in`);
           }
           default:
             return outcome(action, 'failed', `the Gitea connector does not know the action "${action.action}"`);

@@ -1,2 +1,1 @@
 export { createGiteaConnector } from './connector';
-export type { GiteaConnectorOptions } from './options';
