@@ -3,9 +3,11 @@
  * tests so that installing does not count against the tests' start-up). Honours
  * TEMPORAL_ADDRESS, REDIS_URL and MONGODB_URI: a server given by address is not installed.
  * Also installs the SCIM conformance checker (scim2-tester) that test/scim runs and the
- * chromium that the console's browser test drives.
+ * chromium that the console's browser test drives, and builds the Gitea the Gitea connector's
+ * tests run against.
  */
 import { findOrInstallChromium, findOrInstallScimTester, resolveBinaries } from '../src/devstack/binaries';
+import { ensureGiteaInstalled } from '../src/devstack/gitea';
 
 try {
   const bins = resolveBinaries({
@@ -18,6 +20,8 @@ try {
   }
   console.log(`scim2-tester: ${findOrInstallScimTester()}`);
   console.log(`chromium: ${findOrInstallChromium()}`);
+  const gitea = await ensureGiteaInstalled();
+  console.log(`gitea ${gitea.version}: ${gitea.binary}`);
 } catch (err) {
   console.error((err as Error).message);
   process.exit(1);

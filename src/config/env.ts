@@ -132,6 +132,12 @@ const envObject = z.object({
     /** API load shedding: 503 while the event loop's delay (99th percentile over half a second) exceeds this (0: off). */
     HTTP_SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 
+    /** Gitea connector: the code host's base URL and a site administrator's access token (both or neither). */
+    GITEA_URL: url(['http:', 'https:']).optional(),
+    GITEA_TOKEN: secret(),
+    /** Gitea connector: who receives a leaver's repositories when the new owner has no Gitea account (a user or organization). */
+    GITEA_FALLBACK_OWNER: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, 'must be a Gitea user or organization name').optional(),
+
     /** Where `npm start` keeps the local servers' data (default: .tenure/data in the checkout). */
     TENURE_DATA_DIR: z.string().min(1).optional(),
 });
@@ -145,6 +151,10 @@ const envSchema = envObject.superRefine((env, ctx) => {
     }
     if (!env.SLACK_BOT_TOKEN && (env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN)) {
       ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'is required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set' });
+    }
+    if (env.GITEA_URL && !env.GITEA_TOKEN) ctx.addIssue({ code: 'custom', path: ['GITEA_TOKEN'], message: 'is required with GITEA_URL (a Gitea site administrator\'s access token)' });
+    if (!env.GITEA_URL && (env.GITEA_TOKEN || env.GITEA_FALLBACK_OWNER)) {
+      ctx.addIssue({ code: 'custom', path: ['GITEA_URL'], message: `is required when ${env.GITEA_TOKEN ? 'GITEA_TOKEN' : 'GITEA_FALLBACK_OWNER'} is set` });
     }
   });
 

@@ -49,19 +49,33 @@ describe('configuration', () => {
     expect(loadConfig({ ...base, SLACK_BOT_TOKEN: SLACK_BOT, SLACK_SIGNING_SECRET: SLACK_SIGNING }).SLACK_BOT_TOKEN).toBe(SLACK_BOT);
   });
 
+  it('requires the Gitea URL and token together, and the fallback owner only with them', () => {
+    const token = '0123456789abcdef0123456789abcdef01234567';
+    expect(problems({ ...base, GITEA_URL: 'http://127.0.0.1:3000' })).toEqual([expect.stringMatching(/^GITEA_TOKEN is required with GITEA_URL/)]);
+    expect(problems({ ...base, GITEA_TOKEN: token })).toEqual(['GITEA_URL is required when GITEA_TOKEN is set']);
+    expect(problems({ ...base, GITEA_FALLBACK_OWNER: 'archive' })).toEqual(['GITEA_URL is required when GITEA_FALLBACK_OWNER is set']);
+    expect(problems({ ...base, GITEA_URL: 'git.example.com', GITEA_TOKEN: token })).toEqual([expect.stringMatching(/^GITEA_URL must be a URL/)]);
+    expect(problems({ ...base, GITEA_URL: 'https://git.example.com', GITEA_TOKEN: token, GITEA_FALLBACK_OWNER: 'no spaces' })).toEqual([expect.stringMatching(/^GITEA_FALLBACK_OWNER must be a Gitea user or organization name/)]);
+    const config = loadConfig({ ...base, GITEA_URL: 'https://git.example.com', GITEA_TOKEN: token, GITEA_FALLBACK_OWNER: 'archive' });
+    expect([config.GITEA_URL, config.GITEA_TOKEN, config.GITEA_FALLBACK_OWNER]).toEqual(['https://git.example.com', token, 'archive']);
+    expect(loadConfig(base).GITEA_URL).toBeUndefined();
+  });
+
   it('hardening #4: every secret has a minimum length, and the refusal names the variable without its value', () => {
-    const secrets = ['HR_GENERIC_SECRET', 'HR_BAMBOOHR_SECRET', 'HR_PERSONIO_TOKEN', 'SCIM_BEARER_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'METRICS_TOKEN'];
+    const secrets = ['HR_GENERIC_SECRET', 'HR_BAMBOOHR_SECRET', 'HR_PERSONIO_TOKEN', 'SCIM_BEARER_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'METRICS_TOKEN', 'GITEA_TOKEN'];
+    // Settings a secret is only accepted with.
+    const companions: Record<string, NodeJS.ProcessEnv> = { GITEA_TOKEN: { GITEA_URL: 'http://127.0.0.1:3000' } };
     // Every setting whose name says it holds a secret is in the list above.
     expect(CONFIG_KEYS.filter((k) => /SECRET|TOKEN|PASSWORD|KEY/.test(k)).sort()).toEqual([...secrets].sort());
     for (const name of secrets) {
       for (const weak of ['Q', 'Zq7', 'W3ak-Secret-15c']) {
-        const env = { ...base, SLACK_BOT_TOKEN: SLACK_BOT, SLACK_SIGNING_SECRET: SLACK_SIGNING, [name]: weak };
+        const env = { ...base, SLACK_BOT_TOKEN: SLACK_BOT, SLACK_SIGNING_SECRET: SLACK_SIGNING, ...companions[name], [name]: weak };
         const found = problems(env);
         expect(found, `${name}=${weak}`).toEqual([expect.stringMatching(new RegExp(`^${name} must be at least 16 characters`))]);
         expect(found[0]).not.toContain(weak);
       }
       const strong = 'a-strong-secret-0123456789';
-      expect(loadConfig({ ...base, SLACK_BOT_TOKEN: SLACK_BOT, SLACK_SIGNING_SECRET: SLACK_SIGNING, [name]: strong })[name as keyof ReturnType<typeof loadConfig>]).toBe(strong);
+      expect(loadConfig({ ...base, SLACK_BOT_TOKEN: SLACK_BOT, SLACK_SIGNING_SECRET: SLACK_SIGNING, ...companions[name], [name]: strong })[name as keyof ReturnType<typeof loadConfig>]).toBe(strong);
     }
   });
 

@@ -1,0 +1,1 @@
+export { createGiteaConnector } from './connector';
