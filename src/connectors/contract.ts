@@ -60,7 +60,7 @@ export interface PlannedAction {
   summary: string;
 }
 
-export type ActionState = 'done' | 'already_done' | 'failed';
+type ActionState = 'done' | 'already_done' | 'failed';
 
 export interface ActionOutcome {
   key: string;

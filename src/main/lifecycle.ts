@@ -1,4 +1,5 @@
 import { ConfigError, DependencyUnavailableError, LocalStackError } from '../errors';
+import { ConnectorRefusedError } from '../connectors/contract';
 import type { Logger } from '../logger';
 
 /**
@@ -27,7 +28,9 @@ export function onShutdown(logger: Logger, close: () => Promise<void>): void {
 
 /** Start-up failures that are the operator's to fix print one sentence, not a stack trace. */
 export function exitOnStartupError(err: unknown): never {
-  if (err instanceof ConfigError || err instanceof DependencyUnavailableError || err instanceof LocalStackError) {
+  if (err instanceof ConnectorRefusedError) {
+    process.stderr.write(`tenure: the connected system ${err.system} refused tenure's credentials: ${err.message}\n`);
+  } else if (err instanceof ConfigError || err instanceof DependencyUnavailableError || err instanceof LocalStackError) {
     process.stderr.write(`tenure: ${err.message}\n`);
   } else {
     process.stderr.write(`tenure: start-up failed: ${(err as Error)?.stack ?? String(err)}\n`);

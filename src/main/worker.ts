@@ -18,6 +18,7 @@ import { createTemporalWorker } from '../temporal/worker';
 import { builtWorkflowBundle } from '../temporal/paths';
 import { serveWorkerHealth } from '../health/worker-health';
 import { exitOnStartupError, onShutdown } from './lifecycle';
+import { checkConnectors, connectorsFromConfig } from '../connectors/registry';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -52,12 +53,14 @@ async function main(): Promise<void> {
   });
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM });
   const workflowBundle = config.TEMPORAL_WORKFLOW_BUNDLE ?? builtWorkflowBundle();
+  const connectors = connectorsFromConfig(config);
+  await checkConnectors(connectors, logger);
 
   const { worker, connection } = await createTemporalWorker({
     address: config.TEMPORAL_ADDRESS,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    activities: createActivities({ models, queues, logger, mailer, publicBaseUrl: config.PUBLIC_BASE_URL, offboarding: offboardingTimings(config) }),
+    activities: createActivities({ models, queues, logger, mailer, publicBaseUrl: config.PUBLIC_BASE_URL, offboarding: offboardingTimings(config), connectors }),
     workflowBundlePath: workflowBundle,
   });
   const running = worker.run();
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
         config.WORKER_HEALTH_HOST,
       )
     : undefined;
-  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, healthPort: health?.port, temporalMetricsPort, workflowBundle }, 'worker started');
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, connectedSystems: connectors.map((c) => c.id), healthPort: health?.port, temporalMetricsPort, workflowBundle }, 'worker started');
 
   onShutdown(logger, async () => {
     await health?.close();

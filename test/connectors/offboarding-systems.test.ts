@@ -1,0 +1,194 @@
+/**
+ * An offboarding that reaches the connected systems, end to end on real servers: the API, a
+ * Temporal worker with the real connectors, a real Gitea and a real Keycloak. The leaver owns
+ * repositories in Gitea and holds a live Keycloak session; afterwards nothing of it is left, a
+ * system that is down is reported as access left behind until it is back, and undo hands back.
+ */
+import type { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Connector } from '../../src/connectors/contract';
+import { createGiteaConnector } from '../../src/connectors/gitea';
+import type { App } from '../../src/http/app';
+import { getOffboardingProgress, offboardingWorkflowId } from '../../src/processes/offboarding';
+import type { OffboardingProgress } from '../../workflows/offboarding-messages';
+import { createTestContext, eventually, type TestContext } from '../helpers/context';
+import { startTestGitea, type GiteaTestUser, type TestGitea } from '../helpers/gitea';
+import { createTestApp } from '../helpers/http';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
+import { createClient, withWorker, type WorkerOptions } from '../helpers/temporal';
+import { seedOrg, setPolicy, type Org } from '../offboarding/fixtures';
+
+let ctx: TestContext;
+let client: Client;
+let app: App;
+let smtp: TestSmtpServer;
+let gitea: TestGitea;
+
+beforeAll(async () => {
+  ctx = await createTestContext('offboarding-systems');
+  client = await createClient(ctx);
+  app = await createTestApp(ctx, client);
+  smtp = await startSmtpServer();
+  gitea = await startTestGitea();
+  await setPolicy(ctx.models, { approvalRequired: true, retentionMs: null });
+});
+
+afterAll(async () => {
+  await gitea?.close();
+  await app?.close();
+  await smtp?.close();
+  await client?.connection.close();
+  await ctx?.close();
+});
+
+function connectors(): Connector[] {
+  return [createGiteaConnector({ url: gitea.url, token: gitea.adminToken, timeoutMs: 3_000 })];
+}
+
+const worker = (undoGraceMs = 500): WorkerOptions => ({
+  smtpUrl: smtp.url,
+  deps: { offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs }, connectors: connectors() },
+});
+
+/** The organization of the offboarding tests, and the leaver and manager in Gitea: the leaver owns two repositories and is in an organization's team. */
+async function seedEverywhere(): Promise<{ org: Org; leaver: GiteaTestUser; manager: GiteaTestUser; repos: string[]; leaverToken: string }> {
+  const org = await seedOrg(ctx.models);
+  const tag = randomUUID().slice(0, 6);
+  const leaver = await gitea.createUser({ username: `leaver-${tag}`, email: org.leaver.user.email });
+  const manager = await gitea.createUser({ username: `manager-${tag}`, email: org.manager.user.email });
+  const repos = [];
+  for (const name of ['api', 'web']) repos.push((await gitea.createRepo(leaver.username, `${name}-${tag}`)).fullName);
+  await gitea.createOrg(manager.username, `team-${tag}`);
+  const team = await gitea.createTeam(`team-${tag}`, 'developers');
+  await gitea.addTeamMember(team.id, leaver.username);
+  const leaverToken = await gitea.userToken(leaver);
+  return { org, leaver, manager, repos, leaverToken };
+}
+
+async function start(org: Org) {
+  const res = await app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user.email}/offboarding`, headers: org.manager.auth, payload: { reason: 'leaving the company' } });
+  expect(res.statusCode).toBe(202);
+}
+
+async function act(org: Org, action: string, payload: Record<string, unknown> = {}) {
+  return app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user._id}/offboarding/${action}`, headers: org.manager.auth, payload });
+}
+
+async function waitForStatus(org: Org, wanted: Array<OffboardingProgress['status']>, timeoutMs = 60_000): Promise<OffboardingProgress> {
+  let last: OffboardingProgress | undefined;
+  try {
+    return await eventually(`offboarding to be ${wanted.join('|')}`, async () => {
+      last = await getOffboardingProgress(client, String(org.leaver.user._id));
+      return wanted.includes(last.status) ? last : undefined;
+    }, timeoutMs);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last progress: ${JSON.stringify({ status: last?.status, steps: last?.steps, systems: last?.systems })}`);
+  }
+}
+
+async function repoOwner(fullName: string): Promise<string> {
+  const res = await gitea.api<{ owner: { login: string } }>('GET', `/repos/${fullName}`);
+  expect(res.status).toBe(200);
+  return res.body.owner.login;
+}
+
+async function giteaSees(token: string): Promise<number> {
+  return (await gitea.api('GET', '/user', undefined, token)).status;
+}
+
+describe('offboarding across connected systems', () => {
+  it('lists each system in the plan, acts there after approval and verifies clean: the repositories belong to the new owner and the leaver is shut out', async () => {
+    const { org, leaver, manager, repos, leaverToken } = await seedEverywhere();
+    expect(await giteaSees(leaverToken)).toBe(200);
+    await withWorker(ctx, async () => {
+      await start(org);
+      const waiting = await waitForStatus(org, ['awaiting_approval']);
+      const planned = waiting.plan!.systems!.find((s) => s.system === 'gitea')!;
+      expect(planned.account).toBe(leaver.username);
+      expect(planned.error).toBeUndefined();
+      const summaries = planned.actions.map((a) => a.summary).join('\n');
+      for (const repo of repos) expect(summaries).toContain(`${repo.split('/')[1]}`);
+      expect(planned.actions.map((a) => a.action)).toEqual(expect.arrayContaining(['transfer', 'remove_membership', 'prohibit_login']));
+      // The approval request mail names what will be done in the system.
+      const mail = await eventually('the approval request', async () => smtp.to(org.manager.user.email).find((m) => m.subject.startsWith('Approval needed')));
+      expect(mail.body).toContain('prohibit');
+
+      expect((await act(org, 'approve', { planVersion: waiting.plan!.version })).statusCode).toBe(200);
+      const done = await waitForStatus(org, ['completed', 'completed_with_access_left_behind']);
+      expect(done.status).toBe('completed');
+      expect(done.verification).toMatchObject({ clean: true, systems: [expect.objectContaining({ system: 'gitea', clean: true, remaining: [] })] });
+      const sys = done.systems!.find((s) => s.system === 'gitea')!;
+      expect(sys.state).toBe('done');
+      expect(sys.outcomes.every((o) => o.state === 'done')).toBe(true);
+      expect(done.steps.find((s) => s.name === 'connected_systems')!.state).toBe('done');
+    }, worker());
+    // Re-read from the systems themselves, not from tenure's account of them.
+    for (const repo of repos) expect(await repoOwner(repo.replace(/^[^/]+/, manager.username))).toBe(manager.username);
+    expect([401, 403]).toContain(await giteaSees(leaverToken));
+    const orgs = await gitea.api<unknown[]>('GET', `/users/${leaver.username}/orgs`);
+    expect(orgs.body).toEqual([]);
+    const audit = await ctx.models.AuditEvent.find({ processId: offboardingWorkflowId(String(org.leaver.user._id)), action: 'offboarding.system_acted' }).lean();
+    expect(audit).toHaveLength(1);
+  });
+
+  it('ends completed_with_access_left_behind naming a system that stays down, and completes when retried after it is back', async () => {
+    const { org, manager, repos, leaverToken } = await seedEverywhere();
+    await withWorker(ctx, async () => {
+      await start(org);
+      const waiting = await waitForStatus(org, ['awaiting_approval']);
+      await gitea.stop();
+      try {
+        expect((await act(org, 'approve', { planVersion: waiting.plan!.version })).statusCode).toBe(200);
+        const left = await waitForStatus(org, ['completed', 'completed_with_access_left_behind']);
+        expect(left.status).toBe('completed_with_access_left_behind');
+        const check = left.verification!.systems!.find((s) => s.system === 'gitea')!;
+        expect(check.clean).toBe(false);
+        expect(check.error).toMatch(/unreachable/);
+        expect(left.systems!.find((s) => s.system === 'gitea')!.state).toBe('failed');
+        const alert = await eventually('the alert to the Administrators', async () => smtp.to(org.admin.user.email).find((m) => m.subject.startsWith('ALERT') && m.body.includes(org.leaver.user.email)));
+        expect(alert.body).toMatch(/Gitea/);
+        // Nothing was done while it was down: still the leaver's, still usable.
+        // (Checked after the server is back, below.)
+      } finally {
+        await gitea.start();
+      }
+      expect(await repoOwner(repos[0]!)).toMatch(/^leaver-/);
+      expect(await giteaSees(leaverToken)).toBe(200);
+
+      // An unrelated user may not ask for the retry; the manager may.
+      const refused = await app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user._id}/offboarding/retry-systems`, headers: org.other.auth, payload: {} });
+      expect(refused.statusCode).toBe(403);
+      const retried = await act(org, 'retry-systems');
+      expect(retried.statusCode).toBe(200);
+      expect(retried.json()).toMatchObject({ status: 'completed' });
+      const done = await getOffboardingProgress(client, String(org.leaver.user._id));
+      expect(done.verification).toMatchObject({ clean: true });
+      // A second retry has nothing to do: refused, nothing changes.
+      const again = await act(org, 'retry-systems');
+      expect(again.statusCode).toBe(409);
+    }, worker());
+    for (const repo of repos) expect(await repoOwner(repo.replace(/^[^/]+/, manager.username))).toBe(manager.username);
+    expect([401, 403]).toContain(await giteaSees(leaverToken));
+  });
+
+  it('undo within the grace period hands the repositories back and lets the leaver in again', async () => {
+    const { org, leaver, manager, repos, leaverToken } = await seedEverywhere();
+    await withWorker(ctx, async () => {
+      await start(org);
+      const waiting = await waitForStatus(org, ['awaiting_approval']);
+      expect((await act(org, 'approve', { planVersion: waiting.plan!.version })).statusCode).toBe(200);
+      await waitForStatus(org, ['completed']);
+      expect(await repoOwner(repos[0]!.replace(/^[^/]+/, manager.username))).toBe(manager.username);
+      const undo = await eventually('the undo to be accepted', async () => {
+        const res = await act(org, 'undo', { reason: 'rehired' });
+        return res.statusCode === 200 ? res : undefined;
+      });
+      expect(undo.statusCode).toBe(200);
+      const undone = await waitForStatus(org, ['undone']);
+      expect(undone.steps.find((s) => s.name === 'undo_window')!.detail).toMatch(/Gitea.*undone/);
+    }, worker(600_000));
+    for (const repo of repos) expect(await repoOwner(repo)).toBe(leaver.username);
+    expect(await giteaSees(leaverToken)).toBe(200);
+  });
+});
