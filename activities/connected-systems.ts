@@ -36,7 +36,7 @@ function systemProblem(err: unknown, final: number): string {
 }
 
 /** The leaver and the new owner as every system looks them up (by email). */
-export async function leaverOf(models: Models, userId: string): Promise<LeaverRef> {
+async function leaverOf(models: Models, userId: string): Promise<LeaverRef> {
   const user = Types.ObjectId.isValid(userId) ? await models.User.findById(userId, { email: 1 }).lean() : null;
   if (!user) throw ApplicationFailure.create({ type: ErrorType.UserGone, message: `The user ${userId} no longer exists.`, nonRetryable: true });
   return { userId, email: user.email };

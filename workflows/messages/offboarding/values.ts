@@ -65,7 +65,7 @@ export interface OffboardingPlan {
 }
 
 /** One planned action in a connected system, as approvers read it. */
-export interface SystemActionView {
+interface SystemActionView {
   key: string;
   action: string;
   summary: string;
