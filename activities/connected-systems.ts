@@ -14,8 +14,7 @@ import type { Models } from '../src/db/models';
 import { recordAudit, SYSTEM_ACTOR } from '../src/services/audit';
 import { ErrorType } from '../workflows/errors';
 import type { SystemActionOutcome, SystemActResult, SystemCheck, SystemPlan } from '../workflows/offboarding-messages';
-import type { ActivityDeps } from './deps';
-import type { RunRef } from './offboarding';
+import type { ActivityDeps, RunRef } from './deps';
 
 /** The failure type of a system that could not be reached (retryable). */
 const SYSTEM_UNAVAILABLE = 'SystemUnavailable';

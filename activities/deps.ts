@@ -25,3 +25,10 @@ export interface OffboardingTimings {
   /** After access was left behind in a connected system: time between automatic retries. */
   systemRetryMs?: number;
 }
+
+/** One run of a process, as its activities name it (transfer ids and audit keys are built from it). */
+export interface RunRef {
+  userId: string;
+  workflowId: string;
+  runId: string;
+}

@@ -22,7 +22,7 @@ import { assertCanOwnResources, deactivateUser, deleteUserPermanently, getUserBy
 import { ErrorType } from '../workflows/errors';
 import { planInSystems } from './connected-systems';
 import type { OffboardingPlan, OffboardingPolicy, VerificationResult } from '../workflows/offboarding-messages';
-import type { ActivityDeps, OffboardingTimings } from './deps';
+import type { ActivityDeps, OffboardingTimings, RunRef } from './deps';
 
 const DEFAULT_OFFBOARDING_TIMINGS: OffboardingTimings = {
   approvalReminderMs: 86_400_000,
@@ -30,11 +30,6 @@ const DEFAULT_OFFBOARDING_TIMINGS: OffboardingTimings = {
   undoGraceMs: 7 * 86_400_000,
 };
 
-export interface RunRef {
-  userId: string;
-  workflowId: string;
-  runId: string;
-}
 
 export interface TransferItem {
   resourceId: string;

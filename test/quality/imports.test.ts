@@ -13,7 +13,7 @@ const LAYERS: string[][] = [
   ['domain', 'errors'],
   ['config', 'logger'],
   ['db', 'process contract'],
-  ['security', 'mail', 'health', 'processes', 'metrics'],
+  ['security', 'mail', 'health', 'processes', 'metrics', 'connectors'],
   ['services', 'devstack'],
   ['hr', 'scim'],
   ['jobs'],

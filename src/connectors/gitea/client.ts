@@ -82,6 +82,7 @@ export class GiteaClient {
     for (const [key, value] of Object.entries(opts.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
     let res: Response;
     let text: string;
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
     try {
       res = await fetch(url, {
         method,
@@ -92,12 +93,12 @@ export class GiteaClient {
         },
         body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal,
       });
       text = await res.text();
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      const why = e.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : (e.cause?.code ?? e.message);
+      const why = signal.aborted ? `no answer within ${this.options.timeoutMs} ms` : (e.cause?.code ?? e.message);
       throw new SystemUnavailableError(SYSTEM, `Gitea at ${this.options.url} could not be reached (${why}).`);
     }
     const body = parse(text);
