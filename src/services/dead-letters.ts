@@ -31,7 +31,7 @@ export async function listDeadLettersOf<T extends DeadLetterFields>(model: DeadL
 
 /** Takes a letter up for a replay: the stored letter and the new job id, or undefined when there is none. */
 export async function claimReplay<T extends DeadLetterFields>(model: DeadLetterModel, jobId: string): Promise<{ letter: T; replayJobId: string } | undefined> {
-  const letter = (await model.findOneAndUpdate({ jobId }, { $inc: { replays: 1 } }, { new: true }).lean()) as unknown as T | null;
+  const letter = (await model.findOneAndUpdate({ jobId }, { $inc: { replays: 1 } }, { returnDocument: 'after' }).lean()) as unknown as T | null;
   if (!letter) return undefined;
   return { letter, replayJobId: `${jobId}-replay-${letter.replays ?? 1}` };
 }
