@@ -299,7 +299,7 @@ export function offboardingActivities(deps: ActivityDeps) {
     async verifyOffboarding(input: { userId: string; systemsClean?: boolean }): Promise<VerificationResult> {
       const userId = new Types.ObjectId(input.userId);
       const [user, activeSessions, tokens, owned] = await Promise.all([
-        models.User.findById(userId, { status: 1, groups: 1 }).lean(),
+        models.User.findById(userId, { status: 1, groups: 1, email: 1 }).lean(),
         countSubjectDocuments(models.Session, { userId, endedAt: null }),
         models.AccessToken.find({ userId }, { revokedAt: 1, expiresAt: 1 }).lean(),
         countSubjectDocuments(models.Resource, { ownerId: userId }),
@@ -310,7 +310,19 @@ export function offboardingActivities(deps: ActivityDeps) {
       const status = user?.status ?? null;
       // Connected systems were verified first (their own activity); any of them unclean makes the whole unclean.
       const clean = status === 'deactivated' && activeSessions === 0 && liveTokens === 0 && owned === 0 && groups === 0 && input.systemsClean !== false;
-      if (clean) offboardingOutcomes.inc({ outcome: 'completed' });
+      if (clean) {
+        offboardingOutcomes.inc({ outcome: 'completed' });
+        // The clean end is audited (once per run) like the one that leaves access behind: outbound webhooks read both.
+        const run = Context.current().info.workflowExecution;
+        if (run) await recordAudit(models, {
+          action: 'offboarding.completed',
+          actor: processActor(run.workflowId),
+          target: { id: userId, email: user?.email },
+          processId: run.workflowId,
+          eventKey: `${run.workflowId}:${run.runId}:completed`,
+          details: { activeSessions, liveTokens, owned, groups },
+        });
+      }
       return { clean, status, activeSessions, liveTokens, owned, groups };
     },
 

@@ -91,6 +91,13 @@ const envObject = z.object({
     HR_INTAKE_BACKOFF: duration('2s'),
     /** How often the HR reconciliation sweep looks for terminated-but-active users. */
     RECONCILIATION_INTERVAL: duration('1h'),
+    /** Outbound webhooks: how often the outbox reads new lifecycle entries from the audit log. */
+    WEBHOOK_OUTBOX_INTERVAL: duration('2s'),
+    /** Outbound webhooks: attempts of one delivery before it is dead-lettered (exponential backoff from WEBHOOK_BACKOFF). */
+    WEBHOOK_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
+    WEBHOOK_BACKOFF: duration('10s'),
+    /** Outbound webhooks: how long one delivery waits for the receiver's answer. */
+    WEBHOOK_TIMEOUT: duration('10s'),
     /** SCIM: the bearer token identity providers send (an Administrator's API token works too). */
     SCIM_BEARER_TOKEN: secret(),
 

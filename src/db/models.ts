@@ -12,6 +12,7 @@ import { sessionModel } from './models/session';
 import { slackMessageModel } from './models/slack-message';
 import { systemCheckModel } from './models/system-check';
 import { userModel } from './models/user';
+import { webhookCursorModel, webhookDeadLetterModel, webhookDeliveryModel, webhookEventModel, webhookSubscriptionModel } from './models/webhook';
 
 /** Every model, bound to one connection. */
 export function createModels(conn: Connection) {
@@ -30,6 +31,11 @@ export function createModels(conn: Connection) {
     SlackMessage: slackMessageModel(conn),
     ServiceCredential: serviceCredentialModel(conn),
     IdempotencyKey: idempotencyKeyModel(conn),
+    WebhookSubscription: webhookSubscriptionModel(conn),
+    WebhookEvent: webhookEventModel(conn),
+    WebhookDelivery: webhookDeliveryModel(conn),
+    WebhookDeadLetter: webhookDeadLetterModel(conn),
+    WebhookCursor: webhookCursorModel(conn),
   };
 }
 

@@ -33,6 +33,7 @@ export const PERMISSIONS = [
   'processes:act',
   'settings:read',
   'settings:manage',
+  'webhooks:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

@@ -1,7 +1,9 @@
 /** The dead-letter list of HR events that could not be applied, with its audit entry and alert. */
 import type { Models } from '../db/models';
+import type { HrDeadLetter } from '../db/models/hr-dead-letter';
 import type { Logger } from '../logger';
 import { recordAudit } from '../services/audit';
+import { claimReplay, listDeadLettersOf, markReplayed } from '../services/dead-letters';
 import { hrEventSchema, isHrProvider, type HrIntakeJob } from './events';
 
 export type DeadLetterReason = 'unknown_employee' | 'unknown_manager' | 'missing_email' | 'start_refused';
@@ -44,8 +46,7 @@ export async function deadLetterHrEvent(
 }
 
 export async function listDeadLetters(models: Models, options: { limit: number; before?: Date }) {
-  const query = options.before ? { at: { $lt: options.before } } : {};
-  return models.HrDeadLetter.find(query).sort({ at: -1 }).limit(options.limit).lean();
+  return listDeadLettersOf<HrDeadLetter>(models.HrDeadLetter, options);
 }
 
 /**
@@ -54,15 +55,16 @@ export async function listDeadLetters(models: Models, options: { limit: number; 
  * the original id is kept by the queue and would be ignored). Undefined when there is none.
  */
 export async function claimDeadLetterReplay(models: Models, jobId: string): Promise<{ job: HrIntakeJob; replayJobId: string } | undefined> {
-  const letter = await models.HrDeadLetter.findOneAndUpdate({ jobId }, { $inc: { replays: 1 } }, { new: true }).lean();
-  if (!letter) return undefined;
+  const claimed = await claimReplay<HrDeadLetter>(models.HrDeadLetter, jobId);
+  if (!claimed) return undefined;
+  const { letter, replayJobId } = claimed;
   const receivedAt = letter.receivedAt ?? letter.at;
   const event = hrEventSchema.parse({ eventId: letter.eventId, type: letter.eventType, occurredAt: letter.occurredAt ?? receivedAt.toISOString(), employee: letter.employee });
   if (!isHrProvider(letter.provider)) throw new Error(`dead letter ${jobId} names an unknown HR provider "${letter.provider}"`);
-  return { job: { provider: letter.provider, event, receivedAt: receivedAt.toISOString() }, replayJobId: `${jobId}-replay-${letter.replays}` };
+  return { job: { provider: letter.provider, event, receivedAt: receivedAt.toISOString() }, replayJobId };
 }
 
 /** Records that the replay's intake job is queued. */
 export async function markDeadLetterReplayed(models: Models, jobId: string, replayJobId: string): Promise<void> {
-  await models.HrDeadLetter.updateOne({ jobId }, { $set: { replayedAt: new Date(), replayJobId } });
+  await markReplayed(models.HrDeadLetter, jobId, replayJobId);
 }

@@ -21,6 +21,7 @@ import { onboardingRoutes } from './routes/onboarding';
 import { serviceCredentialRoutes } from './routes/service-credentials';
 import { settingsRoutes } from './routes/settings';
 import { usersRoutes } from './routes/users';
+import { webhookSubscriptionRoutes } from './routes/webhook-subscriptions';
 import { consoleRoutes } from './console';
 
 declare module 'fastify' {
@@ -87,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(settingsRoutes(deps));
   await app.register(offboardingRoutes(deps));
   await app.register(serviceCredentialRoutes(deps));
+  await app.register(webhookSubscriptionRoutes(deps));
   await app.register(consoleRoutes(deps), { prefix: '/console' });
 
   app.get('/openapi.json', { schema: { hide: true, security: [] } }, async () => app.swagger());

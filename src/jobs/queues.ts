@@ -9,6 +9,8 @@ export const QUEUE_NAMES = {
   slackSync: 'slack-sync',
   hrIntake: 'hr-intake',
   hrReconciliation: 'hr-reconciliation',
+  webhookOutbox: 'webhook-outbox',
+  webhookDelivery: 'webhook-delivery',
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];

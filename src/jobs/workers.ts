@@ -7,6 +7,7 @@ import { systemCheckProcessor } from './processors/system-check';
 import { invitationSweepProcessor } from './processors/invitation-sweep';
 import { hrIntakeProcessor } from './processors/hr-intake';
 import { hrReconciliationProcessor } from './processors/hr-reconciliation';
+import { webhookDeliveryProcessor, webhookOutboxProcessor, type WebhookDeliveryJob, type WebhookSettings } from './webhooks';
 
 /** What the HR intake and reconciliation workers need to start processes (optional: without it they do not run). */
 export interface HrJobDeps {
@@ -18,7 +19,10 @@ export interface HrJobDeps {
 }
 
 /** Starts every BullMQ worker of the process; close them with `Promise.all(workers.map(w => w.close()))`. */
-export function startJobWorkers(deps: { models: Models; queue: QueueContext; logger: Logger; hr?: HrJobDeps; invitationSweep?: { temporal: import('@temporalio/client').Client; taskQueue: string } }): Worker[] {
+export function startJobWorkers(deps: { models: Models; queue: QueueContext; logger: Logger; hr?: HrJobDeps; invitationSweep?: { temporal: import('@temporalio/client').Client; taskQueue: string };
+  /** Outbound webhooks: the outbox and the deliveries (the queue the outbox puts deliveries on). */
+  webhooks?: { settings: WebhookSettings; deliveryQueue: import('bullmq').Queue<WebhookDeliveryJob> };
+}): Worker[] {
   const workers: Worker[] = [
     new Worker(QUEUE_NAMES.systemCheck, systemCheckProcessor(deps.models), {
       connection: deps.queue.connection,
@@ -37,6 +41,15 @@ export function startJobWorkers(deps: { models: Models; queue: QueueContext; log
     const sweepDeps = { ...deps.invitationSweep, models: deps.models, logger: deps.logger.child({ component: 'invitation-sweep' }) };
     // One sweep at a time: a slow run is never overlapped by the next tick.
     workers.push(new Worker(QUEUE_NAMES.invitationSweep, invitationSweepProcessor(sweepDeps), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 1 }));
+  }
+  if (deps.webhooks) {
+    const logger = deps.logger.child({ component: 'webhooks' });
+    const { settings, deliveryQueue } = deps.webhooks;
+    // One outbox run at a time; deliveries in parallel.
+    workers.push(
+      new Worker(QUEUE_NAMES.webhookOutbox, webhookOutboxProcessor({ models: deps.models, deliveryQueue, settings, logger }), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 1 }),
+      new Worker(QUEUE_NAMES.webhookDelivery, webhookDeliveryProcessor({ models: deps.models, settings, logger }), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 8 }),
+    );
   }
   for (const worker of workers) {
     worker.on('completed', () => jobOutcomes.inc({ queue: worker.name, outcome: 'completed' }));

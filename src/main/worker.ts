@@ -8,6 +8,7 @@ import { createQueue, createRedisConnection, QUEUE_NAMES } from '../jobs/queues'
 import { startJobWorkers } from '../jobs/workers';
 import { keepHrReconciliationScheduled } from '../jobs/hr-reconciliation-schedule';
 import { keepInvitationSweepScheduled } from '../jobs/invitation-sweep';
+import { keepWebhookOutboxScheduled, type WebhookDeliveryJob } from '../jobs/webhooks';
 import { createTemporalClient } from '../temporal/client';
 import { createLogger } from '../logger';
 import { createMailer } from '../mail/mailer';
@@ -44,12 +45,16 @@ async function main(): Promise<void> {
   await keepHrReconciliationScheduled(hrReconciliationQueue, config.RECONCILIATION_INTERVAL, redis, logger);
   const invitationSweepQueue = createQueue(QUEUE_NAMES.invitationSweep, queueContext);
   await keepInvitationSweepScheduled(invitationSweepQueue, config.INVITATION_SWEEP_INTERVAL, redis, logger);
+  const webhookOutboxQueue = createQueue(QUEUE_NAMES.webhookOutbox, queueContext);
+  await keepWebhookOutboxScheduled(webhookOutboxQueue, config.WEBHOOK_OUTBOX_INTERVAL, redis, logger);
+  const webhookDeliveryQueue = createQueue<WebhookDeliveryJob>(QUEUE_NAMES.webhookDelivery, queueContext);
   const jobWorkers = startJobWorkers({
     models,
     queue: queueContext,
     logger,
     hr: { temporal: temporalClient, taskQueue: config.TEMPORAL_TASK_QUEUE, terminationLockout: config.HR_TERMINATION_LOCKOUT, timeZone: config.ORGANIZATION_TIME_ZONE },
     invitationSweep: { temporal: temporalClient, taskQueue: config.TEMPORAL_TASK_QUEUE },
+    webhooks: { settings: webhookSettings(config), deliveryQueue: webhookDeliveryQueue },
   });
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM });
   const workflowBundle = config.TEMPORAL_WORKFLOW_BUNDLE ?? builtWorkflowBundle();
@@ -90,6 +95,8 @@ async function main(): Promise<void> {
     await Promise.all([...Object.values(queues), ...countedQueues].map((q) => q.close()));
     await hrReconciliationQueue.close();
     await invitationSweepQueue.close();
+    await webhookOutboxQueue.close();
+    await webhookDeliveryQueue.close();
     redis.disconnect();
     await temporalClient.connection.close();
     await conn.close();
@@ -98,6 +105,11 @@ async function main(): Promise<void> {
     logger.fatal({ err }, 'temporal worker stopped');
     process.exit(1);
   });
+}
+
+/** Outbound webhook delivery settings, from the configuration. */
+function webhookSettings(config: Config) {
+  return { attempts: config.WEBHOOK_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF, timeoutMs: config.WEBHOOK_TIMEOUT };
 }
 
 /** The offboarding timings the activities use, from the configuration. */

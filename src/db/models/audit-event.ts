@@ -23,6 +23,8 @@ const auditEventSchema = new Schema(
 auditEventSchema.index({ targetUserId: 1, at: -1 });
 auditEventSchema.index({ actorId: 1, at: -1 });
 auditEventSchema.index({ processId: 1, at: 1 });
+// The webhook outbox reads lifecycle entries in time order past its cursor.
+auditEventSchema.index({ at: 1, _id: 1 });
 // Events written by retried activities carry a key and are written once: the unique index is the
 // guard (an upsert alone may insert twice when two retries race). Sparse: most events have no key.
 auditEventSchema.index({ eventKey: 1 }, { unique: true, sparse: true, name: 'eventKey_unique' });

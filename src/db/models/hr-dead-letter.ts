@@ -28,7 +28,7 @@ const hrDeadLetterSchema = new Schema(
 hrDeadLetterSchema.index({ jobId: 1 }, { unique: true });
 hrDeadLetterSchema.index({ at: -1 });
 
-type HrDeadLetter = InferSchemaType<typeof hrDeadLetterSchema>;
+export type HrDeadLetter = InferSchemaType<typeof hrDeadLetterSchema>;
 export type HrDeadLetterModel = Model<HrDeadLetter>;
 
 export function hrDeadLetterModel(conn: Connection): HrDeadLetterModel {
