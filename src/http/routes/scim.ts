@@ -16,6 +16,7 @@ import { parseScimUser, toScimUser } from '../../scim/user-resource';
 import { constantTimeEqual } from '../../security/secrets';
 import { strictJsonParser } from '../body-encoding';
 import type { AppDeps } from '../deps';
+import { answerMethodNotAllowed } from '../method-not-allowed';
 import { bearerToken, createAuthenticate, principalOf } from '../auth';
 
 declare module 'fastify' {
@@ -53,7 +54,9 @@ export function scimRoutes(deps: AppDeps): FastifyPluginAsync {
       return reply.status(status).type(SCIM_CONTENT_TYPE).send(body);
     });
     app.setNotFoundHandler((request, reply) => {
-      reply.status(404).type(SCIM_CONTENT_TYPE).send(toScimError(new ScimError(404, `No SCIM endpoint ${request.method} ${request.url.split('?')[0]}.`)).body);
+      const refused = answerMethodNotAllowed(request, reply);
+      if (refused) return reply.type(SCIM_CONTENT_TYPE).send(scimErrorBody(405, refused.message));
+      return reply.status(404).type(SCIM_CONTENT_TYPE).send(toScimError(new ScimError(404, `No SCIM endpoint ${request.method} ${request.url.split('?')[0]}.`)).body);
     });
 
     app.addHook('onRequest', async (request, reply) => {
