@@ -33,6 +33,7 @@ export const PERMISSIONS = [
   'processes:act',
   'settings:read',
   'settings:manage',
+  'queues:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

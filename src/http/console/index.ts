@@ -16,6 +16,7 @@ import { html, sendPage } from '../pages/html';
 import { secureCookies } from './cookies';
 import { createConsoleGuard, sendConsolePage } from './session';
 import { processesPageRoutes } from './processes-page';
+import { queueDashboardRoutes } from './queues';
 import { settingsPageRoutes } from './settings-page';
 import { signInRoutes } from './sign-in';
 import { userActionRoutes } from './user-actions';
@@ -63,6 +64,7 @@ export function consoleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     await app.register(userActionRoutes(deps));
     await app.register(settingsPageRoutes(deps));
     await app.register(processesPageRoutes(deps));
+    await app.register(queueDashboardRoutes(deps), { prefix: '/queues' });
   };
 }
 
