@@ -19,7 +19,7 @@ const METHODS: readonly HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 
  * The methods routes serve for this request's path; empty when no route serves the path, or
  * when one serves it with the request's own method (then the 404 is the route's own answer).
  */
-export function allowedMethods(request: FastifyRequest): string[] {
+function allowedMethods(request: FastifyRequest): string[] {
   const url = request.url;
   const find = (method: HTTPMethods) => request.server.findRoute({ method, url }) !== null;
   if (find(request.method as HTTPMethods)) return [];

@@ -26,7 +26,7 @@ import { html } from '../pages/html';
 import { sendConsolePage } from './session';
 
 /** Where the dashboard is mounted, under the console. */
-export const QUEUES_PATH = '/console/queues';
+const QUEUES_PATH = '/console/queues';
 
 /** The dashboard page's Content-Security-Policy (every other console page keeps the nonce policy). */
 export const QUEUES_PAGE_CSP = [
