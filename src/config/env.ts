@@ -127,6 +127,14 @@ const envObject = z.object({
     /** API: the bearer token Prometheus sends to GET /metrics (unset: 503 metrics_not_configured). */
     METRICS_TOKEN: secret(),
 
+    /**
+     * Tracing (OpenTelemetry): the OTLP/HTTP collector's base URL; spans go to <url>/v1/traces as
+     * JSON. Unset: tracing is off (no spans are made or sent).
+     */
+    OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+    /** The service name spans carry (default tenure-api or tenure-worker, by process). */
+    OTEL_SERVICE_NAME: z.string().min(1).max(100).optional(),
+
     /** API rate limits, per client address and window (0: off); counted in Redis, so shared by every API process. */
     RATE_LIMIT_WINDOW: duration('1m'),
     RATE_LIMIT_INVITATIONS: rateLimit(30),

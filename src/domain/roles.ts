@@ -34,6 +34,7 @@ export const PERMISSIONS = [
   'settings:read',
   'settings:manage',
   'webhooks:manage',
+  'queues:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

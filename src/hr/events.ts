@@ -51,4 +51,6 @@ export interface HrIntakeJob {
   provider: HrProvider;
   event: HrEvent;
   receivedAt: string;
+  /** The webhook request's trace context (W3C headers), when tracing is on: the job's span continues it. */
+  trace?: Record<string, string>;
 }

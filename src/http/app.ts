@@ -10,6 +10,8 @@ import { applyRouteRules, createRouteAuthentication } from './route-rules';
 import { scimOpenApiDocument } from '../scim/openapi';
 import { SLACK_EVENTS_PATH, type SlackBot } from '../slack/bot';
 import { installHttpMetrics, metricsRoute } from './metrics';
+import { installHttpTracing } from './tracing';
+import { tracingEnabled } from '../telemetry/tracing';
 import { installProtection } from './protection';
 import { healthRoutes } from './routes/health';
 import { hrDeadLetterRoutes } from './routes/hr-dead-letters';
@@ -66,6 +68,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onRoute', applyRouteRules);
   // Metrics, then load shedding, rate limits and security headers, all before authentication.
   installHttpMetrics(app);
+  // Requests as spans when tracing is on (http/tracing.ts).
+  if (tracingEnabled()) installHttpTracing(app);
   await installProtection(app, deps.config, deps.rateLimitRedis);
   app.addHook('onRequest', createRouteAuthentication(deps.models, deps.logger));
   installBodyEncoding(app);

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError } from '../errors';
+import { answerMethodNotAllowed } from './method-not-allowed';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -43,8 +44,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
     return reply.status(500).send(body('internal_error', 'Something went wrong on our side; the error has been logged.'));
   });
 
+  // A path a route serves with other methods is 405 with Allow (method-not-allowed.ts).
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send(body('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
+    const refused = answerMethodNotAllowed(request, reply);
+    if (refused) return reply.send(body('method_not_allowed', refused.message));
+    return reply.status(404).send(body('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
   });
 }
 

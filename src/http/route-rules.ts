@@ -41,8 +41,11 @@ declare module 'fastify' {
   }
 }
 
-/** Routes that speak another protocol and authenticate and check their input themselves. */
-const OWN_PROTOCOL_PATHS: readonly RegExp[] = [/^\/scim\/v2(\/|$)/, /^\/webhooks\//];
+/**
+ * Routes that speak another protocol and authenticate and check their input themselves (the
+ * queue dashboard: Bull Board's own API, behind the console's session; console/queues.ts).
+ */
+const OWN_PROTOCOL_PATHS: readonly RegExp[] = [/^\/scim\/v2(\/|$)/, /^\/webhooks\//, /^\/console\/queues(\/|$)/];
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 

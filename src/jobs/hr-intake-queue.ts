@@ -6,6 +6,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { HrEvent, HrIntakeJob, HrProvider } from '../hr/events';
+import { currentTraceCarrier } from '../telemetry/tracing';
 import { jobIdFor, QUEUE_NAMES } from './queues';
 
 /** Jobs stay this long after they finish so a late redelivery of the same event is still a no-op. */
@@ -64,7 +65,9 @@ export class HrIntakeQueue {
    * left as it is. Resolves only when Redis has stored them.
    */
   async enqueue(provider: HrProvider, events: HrEvent[], receivedAt = new Date()): Promise<string[]> {
-    return this.add(events.map((event) => ({ data: { provider, event, receivedAt: receivedAt.toISOString() }, jobId: hrJobId(provider, event.eventId) })));
+    // With tracing on, the job carries the request's trace context (telemetry/tracing.ts).
+    const trace = currentTraceCarrier();
+    return this.add(events.map((event) => ({ data: { provider, event, receivedAt: receivedAt.toISOString(), ...(trace ? { trace } : {}) }, jobId: hrJobId(provider, event.eventId) })));
   }
 
   /**

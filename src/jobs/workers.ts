@@ -1,4 +1,5 @@
-import { Worker } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
+import { withJobTrace, type TraceCarrier } from '../telemetry/tracing';
 import type { Logger } from '../logger';
 import type { Models } from '../db/models';
 import { jobOutcomes } from '../metrics/metrics';
@@ -18,13 +19,18 @@ export interface HrJobDeps {
   timeZone?: string;
 }
 
+/** A processor whose job runs in a span continuing the trace its data carries (`trace`), when tracing is on. */
+function traced<T, R>(queue: string, processor: (job: Job<T>) => Promise<R>): (job: Job<T>) => Promise<R> {
+  return (job) => withJobTrace(queue, job.name, (job.data as { trace?: TraceCarrier } | undefined)?.trace, () => processor(job));
+}
+
 /** Starts every BullMQ worker of the process; close them with `Promise.all(workers.map(w => w.close()))`. */
 export function startJobWorkers(deps: { models: Models; queue: QueueContext; logger: Logger; hr?: HrJobDeps; invitationSweep?: { temporal: import('@temporalio/client').Client; taskQueue: string };
   /** Outbound webhooks: the outbox and the deliveries (the queue the outbox puts deliveries on). */
   webhooks?: { settings: WebhookSettings; deliveryQueue: import('bullmq').Queue<WebhookDeliveryJob> };
 }): Worker[] {
   const workers: Worker[] = [
-    new Worker(QUEUE_NAMES.systemCheck, systemCheckProcessor(deps.models), {
+    new Worker(QUEUE_NAMES.systemCheck, traced(QUEUE_NAMES.systemCheck, systemCheckProcessor(deps.models)), {
       connection: deps.queue.connection,
       prefix: deps.queue.prefix,
       concurrency: 4,
@@ -33,14 +39,14 @@ export function startJobWorkers(deps: { models: Models; queue: QueueContext; log
   if (deps.hr) {
     const hrDeps = { ...deps.hr, models: deps.models, logger: deps.logger.child({ component: 'hr-intake' }) };
     workers.push(
-      new Worker(QUEUE_NAMES.hrIntake, hrIntakeProcessor(hrDeps), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 8 }),
-      new Worker(QUEUE_NAMES.hrReconciliation, hrReconciliationProcessor(hrDeps), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 1 }),
+      new Worker(QUEUE_NAMES.hrIntake, traced(QUEUE_NAMES.hrIntake, hrIntakeProcessor(hrDeps)), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 8 }),
+      new Worker(QUEUE_NAMES.hrReconciliation, traced(QUEUE_NAMES.hrReconciliation, hrReconciliationProcessor(hrDeps)), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 1 }),
     );
   }
   if (deps.invitationSweep) {
     const sweepDeps = { ...deps.invitationSweep, models: deps.models, logger: deps.logger.child({ component: 'invitation-sweep' }) };
     // One sweep at a time: a slow run is never overlapped by the next tick.
-    workers.push(new Worker(QUEUE_NAMES.invitationSweep, invitationSweepProcessor(sweepDeps), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 1 }));
+    workers.push(new Worker(QUEUE_NAMES.invitationSweep, traced(QUEUE_NAMES.invitationSweep, invitationSweepProcessor(sweepDeps)), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 1 }));
   }
   if (deps.webhooks) {
     const logger = deps.logger.child({ component: 'webhooks' });

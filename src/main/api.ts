@@ -5,6 +5,7 @@ import { createModels, ensureIndexes } from '../db/models';
 import { buildApiApp } from './api-app';
 import { createRedisConnection } from '../jobs/queues';
 import { createLogger } from '../logger';
+import { startTracing } from '../telemetry/tracing';
 import { createTemporalClient } from '../temporal/client';
 import { startSlackSync } from '../slack/sync-scheduler';
 import { exitOnStartupError, onShutdown } from './lifecycle';
@@ -12,6 +13,8 @@ import { exitOnStartupError, onShutdown } from './lifecycle';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'tenure-api', production: config.NODE_ENV === 'production' });
+  // Before any client is made: they pick their tracing interceptors then (off without an endpoint).
+  const stopTracing = startTracing(config, 'tenure-api');
   const conn = await connectMongo(config.MONGODB_URI, config.MONGODB_DB);
   const models = createModels(conn);
   await ensureIndexes(models);
@@ -33,6 +36,7 @@ async function main(): Promise<void> {
     await temporal.connection.close();
     redis.disconnect();
     await conn.close();
+    await stopTracing();
   });
 }
 

@@ -10,6 +10,7 @@ import { keepHrReconciliationScheduled } from '../jobs/hr-reconciliation-schedul
 import { keepInvitationSweepScheduled } from '../jobs/invitation-sweep';
 import { keepWebhookOutboxScheduled, type WebhookDeliveryJob } from '../jobs/webhooks';
 import { createTemporalClient } from '../temporal/client';
+import { startTracing } from '../telemetry/tracing';
 import { createLogger } from '../logger';
 import { createMailer } from '../mail/mailer';
 import { installTemporalRuntime, temporalRuntimeMetrics } from '../temporal/runtime';
@@ -24,6 +25,8 @@ import { checkConnectors, connectorsFromConfig } from '../connectors/registry';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, name: 'tenure-worker', production: config.NODE_ENV === 'production' });
+  // Before any client or worker is made: they pick their tracing interceptors then (off without an endpoint).
+  const stopTracing = startTracing(config, 'tenure-worker');
   // The SDK runtime's Prometheus exporter: on the given port, or on a free one when the health port
   // serves /metrics (which includes its series).
   const temporalMetricsPort = config.TEMPORAL_METRICS_PORT ?? (config.WORKER_HEALTH_PORT ? await freePort() : undefined);
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
     redis.disconnect();
     await temporalClient.connection.close();
     await conn.close();
+    await stopTracing();
   });
   await running.catch((err) => {
     logger.fatal({ err }, 'temporal worker stopped');

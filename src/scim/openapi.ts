@@ -125,7 +125,7 @@ const search = (operationId: string) => ({
 
 const discovery = (path: string, operationId: string, summary: string, extra: object = {}) => ({
   [path]: {
-    get: { operationId, tags: ['scim discovery'], summary, description: 'Read-only: other methods answer 405 with Allow: GET.', ...extra, responses: { 200: ok(summary, ref('Discovery')), ...COMMON_ERRORS, ...('parameters' in extra ? NOT_FOUND : {}) } },
+    get: { operationId, tags: ['scim discovery'], summary, description: 'Read-only: other methods answer 405 with Allow: GET, HEAD.', ...extra, responses: { 200: ok(summary, ref('Discovery')), ...COMMON_ERRORS, ...('parameters' in extra ? NOT_FOUND : {}) } },
   },
 });
 

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { DependencyUnavailableError } from '../errors';
+import { temporalClientInterceptors } from '../telemetry/tracing';
 
 export async function createTemporalClient(options: { address: string; namespace: string }): Promise<Client> {
   let connection: Connection;
@@ -8,5 +9,6 @@ export async function createTemporalClient(options: { address: string; namespace
   } catch (err) {
     throw new DependencyUnavailableError('Temporal', options.address, err);
   }
-  return new Client({ connection, namespace: options.namespace });
+  // With tracing on, a started workflow continues the caller's trace (telemetry/tracing.ts).
+  return new Client({ connection, namespace: options.namespace, interceptors: temporalClientInterceptors() });
 }

@@ -1,7 +1,9 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Activities } from '../../activities';
 import { ConfigError } from '../errors';
+import { temporalWorkerTracing, WORKFLOW_TRACING_INTERCEPTORS } from '../telemetry/tracing';
 import { WORKFLOWS_PATH } from './paths';
 
 /** How long a stopping worker lets running activities finish; container stop grace periods exceed it. */
@@ -24,6 +26,8 @@ export async function createTemporalWorker(options: TemporalWorkerOptions): Prom
   }
   const connection = await NativeConnection.connect({ address: options.address });
   try {
+    // Activity spans and the workflow spans' sink when tracing is on (telemetry/tracing.ts).
+    const tracing = temporalWorkerTracing();
     const worker = await Worker.create({
       connection,
       namespace: options.namespace,
@@ -32,6 +36,9 @@ export async function createTemporalWorker(options: TemporalWorkerOptions): Prom
       ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
       maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 50,
       shutdownGraceTime: `${WORKER_SHUTDOWN_GRACE_SECONDS} seconds`,
+      // A prebuilt bundle holds the workflow interceptors already; bundling here adds them.
+      interceptors: { ...tracing.interceptors, ...(options.workflowBundlePath ? {} : { workflowModules: [createRequire(import.meta.url).resolve(WORKFLOW_TRACING_INTERCEPTORS)] }) },
+      sinks: tracing.sinks,
     });
     return { worker, connection };
   } catch (err) {

@@ -204,6 +204,9 @@ describe('sessions', () => {
     const id = String(admin.user._id);
     for (const [method, url] of routes) {
       if (open.has(`${method} ${url}`)) continue;
+      // The router prints the queue dashboard's static-file wildcard without its folder; its
+      // files are walked without a session in queues.test.ts.
+      if (url.endsWith('*')) continue;
       const concrete = url.replace(':id', id);
       for (const cookie of [undefined, 'tenure_console=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA']) {
         const res = await app.inject({ method: method as 'GET', url: concrete, ...(method === 'GET' ? { headers: cookie ? { cookie } : {} } : form(cookie, { _csrf: 'x' })) });

@@ -153,12 +153,12 @@ describe('hardening #18: pending invitees over SCIM', () => {
 });
 
 describe('hardening #19: SCIM as conformance checkers try it', () => {
-  it('hardening #19: methods other than GET on ServiceProviderConfig, ResourceTypes and Schemas get 405 with Allow: GET', async () => {
+  it('hardening #19: methods other than GET on ServiceProviderConfig, ResourceTypes and Schemas get 405 with Allow: GET, HEAD', async () => {
     for (const url of ['/ServiceProviderConfig', '/ResourceTypes', '/ResourceTypes/User', '/Schemas', `/Schemas/${USER_SCHEMA}`, '/Schemas/urn:nope']) {
       for (const method of ['POST', 'PUT', 'PATCH', 'DELETE'] as const) {
         const res = await scimRequest(app, method, url, method === 'DELETE' ? undefined : {});
         expectScimError(res, 405);
-        expect(res.headers.allow, `${method} ${url}`).toBe('GET');
+        expect(res.headers.allow, `${method} ${url}`).toBe('GET, HEAD');
       }
       expect((await scimRequest(app, 'GET', url)).statusCode).toBe(url === '/Schemas/urn:nope' ? 404 : 200);
     }

@@ -11,10 +11,12 @@ import { AppError } from '../../errors';
 import { createMailer } from '../../mail/mailer';
 import { decodeUtf8 } from '../body-encoding';
 import type { AppDeps } from '../deps';
+import { answerMethodNotAllowed } from '../method-not-allowed';
 import { html, sendPage } from '../pages/html';
 import { secureCookies } from './cookies';
 import { createConsoleGuard, sendConsolePage } from './session';
 import { processesPageRoutes } from './processes-page';
+import { queueDashboardRoutes } from './queues';
 import { settingsPageRoutes } from './settings-page';
 import { signInRoutes } from './sign-in';
 import { userActionRoutes } from './user-actions';
@@ -49,9 +51,12 @@ export function consoleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     app.addHook('onRequest', guard.authenticate);
     app.addHook('preValidation', guard.checkCsrf);
     app.setErrorHandler((err: FastifyError, request, reply) => errorPage(err, request, reply));
-    app.setNotFoundHandler((request, reply) =>
-      sendPage(reply, 404, 'Not found', html`<h1>Not found</h1><p class="problem" data-code="route_not_found">There is no such console page.</p><p><a href="/console/users">Users</a></p>`),
-    );
+    app.setNotFoundHandler((request, reply) => {
+      // A console page asked for with a method it does not take is 405 with Allow (method-not-allowed.ts).
+      const refused = answerMethodNotAllowed(request, reply);
+      if (refused) return sendPage(reply, 405, 'Not allowed', html`<h1>Not allowed</h1><p class="problem" data-code="method_not_allowed">${refused.message}</p><p><a href="/console/users">Users</a></p>`);
+      return sendPage(reply, 404, 'Not found', html`<h1>Not found</h1><p class="problem" data-code="route_not_found">There is no such console page.</p><p><a href="/console/users">Users</a></p>`);
+    });
 
     await app.register(signInRoutes(deps, mailer, secure));
     await app.register(usersTableRoutes(deps));
@@ -59,6 +64,7 @@ export function consoleRoutes(deps: AppDeps): FastifyPluginAsyncZod {
     await app.register(userActionRoutes(deps));
     await app.register(settingsPageRoutes(deps));
     await app.register(processesPageRoutes(deps));
+    await app.register(queueDashboardRoutes(deps), { prefix: '/queues' });
   };
 }
 

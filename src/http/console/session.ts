@@ -118,6 +118,7 @@ export function sendConsolePage(request: FastifyRequest, reply: FastifyReply, st
 <a href="/console/users">Users</a>
 ${can(session.user.siteRole, 'processes:read') ? html`<a href="/console/processes">Processes</a>` : ''}
 ${can(session.user.siteRole, 'settings:read') ? html`<a href="/console/settings">Settings</a>` : ''}
+${can(session.user.siteRole, 'queues:read') ? html`<a href="/console/queues">Queues</a>` : ''}
 <span class="who">${displayName(session.user)} · ${roleLabel(session.user.siteRole)}</span>
 <form method="post" action="/console/sign-out">${csrfField(request)}<button type="submit">Sign out</button></form>
 </nav>`

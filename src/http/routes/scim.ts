@@ -16,6 +16,7 @@ import { parseScimUser, toScimUser } from '../../scim/user-resource';
 import { constantTimeEqual } from '../../security/secrets';
 import { strictJsonParser } from '../body-encoding';
 import type { AppDeps } from '../deps';
+import { answerMethodNotAllowed } from '../method-not-allowed';
 import { bearerToken, createAuthenticate, principalOf } from '../auth';
 
 declare module 'fastify' {
@@ -53,7 +54,9 @@ export function scimRoutes(deps: AppDeps): FastifyPluginAsync {
       return reply.status(status).type(SCIM_CONTENT_TYPE).send(body);
     });
     app.setNotFoundHandler((request, reply) => {
-      reply.status(404).type(SCIM_CONTENT_TYPE).send(toScimError(new ScimError(404, `No SCIM endpoint ${request.method} ${request.url.split('?')[0]}.`)).body);
+      const refused = answerMethodNotAllowed(request, reply);
+      if (refused) return reply.type(SCIM_CONTENT_TYPE).send(scimErrorBody(405, refused.message));
+      return reply.status(404).type(SCIM_CONTENT_TYPE).send(toScimError(new ScimError(404, `No SCIM endpoint ${request.method} ${request.url.split('?')[0]}.`)).body);
     });
 
     app.addHook('onRequest', async (request, reply) => {
@@ -105,22 +108,8 @@ export function scimRoutes(deps: AppDeps): FastifyPluginAsync {
       if (request.params.id === ENTERPRISE_USER_SCHEMA) return enterpriseUserSchema(baseUrl);
       throw new ScimError(404, `No schema ${request.params.id.slice(0, 200)}.`);
     });
-    // The discovery documents are read-only (RFC 7644 §4): any other method is 405, with Allow.
-    for (const url of ['/ServiceProviderConfig', '/ResourceTypes', '/Schemas']) {
-      for (const path of [url, `${url}/*`]) {
-        app.route({
-          method: ['POST', 'PUT', 'PATCH', 'DELETE'],
-          url: path,
-          ...hidden,
-          handler: async (request, reply) =>
-            reply
-              .status(405)
-              .header('allow', 'GET')
-              .type(SCIM_CONTENT_TYPE)
-              .send(scimErrorBody(405, `${url.slice(1)} is read-only: only GET is allowed, not ${request.method}.`)),
-        });
-      }
-    }
+    // The discovery documents are read-only (RFC 7644 §4): any other method is 405 with Allow,
+    // answered by the not-found handler above like every undeclared method (method-not-allowed.ts).
 
     app.get<Query>('/Users', hidden, async (request) =>
       list({
