@@ -44,7 +44,7 @@ const record = (value: unknown): Record<string, unknown> => (value && typeof val
  * of names, or of objects with a `system` (or `name`) field, under `systemsLeftBehind`,
  * `accessLeftBehind` or `systems` (only those whose `status`/`outcome` is not a success).
  */
-export function systemsLeftBehind(details: unknown): string[] {
+function systemsLeftBehind(details: unknown): string[] {
   const d = record(details);
   const names = new Set<string>();
   for (const key of ['systemsLeftBehind', 'accessLeftBehind', 'systems']) {

@@ -23,7 +23,7 @@ import { recordAudit, type Actor } from '../services/audit';
 import { claimReplay, keepDeadLetter, listDeadLettersOf, markReplayed } from '../services/dead-letters';
 import { jobIdFor } from './queues';
 
-export const WEBHOOK_OUTBOX_SCHEDULER_ID = 'webhook-outbox';
+const WEBHOOK_OUTBOX_SCHEDULER_ID = 'webhook-outbox';
 const CURSOR_ID = 'audit';
 /** Entries this much older than the cursor are read again (writers' clocks and slow writes). */
 const OVERLAP_MS = 5 * 60_000;
@@ -42,7 +42,7 @@ export interface WebhookSettings {
   timeoutMs: number;
 }
 
-export function webhookDeliveryJobOptions(settings: Pick<WebhookSettings, 'attempts' | 'backoffMs'>): JobsOptions {
+function webhookDeliveryJobOptions(settings: Pick<WebhookSettings, 'attempts' | 'backoffMs'>): JobsOptions {
   return {
     attempts: settings.attempts,
     backoff: { type: 'exponential', delay: settings.backoffMs },
@@ -52,7 +52,7 @@ export function webhookDeliveryJobOptions(settings: Pick<WebhookSettings, 'attem
 }
 
 /** The idempotency key of a delivery job: one per (event, subscription). */
-export function webhookJobId(eventId: Types.ObjectId | string, subscriptionId: Types.ObjectId | string): string {
+function webhookJobId(eventId: Types.ObjectId | string, subscriptionId: Types.ObjectId | string): string {
   return jobIdFor('webhook', `${String(eventId)}:${String(subscriptionId)}`);
 }
 
@@ -168,7 +168,7 @@ async function queueDelivery(deps: OutboxDeps, event: { _id: Types.ObjectId; web
   return true;
 }
 
-export async function scheduleWebhookOutbox(queue: Queue, everyMs: number): Promise<void> {
+async function scheduleWebhookOutbox(queue: Queue, everyMs: number): Promise<void> {
   await queue.upsertJobScheduler(WEBHOOK_OUTBOX_SCHEDULER_ID, { every: everyMs }, { name: WEBHOOK_OUTBOX_SCHEDULER_ID, data: {}, opts: { removeOnComplete: 50, removeOnFail: 50 } });
 }
 

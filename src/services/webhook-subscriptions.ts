@@ -31,7 +31,7 @@ export interface SubscriptionView {
 }
 
 /** A Standard Webhooks signing secret: `whsec_` and 32 random bytes in base64. */
-export function newSigningSecret(): string {
+function newSigningSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
@@ -48,7 +48,7 @@ function isLoopbackHost(hostname: string): boolean {
  * http only to a loopback host (localhost, 127.0.0.0/8, ::1) and only outside production, for
  * local development and tests. Returns the problem, or undefined when the URL is acceptable.
  */
-export function webhookUrlProblem(url: string, production: boolean): string | undefined {
+function webhookUrlProblem(url: string, production: boolean): string | undefined {
   let parsed: URL;
   try {
     parsed = new URL(url);
