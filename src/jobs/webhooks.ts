@@ -223,6 +223,7 @@ export function webhookDeliveryProcessor(deps: DeliveryDeps) {
     const signature = new Webhook(subscription.secret).sign(event.webhookId, startedAt, event.payload);
     let status: number | undefined;
     let error: string | undefined;
+    const signal = AbortSignal.timeout(deps.settings.timeoutMs);
     try {
       const response = await fetch(subscription.url, {
         method: 'POST',
@@ -235,14 +236,14 @@ export function webhookDeliveryProcessor(deps: DeliveryDeps) {
         },
         body: event.payload,
         redirect: 'manual',
-        signal: AbortSignal.timeout(deps.settings.timeoutMs),
+        signal,
       });
       status = response.status;
       await response.body?.cancel().catch(() => undefined);
       if (status < 200 || status >= 300) error = `the receiver answered ${status}`;
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      error = e.name === 'TimeoutError' ? `no answer within ${deps.settings.timeoutMs} ms` : `could not reach the receiver (${e.cause?.code ?? e.message})`;
+      error = signal.aborted ? `no answer within ${deps.settings.timeoutMs} ms` : `could not reach the receiver (${e.cause?.code ?? e.message})`;
     }
     const attempt = { at: startedAt, ...(status !== undefined ? { status } : {}), ...(error ? { error } : {}), durationMs: Date.now() - startedAt.getTime() };
     const delivered = !error;

@@ -66,6 +66,8 @@ const VALID_BODIES: Record<string, Record<string, unknown>> = {
   'POST /v1/users/{idOrEmail}/offboarding/approve': { planVersion: 'v1' },
   'POST /v1/users/{idOrEmail}/offboarding/change-owner': { newOwnerId: SOME_ID },
   'POST /v1/offboardings/bulk': { users: [NOBODY], reason: 'leaving' },
+  'POST /v1/webhook-subscriptions': { url: 'https://hooks.walk.test/tenure', events: ['user.created'] },
+  'PATCH /v1/webhook-subscriptions/{id}': { enabled: false },
 };
 
 beforeAll(async () => {

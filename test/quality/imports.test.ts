@@ -12,6 +12,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LAYERS: string[][] = [
   ['domain', 'errors'],
   ['config', 'logger'],
+  ['telemetry'],
   ['db', 'process contract'],
   ['security', 'mail', 'health', 'processes', 'metrics', 'connectors'],
   ['services', 'devstack'],
