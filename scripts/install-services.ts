@@ -3,9 +3,10 @@
  * tests so that installing does not count against the tests' start-up). Honours
  * TEMPORAL_ADDRESS, REDIS_URL and MONGODB_URI: a server given by address is not installed.
  * Also installs the SCIM conformance checker (scim2-tester) that test/scim runs and the
- * chromium that the console's browser test drives.
+ * chromium that the console's browser test drives, and Keycloak for the identity-provider connector's tests.
  */
 import { findOrInstallChromium, findOrInstallScimTester, resolveBinaries } from '../src/devstack/binaries';
+import { ensureKeycloakInstalled } from '../src/devstack/keycloak';
 
 try {
   const bins = resolveBinaries({
@@ -18,6 +19,7 @@ try {
   }
   console.log(`scim2-tester: ${findOrInstallScimTester()}`);
   console.log(`chromium: ${findOrInstallChromium()}`);
+  console.log(`keycloak: ${(await ensureKeycloakInstalled()).home}`);
 } catch (err) {
   console.error((err as Error).message);
   process.exit(1);

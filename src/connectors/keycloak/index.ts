@@ -1,0 +1,2 @@
+export { createKeycloakConnector } from './connector';
+export type { KeycloakConnectorOptions } from './options';
