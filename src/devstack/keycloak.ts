@@ -15,7 +15,7 @@ import { cacheDir, firstLine, MissingToolError, which } from './binaries';
 import { freePort } from './ports';
 import { terminate } from './stack';
 
-export const KEYCLOAK_VERSION = '26.7.3';
+const KEYCLOAK_VERSION = '26.7.3';
 const ARTIFACT = `org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}:zip`;
 
 export interface KeycloakInstall {
@@ -37,7 +37,7 @@ export interface RunningKeycloak {
   stop(): Promise<void>;
 }
 
-export class KeycloakStartError extends Error {
+class KeycloakStartError extends Error {
   override readonly name = 'KeycloakStartError';
 }
 

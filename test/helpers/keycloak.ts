@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { startKeycloak, type RunningKeycloak } from '../../src/devstack/keycloak';
 
 /** The realm-management roles the connector's service account needs (and nothing more). */
-export const CONNECTOR_ROLES = ['manage-users'] as const;
+const CONNECTOR_ROLES = ['manage-users'] as const;
 
 export interface KeycloakRealm {
   realm: string;
@@ -23,7 +23,7 @@ export interface KeycloakRealm {
   appClientId: string;
 }
 
-export interface TokenAnswer {
+interface TokenAnswer {
   ok: boolean;
   status: number;
   refreshToken?: string;

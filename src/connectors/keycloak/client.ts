@@ -20,7 +20,7 @@ export class KeycloakRequestError extends Error {
 }
 
 /** Network errors, timeouts and 5xx: unavailable; 401/403: refused; other answers: KeycloakRequestError. */
-export function mapError(err: unknown, what: string): Error {
+function mapError(err: unknown, what: string): Error {
   if (err instanceof SystemUnavailableError || err instanceof ConnectorRefusedError || err instanceof KeycloakRequestError) return err;
   const e = err as { response?: { status?: number }; responseData?: unknown; name?: string; message?: string };
   const status = e.response?.status;

@@ -1,2 +1,1 @@
 export { createKeycloakConnector } from './connector';
-export type { KeycloakConnectorOptions } from './options';
