@@ -3,11 +3,12 @@
  * tests so that installing does not count against the tests' start-up). Honours
  * TEMPORAL_ADDRESS, REDIS_URL and MONGODB_URI: a server given by address is not installed.
  * Also installs the SCIM conformance checker (scim2-tester) that test/scim runs and the
- * chromium that the console's browser test drives, and builds the Gitea the Gitea connector's
- * tests run against.
+ * chromium that the console's browser test drives, and the servers the connectors' tests run
+ * against: Gitea (built from source) and Keycloak (its distribution from Maven Central).
  */
 import { findOrInstallChromium, findOrInstallScimTester, resolveBinaries } from '../src/devstack/binaries';
 import { ensureGiteaInstalled } from '../src/devstack/gitea';
+import { ensureKeycloakInstalled } from '../src/devstack/keycloak';
 
 try {
   const bins = resolveBinaries({
@@ -22,6 +23,7 @@ try {
   console.log(`chromium: ${findOrInstallChromium()}`);
   const gitea = await ensureGiteaInstalled();
   console.log(`gitea ${gitea.version}: ${gitea.binary}`);
+  console.log(`keycloak: ${(await ensureKeycloakInstalled()).home}`);
 } catch (err) {
   console.error((err as Error).message);
   process.exit(1);

@@ -153,6 +153,12 @@ const envObject = z.object({
     /** Gitea connector: who receives a leaver's repositories when the new owner has no Gitea account (a user or organization). */
     GITEA_FALLBACK_OWNER: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/, 'must be a Gitea user or organization name').optional(),
 
+    /** Keycloak connector (all four or none): the server, the realm people live in, and a confidential client with a service account holding realm-management's manage-users. */
+    KEYCLOAK_URL: url(['http:', 'https:']).optional(),
+    KEYCLOAK_REALM: z.string().regex(/^[^\s/]{1,255}$/, 'must be a realm name (no spaces or slashes)').optional(),
+    KEYCLOAK_CLIENT_ID: z.string().min(1).max(255).optional(),
+    KEYCLOAK_CLIENT_SECRET: secret(),
+
     /** Where `npm start` keeps the local servers' data (default: .tenure/data in the checkout). */
     TENURE_DATA_DIR: z.string().min(1).optional(),
 });
@@ -170,6 +176,12 @@ const envSchema = envObject.superRefine((env, ctx) => {
     if (env.GITEA_URL && !env.GITEA_TOKEN) ctx.addIssue({ code: 'custom', path: ['GITEA_TOKEN'], message: 'is required with GITEA_URL (a Gitea site administrator\'s access token)' });
     if (!env.GITEA_URL && (env.GITEA_TOKEN || env.GITEA_FALLBACK_OWNER)) {
       ctx.addIssue({ code: 'custom', path: ['GITEA_URL'], message: `is required when ${env.GITEA_TOKEN ? 'GITEA_TOKEN' : 'GITEA_FALLBACK_OWNER'} is set` });
+    }
+    const keycloak = ['KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_CLIENT_ID', 'KEYCLOAK_CLIENT_SECRET'] as const;
+    if (keycloak.some((key) => env[key] !== undefined)) {
+      for (const key of keycloak) {
+        if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `is required when any of ${keycloak.join(', ')} is set (the Keycloak connector needs all four)` });
+      }
     }
   });
 

@@ -6,9 +6,13 @@ import type { Config } from '../config/env';
 import type { Logger } from '../logger';
 import { ConnectorRefusedError, type Connector } from './contract';
 import { createGiteaConnector } from './gitea';
+import { createKeycloakConnector } from './keycloak';
 
 export function connectorsFromConfig(config: Config): Connector[] {
   const connectors: Connector[] = [];
+  if (config.KEYCLOAK_URL && config.KEYCLOAK_REALM && config.KEYCLOAK_CLIENT_ID && config.KEYCLOAK_CLIENT_SECRET) {
+    connectors.push(createKeycloakConnector({ url: config.KEYCLOAK_URL, realm: config.KEYCLOAK_REALM, clientId: config.KEYCLOAK_CLIENT_ID, clientSecret: config.KEYCLOAK_CLIENT_SECRET }));
+  }
   if (config.GITEA_URL && config.GITEA_TOKEN) connectors.push(createGiteaConnector({ url: config.GITEA_URL, token: config.GITEA_TOKEN, fallbackOwner: config.GITEA_FALLBACK_OWNER }));
   return connectors;
 }

@@ -16,7 +16,7 @@ const MONGO_JAVA_SERVER_VERSION = '1.47.0';
 const MONGO_JAVA_SERVER_DIR = fileURLToPath(new URL('./mongo-java-server/', import.meta.url));
 const TEMPORAL_CLI_GO_VERSION = 'v1.5.1';
 
-class MissingToolError extends Error {
+export class MissingToolError extends Error {
   override readonly name = 'MissingToolError';
 }
 

@@ -62,21 +62,34 @@ describe('configuration', () => {
   });
 
   it('hardening #4: every secret has a minimum length, and the refusal names the variable without its value', () => {
-    const secrets = ['HR_GENERIC_SECRET', 'HR_BAMBOOHR_SECRET', 'HR_PERSONIO_TOKEN', 'SCIM_BEARER_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'METRICS_TOKEN', 'GITEA_TOKEN'];
-    // Settings a secret is only accepted with.
-    const companions: Record<string, NodeJS.ProcessEnv> = { GITEA_TOKEN: { GITEA_URL: 'http://127.0.0.1:3000' } };
+    const secrets = ['HR_GENERIC_SECRET', 'HR_BAMBOOHR_SECRET', 'HR_PERSONIO_TOKEN', 'SCIM_BEARER_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'METRICS_TOKEN', 'GITEA_TOKEN', 'KEYCLOAK_CLIENT_SECRET'];
     // Every setting whose name says it holds a secret is in the list above.
-    expect(CONFIG_KEYS.filter((k) => /SECRET|TOKEN|PASSWORD|KEY/.test(k)).sort()).toEqual([...secrets].sort());
+    expect(CONFIG_KEYS.filter((k) => /SECRET|TOKEN|PASSWORD|(^|_)KEY(_|$)/.test(k)).sort()).toEqual([...secrets].sort());
+    // Settings that come only with their companions (all or none).
+    const companions: NodeJS.ProcessEnv = { KEYCLOAK_URL: 'http://127.0.0.1:8080', KEYCLOAK_REALM: 'acme', KEYCLOAK_CLIENT_ID: 'tenure', GITEA_URL: 'http://127.0.0.1:3000' };
+    const full = { ...base, ...companions, KEYCLOAK_CLIENT_SECRET: 'a-strong-secret-0123456789', GITEA_TOKEN: 'a-strong-secret-0123456789' };
     for (const name of secrets) {
       for (const weak of ['Q', 'Zq7', 'W3ak-Secret-15c']) {
-        const env = { ...base, SLACK_BOT_TOKEN: SLACK_BOT, SLACK_SIGNING_SECRET: SLACK_SIGNING, ...companions[name], [name]: weak };
+        const env = { ...full, SLACK_BOT_TOKEN: SLACK_BOT, SLACK_SIGNING_SECRET: SLACK_SIGNING, [name]: weak };
         const found = problems(env);
         expect(found, `${name}=${weak}`).toEqual([expect.stringMatching(new RegExp(`^${name} must be at least 16 characters`))]);
         expect(found[0]).not.toContain(weak);
       }
       const strong = 'a-strong-secret-0123456789';
-      expect(loadConfig({ ...base, SLACK_BOT_TOKEN: SLACK_BOT, SLACK_SIGNING_SECRET: SLACK_SIGNING, ...companions[name], [name]: strong })[name as keyof ReturnType<typeof loadConfig>]).toBe(strong);
+      expect(loadConfig({ ...full, SLACK_BOT_TOKEN: SLACK_BOT, SLACK_SIGNING_SECRET: SLACK_SIGNING, [name]: strong })[name as keyof ReturnType<typeof loadConfig>]).toBe(strong);
     }
+  });
+
+  it('takes the Keycloak connector settings all together or not at all, naming what is missing', () => {
+    const keycloak = { KEYCLOAK_URL: 'http://127.0.0.1:8080', KEYCLOAK_REALM: 'acme', KEYCLOAK_CLIENT_ID: 'tenure', KEYCLOAK_CLIENT_SECRET: '0123456789abcdef0123' };
+    expect(loadConfig({ ...base, ...keycloak })).toMatchObject(keycloak);
+    expect(loadConfig(base).KEYCLOAK_URL).toBeUndefined();
+    const missing = problems({ ...base, KEYCLOAK_URL: keycloak.KEYCLOAK_URL, KEYCLOAK_REALM: 'acme' });
+    expect(missing.map((p) => p.split(' ')[0])).toEqual(['KEYCLOAK_CLIENT_ID', 'KEYCLOAK_CLIENT_SECRET']);
+    expect(missing[0]).toMatch(/all four/);
+    const bad = problems({ ...base, ...keycloak, KEYCLOAK_URL: 'ftp://sso', KEYCLOAK_REALM: 'a/b', KEYCLOAK_CLIENT_SECRET: 'short' });
+    expect(bad.map((p) => p.split(' ')[0]).sort()).toEqual(['KEYCLOAK_CLIENT_SECRET', 'KEYCLOAK_REALM', 'KEYCLOAK_URL']);
+    expect(bad.join('\n')).not.toContain('short');
   });
 
   it('parses durations', () => {

@@ -1,0 +1,1 @@
+export { createKeycloakConnector } from './connector';
