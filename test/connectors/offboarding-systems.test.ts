@@ -9,12 +9,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connectors/contract';
 import { createGiteaConnector } from '../../src/connectors/gitea';
+import { createKeycloakConnector } from '../../src/connectors/keycloak';
 import type { App } from '../../src/http/app';
 import { getOffboardingProgress, offboardingWorkflowId } from '../../src/processes/offboarding';
 import type { OffboardingProgress } from '../../workflows/offboarding-messages';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { startTestGitea, type GiteaTestUser, type TestGitea } from '../helpers/gitea';
 import { createTestApp } from '../helpers/http';
+import { startTestKeycloak, TEST_PASSWORD, type KeycloakRealm, type TestKeycloak } from '../helpers/keycloak';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { createClient, withWorker, type WorkerOptions } from '../helpers/temporal';
 import { seedOrg, setPolicy, type Org } from '../offboarding/fixtures';
@@ -24,18 +26,22 @@ let client: Client;
 let app: App;
 let smtp: TestSmtpServer;
 let gitea: TestGitea;
+let keycloak: TestKeycloak;
+let realm: KeycloakRealm;
 
 beforeAll(async () => {
   ctx = await createTestContext('offboarding-systems');
   client = await createClient(ctx);
   app = await createTestApp(ctx, client);
   smtp = await startSmtpServer();
-  gitea = await startTestGitea();
+  [gitea, keycloak] = await Promise.all([startTestGitea(), startTestKeycloak()]);
+  realm = await keycloak.createRealm();
   await setPolicy(ctx.models, { approvalRequired: true, retentionMs: null });
-});
+}, 360_000);
 
 afterAll(async () => {
   await gitea?.close();
+  await keycloak?.destroy();
   await app?.close();
   await smtp?.close();
   await client?.connection.close();
@@ -43,7 +49,10 @@ afterAll(async () => {
 });
 
 function connectors(): Connector[] {
-  return [createGiteaConnector({ url: gitea.url, token: gitea.adminToken, timeoutMs: 3_000 })];
+  return [
+    createKeycloakConnector({ url: keycloak.url, realm: realm.realm, clientId: realm.clientId, clientSecret: realm.clientSecret, timeoutMs: 5_000 }),
+    createGiteaConnector({ url: gitea.url, token: gitea.adminToken, timeoutMs: 3_000 }),
+  ];
 }
 
 const worker = (undoGraceMs = 500): WorkerOptions => ({
@@ -51,8 +60,12 @@ const worker = (undoGraceMs = 500): WorkerOptions => ({
   deps: { offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs }, connectors: connectors() },
 });
 
-/** The organization of the offboarding tests, and the leaver and manager in Gitea: the leaver owns two repositories and is in an organization's team. */
-async function seedEverywhere(): Promise<{ org: Org; leaver: GiteaTestUser; manager: GiteaTestUser; repos: string[]; leaverToken: string }> {
+/**
+ * The organization of the offboarding tests; the leaver signed in to Keycloak (a live refresh
+ * token) in a group there; the leaver and manager in Gitea, the leaver owning two repositories and
+ * in an organization's team.
+ */
+async function seedEverywhere(): Promise<{ org: Org; leaver: GiteaTestUser; manager: GiteaTestUser; repos: string[]; leaverToken: string; refreshToken: string }> {
   const org = await seedOrg(ctx.models);
   const tag = randomUUID().slice(0, 6);
   const leaver = await gitea.createUser({ username: `leaver-${tag}`, email: org.leaver.user.email });
@@ -63,7 +76,11 @@ async function seedEverywhere(): Promise<{ org: Org; leaver: GiteaTestUser; mana
   const team = await gitea.createTeam(`team-${tag}`, 'developers');
   await gitea.addTeamMember(team.id, leaver.username);
   const leaverToken = await gitea.userToken(leaver);
-  return { org, leaver, manager, repos, leaverToken };
+  const group = await keycloak.createGroup(realm.realm, `engineering-${tag}`);
+  await keycloak.createUser(realm.realm, org.leaver.user.email, { groups: [group] });
+  const signedIn = await keycloak.signIn(realm, org.leaver.user.email, TEST_PASSWORD);
+  expect(signedIn.ok).toBe(true);
+  return { org, leaver, manager, repos, leaverToken, refreshToken: signedIn.refreshToken! };
 }
 
 async function start(org: Org) {
@@ -99,8 +116,9 @@ async function giteaSees(token: string): Promise<number> {
 
 describe('offboarding across connected systems', () => {
   it('lists each system in the plan, acts there after approval and verifies clean: the repositories belong to the new owner and the leaver is shut out', async () => {
-    const { org, leaver, manager, repos, leaverToken } = await seedEverywhere();
+    const { org, leaver, manager, repos, leaverToken, refreshToken } = await seedEverywhere();
     expect(await giteaSees(leaverToken)).toBe(200);
+    expect((await keycloak.refresh(realm, refreshToken)).ok).toBe(true);
     await withWorker(ctx, async () => {
       await start(org);
       const waiting = await waitForStatus(org, ['awaiting_approval']);
@@ -110,6 +128,9 @@ describe('offboarding across connected systems', () => {
       const summaries = planned.actions.map((a) => a.summary).join('\n');
       for (const repo of repos) expect(summaries).toContain(`${repo.split('/')[1]}`);
       expect(planned.actions.map((a) => a.action)).toEqual(expect.arrayContaining(['transfer', 'remove_membership', 'prohibit_login']));
+      const idp = waiting.plan!.systems!.find((s) => s.system === 'keycloak')!;
+      expect(idp.account).toBe(org.leaver.user.email);
+      expect(idp.actions.map((a) => a.action)).toEqual(expect.arrayContaining(['disable_account', 'end_sessions', 'remove_membership']));
       // The approval request mail names what will be done in the system.
       const mail = await eventually('the approval request', async () => smtp.to(org.manager.user.email).find((m) => m.subject.startsWith('Approval needed')));
       expect(mail.body).toContain('prohibit');
@@ -117,23 +138,29 @@ describe('offboarding across connected systems', () => {
       expect((await act(org, 'approve', { planVersion: waiting.plan!.version })).statusCode).toBe(200);
       const done = await waitForStatus(org, ['completed', 'completed_with_access_left_behind']);
       expect(done.status).toBe('completed');
-      expect(done.verification).toMatchObject({ clean: true, systems: [expect.objectContaining({ system: 'gitea', clean: true, remaining: [] })] });
-      const sys = done.systems!.find((s) => s.system === 'gitea')!;
-      expect(sys.state).toBe('done');
-      expect(sys.outcomes.every((o) => o.state === 'done')).toBe(true);
+      expect(done.verification!.clean).toBe(true);
+      expect(done.verification!.systems).toEqual(expect.arrayContaining([expect.objectContaining({ system: 'gitea', clean: true, remaining: [] }), expect.objectContaining({ system: 'keycloak', clean: true, remaining: [] })]));
+      for (const name of ['gitea', 'keycloak']) {
+        const sys = done.systems!.find((s) => s.system === name)!;
+        expect(sys.state, name).toBe('done');
+        expect(sys.outcomes.length, name).toBeGreaterThan(0);
+        expect(sys.outcomes.every((o) => o.state === 'done'), name).toBe(true);
+      }
       expect(done.steps.find((s) => s.name === 'connected_systems')!.state).toBe('done');
     }, worker());
     // Re-read from the systems themselves, not from tenure's account of them.
     for (const repo of repos) expect(await repoOwner(repo.replace(/^[^/]+/, manager.username))).toBe(manager.username);
     expect([401, 403]).toContain(await giteaSees(leaverToken));
+    expect(await keycloak.refresh(realm, refreshToken)).toMatchObject({ ok: false, error: 'invalid_grant' });
+    expect((await keycloak.signIn(realm, org.leaver.user.email, TEST_PASSWORD)).ok).toBe(false);
     const orgs = await gitea.api<unknown[]>('GET', `/users/${leaver.username}/orgs`);
     expect(orgs.body).toEqual([]);
     const audit = await ctx.models.AuditEvent.find({ processId: offboardingWorkflowId(String(org.leaver.user._id)), action: 'offboarding.system_acted' }).lean();
-    expect(audit).toHaveLength(1);
+    expect(audit.map((a) => a.details?.system).sort()).toEqual(['gitea', 'keycloak']);
   });
 
   it('ends completed_with_access_left_behind naming a system that stays down, and completes when retried after it is back', async () => {
-    const { org, manager, repos, leaverToken } = await seedEverywhere();
+    const { org, manager, repos, leaverToken, refreshToken } = await seedEverywhere();
     await withWorker(ctx, async () => {
       await start(org);
       const waiting = await waitForStatus(org, ['awaiting_approval']);
@@ -146,6 +173,9 @@ describe('offboarding across connected systems', () => {
         expect(check.clean).toBe(false);
         expect(check.error).toMatch(/unreachable/);
         expect(left.systems!.find((s) => s.system === 'gitea')!.state).toBe('failed');
+        // The system that was up was acted on: only Gitea is named.
+        expect(left.verification!.systems!.find((s) => s.system === 'keycloak')!.clean).toBe(true);
+        expect(await keycloak.refresh(realm, refreshToken)).toMatchObject({ ok: false, error: 'invalid_grant' });
         const alert = await eventually('the alert to the Administrators', async () => smtp.to(org.admin.user.email).find((m) => m.subject.startsWith('ALERT') && m.body.includes(org.leaver.user.email)));
         expect(alert.body).toMatch(/Gitea/);
         // Nothing was done while it was down: still the leaver's, still usable.
@@ -179,6 +209,7 @@ describe('offboarding across connected systems', () => {
       const waiting = await waitForStatus(org, ['awaiting_approval']);
       expect((await act(org, 'approve', { planVersion: waiting.plan!.version })).statusCode).toBe(200);
       await waitForStatus(org, ['completed']);
+      expect((await keycloak.signIn(realm, org.leaver.user.email, TEST_PASSWORD)).ok).toBe(false);
       expect(await repoOwner(repos[0]!.replace(/^[^/]+/, manager.username))).toBe(manager.username);
       const undo = await eventually('the undo to be accepted', async () => {
         const res = await act(org, 'undo', { reason: 'rehired' });
@@ -187,8 +218,11 @@ describe('offboarding across connected systems', () => {
       expect(undo.statusCode).toBe(200);
       const undone = await waitForStatus(org, ['undone']);
       expect(undone.steps.find((s) => s.name === 'undo_window')!.detail).toMatch(/Gitea.*undone/);
+      expect(undone.steps.find((s) => s.name === 'undo_window')!.detail).toMatch(/Keycloak.*undone/);
     }, worker(600_000));
     for (const repo of repos) expect(await repoOwner(repo)).toBe(leaver.username);
     expect(await giteaSees(leaverToken)).toBe(200);
+    // The Keycloak account is enabled again (its old sessions stay ended): the leaver can sign in.
+    expect((await keycloak.signIn(realm, org.leaver.user.email, TEST_PASSWORD)).ok).toBe(true);
   });
 });
