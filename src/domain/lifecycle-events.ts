@@ -40,27 +40,14 @@ export interface LifecycleEvent {
 const record = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
 
 /**
- * The systems an offboarding left access behind in, when its audit details name them: an array
- * of names, or of objects with a `system` (or `name`) field, under `systemsLeftBehind`,
- * `accessLeftBehind` or `systems` (only those whose `status`/`outcome` is not a success).
+ * The connected systems an offboarding left access behind in: the audit details of
+ * `offboarding.access_left_behind` carry the verification, whose `systems` are each system's
+ * check (`{system, clean, ...}`).
  */
 function systemsLeftBehind(details: unknown): string[] {
-  const d = record(details);
-  const names = new Set<string>();
-  for (const key of ['systemsLeftBehind', 'accessLeftBehind', 'systems']) {
-    const list = d[key];
-    if (!Array.isArray(list)) continue;
-    for (const item of list) {
-      if (typeof item === 'string' && item) names.add(item);
-      else {
-        const entry = record(item);
-        const name = typeof entry.system === 'string' ? entry.system : typeof entry.name === 'string' ? entry.name : undefined;
-        const state = String(entry.status ?? entry.outcome ?? 'left_behind');
-        if (name && !['done', 'clean', 'completed', 'ok', 'verified'].includes(state)) names.add(name);
-      }
-    }
-  }
-  return [...names];
+  const systems = record(details).systems;
+  if (!Array.isArray(systems)) return [];
+  return systems.map(record).filter((check) => check.clean === false && typeof check.system === 'string').map((check) => check.system as string);
 }
 
 /** The lifecycle event an audit entry stands for, or undefined when it stands for none. */

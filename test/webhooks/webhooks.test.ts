@@ -208,7 +208,7 @@ describe('delivery', () => {
       target: { email: 'leaver@example.com' },
       processId: 'offboarding-x',
       eventKey: 'test:access-left-behind',
-      details: { clean: false, systems: [{ system: 'keycloak', status: 'left_behind' }, { system: 'gitea', status: 'done' }] },
+      details: { clean: false, systems: [{ system: 'keycloak', label: 'Keycloak (realm acme)', clean: false, remaining: ['session 1'] }, { system: 'gitea', label: 'Gitea (git.example.com)', clean: true, remaining: [] }] },
     });
     const [got] = await eventually('the delivery', async () => (acceptedAt('/offboarding').length ? acceptedAt('/offboarding') : undefined));
     expect(verified(sub.secret, got!)).toMatchObject({
@@ -297,7 +297,7 @@ describe('lifecycle events from audit entries', () => {
     expect(of('user.bootstrapped', { created: true })?.type).toBe('user.created');
     expect(of('user.bootstrapped', { created: false })).toBeUndefined();
     expect(of('offboarding.completed')).toMatchObject({ type: 'offboarding.completed', timestamp: at.toISOString(), data: { accessLeftBehind: false } });
-    expect(of('offboarding.access_left_behind', { systemsLeftBehind: ['gitea'] })?.data).toMatchObject({ accessLeftBehind: true, systemsLeftBehind: ['gitea'] });
+    expect(of('offboarding.access_left_behind', { systems: [{ system: 'gitea', clean: false, remaining: [] }, { system: 'keycloak', clean: true, remaining: [] }] })?.data).toMatchObject({ accessLeftBehind: true, systemsLeftBehind: ['gitea'] });
     expect(of('user.role_changed')).toBeUndefined();
     expect(of('webhook.subscription_created')).toBeUndefined();
   });
