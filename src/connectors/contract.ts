@@ -73,6 +73,11 @@ export interface ActionOutcome {
   undo?: Record<string, string>;
 }
 
+/** The outcome of one planned action, as every connector reports it. */
+export function actionOutcome(action: PlannedAction, state: ActionState, detail?: string, undo?: Record<string, string>): ActionOutcome {
+  return { key: action.key, action: action.action, summary: action.summary, state, ...(detail ? { detail } : {}), ...(undo ? { undo } : {}) };
+}
+
 /** What verification found still there (empty `remaining` and `clean: true`: nothing is left). */
 export interface SystemVerification {
   system: string;

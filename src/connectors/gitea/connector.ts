@@ -13,6 +13,7 @@
  * undo     hands moved repositories back, restores team memberships, allows sign-in again.
  */
 import {
+  actionOutcome,
   ConnectorRefusedError,
   type ActionOutcome,
   type Connector,
@@ -48,27 +49,18 @@ export function createGiteaConnector(options: GiteaConnectorOptions): Connector 
     return { name: options.fallbackOwner, isUser: !(await client.isOrganization(options.fallbackOwner)) };
   }
 
-  const outcome = (action: PlannedAction, state: ActionOutcome['state'], detail?: string, undo?: Record<string, string>): ActionOutcome => ({
-    key: action.key,
-    action: action.action,
-    summary: action.summary,
-    state,
-    ...(detail ? { detail } : {}),
-    ...(undo ? { undo } : {}),
-  });
-
   async function transfer(user: GiteaUser, action: PlannedAction): Promise<ActionOutcome> {
     // Planned without a recipient: the summary says why.
-    if (!action.to) return outcome(action, 'failed', action.summary);
+    if (!action.to) return actionOutcome(action, 'failed', action.summary);
     const to = action.to;
     const repo = await client.repository(action.target.id);
-    if (!repo) return outcome(action, 'failed', `repository ${action.target.name} (#${action.target.id}) no longer exists`);
+    if (!repo) return actionOutcome(action, 'failed', `repository ${action.target.name} (#${action.target.id}) no longer exists`);
     const undo = { repository_id: String(repo.id), from: user.login, to };
-    if (same(repo.owner.login, to)) return outcome(action, 'already_done', `${repo.full_name} belongs to ${to}`, undo);
-    if (repo.owner.id !== user.id) return outcome(action, 'failed', `${repo.full_name} now belongs to ${repo.owner.login}, not to ${user.login}; left alone`);
+    if (same(repo.owner.login, to)) return actionOutcome(action, 'already_done', `${repo.full_name} belongs to ${to}`, undo);
+    if (repo.owner.id !== user.id) return actionOutcome(action, 'failed', `${repo.full_name} now belongs to ${repo.owner.login}, not to ${user.login}; left alone`);
     if (repo.repo_transfer) {
       const pendingTo = repo.repo_transfer.recipient?.login ?? 'someone';
-      return outcome(action, 'failed', `a transfer of ${repo.full_name} to ${pendingTo} is waiting for ${pendingTo} to accept it`);
+      return actionOutcome(action, 'failed', `a transfer of ${repo.full_name} to ${pendingTo} is waiting for ${pendingTo} to accept it`);
     }
     const res = await client.call<{ full_name?: string }>('POST', `/repos/${encodeURIComponent(repo.owner.login)}/${encodeURIComponent(repo.name)}/transfer`, {
       body: { new_owner: to },
@@ -76,28 +68,28 @@ export function createGiteaConnector(options: GiteaConnectorOptions): Connector 
     });
     switch (res.status) {
       case 202:
-        return outcome(action, 'done', `${repo.full_name} now belongs to ${to}`, undo);
+        return actionOutcome(action, 'done', `${repo.full_name} now belongs to ${to}`, undo);
       case 201:
         // Only a site administrator's transfer completes at once; anyone else's waits for the recipient.
-        return outcome(action, 'failed', `the transfer of ${repo.full_name} to ${to} was only proposed (the token's user is not a site administrator); it completes when ${to} accepts it`);
+        return actionOutcome(action, 'failed', `the transfer of ${repo.full_name} to ${to} was only proposed (the token's user is not a site administrator); it completes when ${to} accepts it`);
       case 403:
         if (/scope/i.test(res.message)) throw new ConnectorRefusedError(SYSTEM, `Gitea refused the transfer of ${repo.full_name} (403): ${res.message}`);
-        return outcome(action, 'failed', `Gitea refused to transfer ${repo.full_name} to ${to}: ${res.message}`);
+        return actionOutcome(action, 'failed', `Gitea refused to transfer ${repo.full_name} to ${to}: ${res.message}`);
       case 404:
-        return outcome(action, 'failed', `${to} is not a Gitea user or organization`);
+        return actionOutcome(action, 'failed', `${to} is not a Gitea user or organization`);
       case 409:
-        return outcome(action, 'failed', `a transfer of ${repo.full_name} is already pending`);
+        return actionOutcome(action, 'failed', `a transfer of ${repo.full_name} is already pending`);
       case 422:
-        return outcome(action, 'failed', `${to} cannot receive ${repo.full_name}: ${res.message}`);
+        return actionOutcome(action, 'failed', `${to} cannot receive ${repo.full_name}: ${res.message}`);
       default:
-        return outcome(action, 'failed', `Gitea answered ${res.status} to the transfer of ${repo.full_name}: ${res.message}`);
+        return actionOutcome(action, 'failed', `Gitea answered ${res.status} to the transfer of ${repo.full_name}: ${res.message}`);
     }
   }
 
   async function removeMembership(user: GiteaUser, action: PlannedAction): Promise<ActionOutcome> {
     const org = action.target.name;
-    if (!(await client.isOrganization(org))) return outcome(action, 'already_done', `organization ${org} no longer exists`);
-    if (!(await client.isOrgMember(org, user.login))) return outcome(action, 'already_done', `${user.login} is not a member of ${org}`);
+    if (!(await client.isOrganization(org))) return actionOutcome(action, 'already_done', `organization ${org} no longer exists`);
+    if (!(await client.isOrgMember(org, user.login))) return actionOutcome(action, 'already_done', `${user.login} is not a member of ${org}`);
     const teams = await client.teamsOf(org, user.login);
     const undo: Record<string, string> = { organization: org, teams: teams.map((t) => t.id).join(',') };
     // Gitea refuses (with a 500) to remove the last member of an organization's owner team: hand
@@ -106,16 +98,16 @@ export function createGiteaConnector(options: GiteaConnectorOptions): Connector 
       const others = (await client.teamMembers(team.id)).filter((m) => m.id !== user.id);
       if (others.length > 0) continue;
       if (!action.to) {
-        return outcome(action, 'failed', `${user.login} is the last owner of organization ${org} and there is nobody to hand it to; make someone else an owner of ${org} first`);
+        return actionOutcome(action, 'failed', `${user.login} is the last owner of organization ${org} and there is nobody to hand it to; make someone else an owner of ${org} first`);
       }
       const added = await client.call('PUT', `/teams/${team.id}/members/${encodeURIComponent(action.to)}`, { allow: [404, 422] });
-      if (added.status >= 300) return outcome(action, 'failed', `${user.login} is the last owner of ${org} and ${action.to} could not be made an owner: ${added.message}`);
+      if (added.status >= 300) return actionOutcome(action, 'failed', `${user.login} is the last owner of ${org} and ${action.to} could not be made an owner: ${added.message}`);
       undo.owner_added = action.to;
       undo.owner_team = String(team.id);
     }
     await client.call('DELETE', `/orgs/${encodeURIComponent(org)}/members/${encodeURIComponent(user.login)}`);
     const handed = undo.owner_added ? `; ${undo.owner_added} is now an owner of ${org}` : '';
-    return outcome(action, 'done', `${user.login} left ${org} (teams: ${teams.map((t) => t.name).join(', ') || 'none'})${handed}`, undo);
+    return actionOutcome(action, 'done', `${user.login} left ${org} (teams: ${teams.map((t) => t.name).join(', ') || 'none'})${handed}`, undo);
   }
 
   async function setProhibitLogin(user: GiteaUser, prohibit: boolean): Promise<'done' | 'already_done'> {
@@ -195,7 +187,7 @@ export function createGiteaConnector(options: GiteaConnectorOptions): Connector 
 
     async act(leaver, action) {
       const user = await leaverAccount(leaver);
-      if (!user) return outcome(action, 'failed', `no Gitea account holds ${leaver.email} any more`);
+      if (!user) return actionOutcome(action, 'failed', `no Gitea account holds ${leaver.email} any more`);
       try {
         switch (action.action) {
           case 'transfer':
@@ -207,14 +199,14 @@ export function createGiteaConnector(options: GiteaConnectorOptions): Connector 
             // Only a prohibition this process made is lifted by undo: an account that was already
             // barred (by an administrator, or by an earlier offboarding) stays barred.
             return state === 'done'
-              ? outcome(action, 'done', `${user.login} can no longer sign in`, { username: user.login })
-              : outcome(action, 'already_done', `${user.login} was already prohibited from signing in`);
+              ? actionOutcome(action, 'done', `${user.login} can no longer sign in`, { username: user.login })
+              : actionOutcome(action, 'already_done', `${user.login} was already prohibited from signing in`);
           }
           default:
-            return outcome(action, 'failed', `the Gitea connector does not know the action "${action.action}"`);
+            return actionOutcome(action, 'failed', `the Gitea connector does not know the action "${action.action}"`);
         }
       } catch (err) {
-        if (err instanceof GiteaApiError) return outcome(action, 'failed', err.message);
+        if (err instanceof GiteaApiError) return actionOutcome(action, 'failed', err.message);
         throw err;
       }
     },

@@ -22,6 +22,7 @@ import type {
   SystemVerification,
   UndoOutcome,
 } from '../contract';
+import { actionOutcome } from '../contract';
 import { KeycloakApi, KeycloakRequestError, SYSTEM } from './client';
 import type { KeycloakConnectorOptions } from './options';
 
@@ -77,21 +78,12 @@ export function createKeycloakConnector(options: KeycloakConnectorOptions): Conn
   const api = new KeycloakApi(options);
   const label = `Keycloak (realm ${options.realm})`;
 
-  const outcome = (action: PlannedAction, state: ActionOutcome['state'], detail?: string, undo?: Record<string, string>): ActionOutcome => ({
-    key: action.key,
-    action: action.action,
-    summary: action.summary,
-    state,
-    ...(detail ? { detail } : {}),
-    ...(undo ? { undo } : {}),
-  });
-
   /** Runs one step; an answer such as 404 or 409 becomes a failed outcome, the contract's errors propagate. */
   const attempt = async (action: PlannedAction, step: () => Promise<ActionOutcome>): Promise<ActionOutcome> => {
     try {
       return await step();
     } catch (err) {
-      if (err instanceof KeycloakRequestError) return outcome(action, 'failed', err.message);
+      if (err instanceof KeycloakRequestError) return actionOutcome(action, 'failed', err.message);
       throw err;
     }
   };
@@ -142,34 +134,34 @@ export function createKeycloakConnector(options: KeycloakConnectorOptions): Conn
     async act(leaver: LeaverRef, action: PlannedAction): Promise<ActionOutcome> {
       return attempt(action, async () => {
         const user = await findUser(api, leaver.email);
-        if (!user) return outcome(action, 'already_done', 'no Keycloak account has this email any more');
+        if (!user) return actionOutcome(action, 'already_done', 'no Keycloak account has this email any more');
         const id = user.id!;
         switch (action.action) {
           case 'disable_account':
-            if (user.enabled === false) return outcome(action, 'already_done', 'the account is already disabled');
+            if (user.enabled === false) return actionOutcome(action, 'already_done', 'the account is already disabled');
             await setEnabled(api, user, false, 'disabling the account');
-            return outcome(action, 'done', undefined, { userId: id });
+            return actionOutcome(action, 'done', undefined, { userId: id });
           case 'end_sessions': {
             const open = await sessions(api, id);
-            if (open.length === 0) return outcome(action, 'already_done', 'no session is open');
+            if (open.length === 0) return actionOutcome(action, 'already_done', 'no session is open');
             await api.call('the logout', (kc) => kc.users.logout({ id }));
-            return outcome(action, 'done', `${open.length} session(s) ended`);
+            return actionOutcome(action, 'done', `${open.length} session(s) ended`);
           }
           case 'revoke_offline_tokens':
           case 'revoke_consents': {
             const held = (await grants(api, id)).some((g) => g.id === action.target.id);
-            if (!held) return outcome(action, 'already_done', `client ${action.target.name} holds no token or consent of theirs`);
+            if (!held) return actionOutcome(action, 'already_done', `client ${action.target.name} holds no token or consent of theirs`);
             await api.call('revoking the consent', (kc) => kc.users.revokeConsent({ id, clientId: action.target.id }));
-            return outcome(action, 'done');
+            return actionOutcome(action, 'done');
           }
           case 'remove_membership': {
             const member = (await groups(api, id)).some((g) => g.id === action.target.id);
-            if (!member) return outcome(action, 'already_done', `not a member of ${action.target.name}`);
+            if (!member) return actionOutcome(action, 'already_done', `not a member of ${action.target.name}`);
             await api.call('removing the group membership', (kc) => kc.users.delFromGroup({ id, groupId: action.target.id }));
-            return outcome(action, 'done', undefined, { userId: id, groupId: action.target.id });
+            return actionOutcome(action, 'done', undefined, { userId: id, groupId: action.target.id });
           }
           default:
-            return outcome(action, 'failed', `the Keycloak connector has no action "${action.action}"`);
+            return actionOutcome(action, 'failed', `the Keycloak connector has no action "${action.action}"`);
         }
       });
     },
