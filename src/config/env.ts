@@ -37,7 +37,7 @@ const url = (protocols: string[]) =>
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
 /** The connected systems `npm start` can run on this machine (TENURE_LOCAL_CONNECTORS). */
-export const LOCAL_CONNECTORS = ['keycloak', 'gitea'] as const;
+const LOCAL_CONNECTORS = ['keycloak', 'gitea'] as const;
 export type LocalConnector = (typeof LOCAL_CONNECTORS)[number];
 
 const envObject = z.object({

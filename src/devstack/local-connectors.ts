@@ -15,7 +15,7 @@ import { seedKeycloakRealm, startKeycloak, type RunningKeycloak, type SeededReal
 import { freePort } from './ports';
 
 /** The realm the local Keycloak keeps tenure's people in. */
-export const LOCAL_KEYCLOAK_REALM = 'tenure';
+const LOCAL_KEYCLOAK_REALM = 'tenure';
 
 /** What `stack.json` says of the local systems: where they are and how their administrators sign in. */
 export interface LocalConnectedSystems {
