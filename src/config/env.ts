@@ -36,6 +36,10 @@ const url = (protocols: string[]) =>
     }
   }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
 
+/** The connected systems `npm start` can run on this machine (TENURE_LOCAL_CONNECTORS). */
+const LOCAL_CONNECTORS = ['keycloak', 'gitea'] as const;
+export type LocalConnector = (typeof LOCAL_CONNECTORS)[number];
+
 const envObject = z.object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -161,6 +165,19 @@ const envObject = z.object({
 
     /** Where `npm start` keeps the local servers' data (default: .tenure/data in the checkout). */
     TENURE_DATA_DIR: z.string().min(1).optional(),
+    /** `npm start` only: the connected systems it runs locally and wires to the worker (comma list of keycloak, gitea). */
+    TENURE_LOCAL_CONNECTORS: z
+      .string()
+      .transform((text, ctx) => {
+        const names = text.split(',').map((name) => name.trim().toLowerCase()).filter(Boolean);
+        const unknown = names.filter((name) => !(LOCAL_CONNECTORS as readonly string[]).includes(name));
+        if (unknown.length > 0) {
+          ctx.addIssue({ code: 'custom', message: `names ${unknown.map((name) => `"${name}"`).join(', ')}, which npm start cannot run; it runs ${LOCAL_CONNECTORS.join(' and ')} (a comma list such as keycloak,gitea)` });
+          return z.NEVER;
+        }
+        return [...new Set(names)] as LocalConnector[];
+      })
+      .optional(),
 });
 
 /** Every setting tenure reads. */

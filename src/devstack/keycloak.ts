@@ -7,6 +7,7 @@
  * The first start of a fresh install rebuilds Keycloak's Quarkus application for the dev
  * profile (it writes into the install, once); later starts reuse it.
  */
+import KcAdminClient from '@keycloak/keycloak-admin-client';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,8 @@ import { freePort } from './ports';
 import { terminate } from './stack';
 
 const KEYCLOAK_VERSION = '26.7.3';
+/** The realm-management roles the connector's service account gets, and nothing more (README, "Connected systems → Keycloak"). */
+const CONNECTOR_ROLES = ['manage-users'] as const;
 const ARTIFACT = `org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}:zip`;
 
 export interface KeycloakInstall {
@@ -195,4 +198,76 @@ async function waitUntilReady(child: ChildProcess, healthUrl: string, logFile: s
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new KeycloakStartError(`Keycloak did not become ready within ${timeoutMs / 1000}s (${last}); see ${logFile}.`);
+}
+
+export interface SeededRealm {
+  realm: string;
+  /** The connector's confidential client (client credentials grant, service account). */
+  clientId: string;
+  clientSecret: string;
+  /** A public client with direct access grants, for people to sign in with a password. */
+  appClientId: string;
+}
+
+/** The master realm's administrator, signed in afresh (admin-cli, password grant). */
+export async function keycloakAdmin(url: string, admin: { username: string; password: string }): Promise<KcAdminClient> {
+  const client = new KcAdminClient({ baseUrl: url, realmName: 'master' });
+  await client.auth({ grantType: 'password', clientId: 'admin-cli', username: admin.username, password: admin.password });
+  return client;
+}
+
+/**
+ * Makes what tenure's Keycloak connector needs in a realm, keeping what is already there (so it
+ * can run on every start): the realm; the connector's confidential client with a service account
+ * holding only realm-management's `manage-users`; a public client with direct access grants for
+ * people to sign in with a password. Answers the connector's settings (an existing client's
+ * secret is read back, not replaced).
+ */
+export async function seedKeycloakRealm(
+  url: string,
+  admin: { username: string; password: string },
+  opts: { realm: string; clientId?: string; appClientId?: string },
+): Promise<SeededRealm> {
+  const kc = await keycloakAdmin(url, admin);
+  const realm = opts.realm;
+  const clientId = opts.clientId ?? 'tenure-offboarding';
+  const appClientId = opts.appClientId ?? 'tenure-sign-in';
+  if (!(await kc.realms.findOne({ realm }))) await kc.realms.create({ realm, enabled: true });
+  kc.setConfig({ realmName: realm });
+
+  let [connectorClient] = await kc.clients.find({ clientId });
+  if (!connectorClient) {
+    await kc.clients.create({
+      clientId,
+      protocol: 'openid-connect',
+      publicClient: false,
+      secret: randomBytes(24).toString('hex'),
+      serviceAccountsEnabled: true,
+      standardFlowEnabled: false,
+      directAccessGrantsEnabled: false,
+    });
+    [connectorClient] = await kc.clients.find({ clientId });
+  }
+  const connectorUuid = connectorClient!.id!;
+  const serviceUser = await kc.clients.getServiceAccountUser({ id: connectorUuid });
+  const [realmManagement] = await kc.clients.find({ clientId: 'realm-management' });
+  const roles = await Promise.all(CONNECTOR_ROLES.map((role) => kc.clients.findRole({ id: realmManagement!.id!, roleName: role })));
+  // Adding a role the account already holds changes nothing.
+  await kc.users.addClientRoleMappings({
+    id: serviceUser.id!,
+    clientUniqueId: realmManagement!.id!,
+    roles: roles.map((r) => ({ id: r!.id!, name: r!.name! })),
+  });
+  const { value: clientSecret } = await kc.clients.getClientSecret({ id: connectorUuid });
+
+  if ((await kc.clients.find({ clientId: appClientId })).length === 0) {
+    await kc.clients.create({
+      clientId: appClientId,
+      protocol: 'openid-connect',
+      publicClient: true,
+      directAccessGrantsEnabled: true,
+      standardFlowEnabled: false,
+    });
+  }
+  return { realm, clientId, clientSecret: clientSecret!, appClientId };
 }

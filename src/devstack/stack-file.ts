@@ -1,13 +1,16 @@
 /**
  * Where a running `npm start` listens, written to its data directory so that the local commands
  * (`npm run bootstrap`, the benchmarks' helpers) find the servers without anyone copying
- * addresses: `<data dir>/stack.json`, removed when the stack stops. It holds addresses only,
- * never a secret.
+ * addresses: `<data dir>/stack.json`, removed when the stack stops, readable by its owner only.
+ * It holds addresses, and no secret of tenure's: the one exception is the sign-in of the local
+ * connected systems' administrators (TENURE_LOCAL_CONNECTORS), which their own data directories
+ * next to it hold as well.
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalStackError } from '../errors';
+import type { LocalConnectedSystems } from './local-connectors';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -22,6 +25,8 @@ export interface StackFile {
   apiUrl: string;
   temporalUiUrl?: string;
   env: Partial<Record<AddressKey, string>>;
+  /** The connected systems `npm start` runs itself (TENURE_LOCAL_CONNECTORS). */
+  connectedSystems?: LocalConnectedSystems;
 }
 
 /** The data directory of `npm start`: TENURE_DATA_DIR, else `.tenure/data` in the checkout. */

@@ -5,7 +5,8 @@
  * addresses and writes them to the data directory (`stack.json`, read by `npm run bootstrap`), says
  * how to create the first Administrator when there is none, and on Ctrl-C, SIGINT or SIGTERM stops
  * the children first and the servers last. (`npm start` execs this process, so a signal sent to
- * npm reaches it.)
+ * npm reaches it.) With TENURE_LOCAL_CONNECTORS it also runs a local Keycloak and Gitea and hands
+ * their connector settings to the API and worker.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +16,7 @@ import { connectMongo } from '../db/connection';
 import { createModels } from '../db/models';
 import { startStack, terminate, type RunningStack } from '../devstack/stack';
 import { startMailCatcher, type CaughtMail } from '../devstack/mail-catcher';
+import { startLocalConnectors, type RunningLocalConnectors } from '../devstack/local-connectors';
 import { localDataDir, readStackFile, removeStackFile, writeStackFile } from '../devstack/stack-file';
 import { LocalStackError } from '../errors';
 import { exitOnStartupError } from './lifecycle';
@@ -29,11 +31,39 @@ async function main(): Promise<void> {
   const dataDir = localDataDir({ TENURE_DATA_DIR: precheck.TENURE_DATA_DIR });
   const running = readStackFile(dataDir);
   if (running) throw new LocalStackError(`tenure is already running with its data in ${dataDir} (process ${running.pid}, API ${running.apiUrl}); stop it first, or set TENURE_DATA_DIR.`);
-  const stack: RunningStack = await startStack({ dataDir, withUi: true, persist: true });
+  // A local system is started only when the operator did not name one (as for the servers above).
+  const localNames = (precheck.TENURE_LOCAL_CONNECTORS ?? []).filter((name) => {
+    const given = name === 'gitea' ? precheck.GITEA_URL : precheck.KEYCLOAK_URL;
+    if (given) process.stderr.write(`tenure: TENURE_LOCAL_CONNECTORS names ${name}, but ${name === 'gitea' ? 'GITEA_URL' : 'KEYCLOAK_URL'} is set: using ${given}, starting none.\n`);
+    return !given;
+  });
+  // A signal while the servers start is acted on once they are up (they run in process groups of
+  // their own, so they would outlive this process).
+  let stopRequested = false;
+  const stopWhenStarted = () => {
+    if (!stopRequested) process.stderr.write('tenure: stopping once the servers being started are up…\n');
+    stopRequested = true;
+  };
+  process.on('SIGINT', stopWhenStarted);
+  process.on('SIGTERM', stopWhenStarted);
+  // Keycloak takes longest to come up; it starts alongside the other servers.
+  const [stackStart, localStart] = await Promise.allSettled([
+    startStack({ dataDir, withUi: true, persist: true }),
+    localNames.length > 0 ? startLocalConnectors(dataDir, localNames) : Promise.resolve(undefined),
+  ]);
+  if (stackStart.status === 'rejected' || localStart.status === 'rejected') {
+    if (stackStart.status === 'fulfilled') await stackStart.value.stop();
+    if (localStart.status === 'fulfilled') await localStart.value?.stop();
+    throw stackStart.status === 'rejected' ? stackStart.reason : (localStart as PromiseRejectedResult).reason;
+  }
+  const stack: RunningStack = stackStart.value;
+  const connected: RunningLocalConnectors | undefined = localStart.value;
   // Mail goes to SMTP_URL when it is set; otherwise it is caught locally and its links printed.
   const mail = process.env.SMTP_URL ? undefined : await startMailCatcher(dataDir, printMail);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    // The local systems' connector settings, unless the operator set them.
+    ...Object.fromEntries(Object.entries(connected?.env ?? {}).filter(([key]) => !process.env[key])),
     MONGODB_URI: stack.mongoUri,
     REDIS_URL: stack.redisUrl,
     TEMPORAL_ADDRESS: stack.temporalAddress,
@@ -52,11 +82,15 @@ async function main(): Promise<void> {
     removeStackFile(dataDir);
     await Promise.all(children.map((child) => terminate(child, 15_000)));
     await mail?.close();
+    await connected?.stop();
     await stack.stop();
     process.exit(code);
   };
+  process.off('SIGINT', stopWhenStarted);
+  process.off('SIGTERM', stopWhenStarted);
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
+  if (stopRequested) return void stopAll(0);
 
   for (const entry of ['api', 'worker']) {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src', 'main', `${entry}.ts`)], {
@@ -95,6 +129,7 @@ async function main(): Promise<void> {
       TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE,
       TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
     },
+    ...(connected ? { connectedSystems: connected.systems } : {}),
   });
   const firstRun = !(await hasAdministrator(stack.mongoUri, config.MONGODB_DB));
   process.stdout.write(
@@ -109,6 +144,7 @@ async function main(): Promise<void> {
       `  Redis        ${stack.redisUrl}`,
       `  Mail         ${mail ? `caught: each message's link is printed here, and kept in ${mail.dir}` : withoutPassword(config.SMTP_URL)}`,
       `  Slack bot    ${config.SLACK_BOT_TOKEN ? 'enabled' : 'disabled (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET)'}`,
+      ...(connected?.summary ?? []),
       `  Data         ${stack.dataDir}`,
       ...(firstRun
         ? ['', 'No Administrator yet. Create the first one (it prints their API token), then sign in to the console with that email:', '  npm run bootstrap -- --email you@example.com']

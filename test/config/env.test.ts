@@ -92,6 +92,15 @@ describe('configuration', () => {
     expect(bad.join('\n')).not.toContain('short');
   });
 
+  it('takes the local connected systems of npm start as a comma list, refusing a name it cannot run', () => {
+    expect(loadConfig(base).TENURE_LOCAL_CONNECTORS).toBeUndefined();
+    expect(loadConfig({ ...base, TENURE_LOCAL_CONNECTORS: 'keycloak,gitea' }).TENURE_LOCAL_CONNECTORS).toEqual(['keycloak', 'gitea']);
+    expect(loadConfig({ ...base, TENURE_LOCAL_CONNECTORS: ' Gitea , gitea,' }).TENURE_LOCAL_CONNECTORS).toEqual(['gitea']);
+    const unknown = problems({ ...base, TENURE_LOCAL_CONNECTORS: 'keycloak,jira,okta' });
+    expect(unknown).toHaveLength(1);
+    expect(unknown[0]).toMatch(/^TENURE_LOCAL_CONNECTORS names "jira", "okta", which npm start cannot run; it runs keycloak and gitea/);
+  });
+
   it('parses durations', () => {
     expect(parseDuration('500ms')).toBe(500);
     expect(parseDuration('30s')).toBe(30_000);

@@ -176,6 +176,30 @@ describe('Keycloak connector', () => {
     await expect(unprivileged.find(leaverRef(s.email))).rejects.toThrow(/refused/);
   });
 
+  it('seeding a realm again (as every npm start does) keeps it: the same clients and secret, its people, and only manage-users for the connector', async () => {
+    const realm = await kc.createRealm();
+    const email = `kept-${randomBytes(3).toString('hex')}@example.com`;
+    await kc.createUser(realm.realm, email);
+    const again = await kc.createRealm(realm.realm);
+    expect(again).toEqual(realm);
+    await connectorFor(again).check();
+    expect(await kc.signIn(again, email, TEST_PASSWORD)).toMatchObject({ ok: true });
+
+    const admin = await kc.admin();
+    admin.setConfig({ realmName: realm.realm });
+    expect((await admin.clients.find({ clientId: realm.clientId })).length).toBe(1);
+    const [client] = await admin.clients.find({ clientId: realm.clientId });
+    const serviceUser = await admin.clients.getServiceAccountUser({ id: client!.id! });
+    const [realmManagement] = await admin.clients.find({ clientId: 'realm-management' });
+    const roles = await admin.users.listClientRoleMappings({ id: serviceUser.id!, clientUniqueId: realmManagement!.id! });
+    expect(roles.map((r) => r.name)).toEqual(['manage-users']);
+    // A role taken away in between is given back by the next seeding.
+    await admin.users.delClientRoleMappings({ id: serviceUser.id!, clientUniqueId: realmManagement!.id!, roles: roles.map((r) => ({ id: r.id!, name: r.name! })) });
+    await expect(connectorFor(realm).check()).rejects.toBeInstanceOf(ConnectorRefusedError);
+    await kc.createRealm(realm.realm);
+    await connectorFor(realm).check();
+  });
+
   it('a stopped server is SystemUnavailableError; after it is back (data kept) the offboarding completes', async () => {
     const s = await seed();
     const connector = connectorFor(s.realm);

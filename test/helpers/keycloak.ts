@@ -4,24 +4,15 @@
  * public client people sign in to with a password, users and groups. `restart()` stops it and
  * starts it again on the same data directory and port, keeping everything.
  */
-import KcAdminClient from '@keycloak/keycloak-admin-client';
+import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startKeycloak, type RunningKeycloak } from '../../src/devstack/keycloak';
+import { keycloakAdmin, seedKeycloakRealm, startKeycloak, type RunningKeycloak, type SeededRealm } from '../../src/devstack/keycloak';
 
-/** The realm-management roles the connector's service account needs (and nothing more). */
-const CONNECTOR_ROLES = ['manage-users'] as const;
-
-export interface KeycloakRealm {
-  realm: string;
-  /** The connector's confidential client (client credentials grant, service account). */
-  clientId: string;
-  clientSecret: string;
-  /** A public client with direct access grants, for people to sign in with a password. */
-  appClientId: string;
-}
+/** A realm seeded as `npm start` seeds its own (src/devstack/keycloak.ts). */
+export type KeycloakRealm = SeededRealm;
 
 interface TokenAnswer {
   ok: boolean;
@@ -58,11 +49,7 @@ export async function startTestKeycloak(): Promise<TestKeycloak> {
   const url = running.url;
   const adminCreds = running.admin;
 
-  const admin = async () => {
-    const client = new KcAdminClient({ baseUrl: url, realmName: 'master' });
-    await client.auth({ grantType: 'password', clientId: 'admin-cli', username: adminCreds.username, password: adminCreds.password });
-    return client;
-  };
+  const admin = () => keycloakAdmin(url, adminCreds);
 
   const token = async (realm: KeycloakRealm, form: Record<string, string>): Promise<TokenAnswer> => {
     const res = await fetch(`${url}/realms/${encodeURIComponent(realm.realm)}/protocol/openid-connect/token`, {
@@ -80,38 +67,8 @@ export async function startTestKeycloak(): Promise<TestKeycloak> {
       return running;
     },
     admin,
-    async createRealm(name = `r${randomBytes(4).toString('hex')}`) {
-      const kc = await admin();
-      await kc.realms.create({ realm: name, enabled: true });
-      kc.setConfig({ realmName: name });
-      const clientId = 'tenure-offboarding';
-      const clientSecret = randomBytes(24).toString('hex');
-      const { id: serviceClientUuid } = await kc.clients.create({
-        clientId,
-        protocol: 'openid-connect',
-        publicClient: false,
-        secret: clientSecret,
-        serviceAccountsEnabled: true,
-        standardFlowEnabled: false,
-        directAccessGrantsEnabled: false,
-      });
-      const serviceUser = await kc.clients.getServiceAccountUser({ id: serviceClientUuid });
-      const [realmManagement] = await kc.clients.find({ clientId: 'realm-management' });
-      const roles = await Promise.all(CONNECTOR_ROLES.map((role) => kc.clients.findRole({ id: realmManagement!.id!, roleName: role })));
-      await kc.users.addClientRoleMappings({
-        id: serviceUser.id!,
-        clientUniqueId: realmManagement!.id!,
-        roles: roles.map((r) => ({ id: r!.id!, name: r!.name! })),
-      });
-      const appClientId = 'tenure-test-app';
-      await kc.clients.create({
-        clientId: appClientId,
-        protocol: 'openid-connect',
-        publicClient: true,
-        directAccessGrantsEnabled: true,
-        standardFlowEnabled: false,
-      });
-      return { realm: name, clientId, clientSecret, appClientId };
+    createRealm(name = `r${randomBytes(4).toString('hex')}`) {
+      return seedKeycloakRealm(url, adminCreds, { realm: name, appClientId: 'tenure-test-app' });
     },
     async createGroup(realm, name) {
       const kc = await admin();
