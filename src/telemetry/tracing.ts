@@ -12,6 +12,7 @@
  * Spans are exported as OTLP over HTTP (JSON) in batches; the process flushes them on shutdown.
  * The setup is process-wide (the global tracer provider), started once by each process's main.
  */
+import { fileURLToPath } from 'node:url';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
@@ -129,4 +130,4 @@ export function temporalWorkerTracing(): { interceptors?: WorkerInterceptors; si
 }
 
 /** The module the workflow bundle adds as its interceptors. */
-export const WORKFLOW_TRACING_INTERCEPTORS = '@temporalio/interceptors-opentelemetry/lib/workflow-interceptors';
+export const WORKFLOW_TRACING_INTERCEPTORS = fileURLToPath(new URL('./workflow-interceptors.ts', import.meta.url));

@@ -1,6 +1,5 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { WORKFLOW_TRACING_INTERCEPTORS } from '../telemetry/tracing';
 import { WORKFLOWS_PATH } from './paths';
 
@@ -14,7 +13,7 @@ import { WORKFLOWS_PATH } from './paths';
 export async function buildWorkflowBundle(outPath: string, workflowsPath = WORKFLOWS_PATH): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath,
-    workflowInterceptorModules: [createRequire(import.meta.url).resolve(WORKFLOW_TRACING_INTERCEPTORS)],
+    workflowInterceptorModules: [WORKFLOW_TRACING_INTERCEPTORS],
     logger: quietLogger,
   });
   writeFileSync(outPath, code);

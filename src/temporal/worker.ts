@@ -1,6 +1,5 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Activities } from '../../activities';
 import { ConfigError } from '../errors';
 import { temporalWorkerTracing, WORKFLOW_TRACING_INTERCEPTORS } from '../telemetry/tracing';
@@ -37,7 +36,7 @@ export async function createTemporalWorker(options: TemporalWorkerOptions): Prom
       maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 50,
       shutdownGraceTime: `${WORKER_SHUTDOWN_GRACE_SECONDS} seconds`,
       // A prebuilt bundle holds the workflow interceptors already; bundling here adds them.
-      interceptors: { ...tracing.interceptors, ...(options.workflowBundlePath ? {} : { workflowModules: [createRequire(import.meta.url).resolve(WORKFLOW_TRACING_INTERCEPTORS)] }) },
+      interceptors: { ...tracing.interceptors, ...(options.workflowBundlePath ? {} : { workflowModules: [WORKFLOW_TRACING_INTERCEPTORS] }) },
       sinks: tracing.sinks,
     });
     return { worker, connection };
