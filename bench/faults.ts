@@ -285,16 +285,18 @@ async function workerKills(env: Env) {
   // (a started event carries its attempt number) and workflow tasks timed out.
   let activityRetries = 0;
   let workflowTaskTimeouts = 0;
+  const durations: number[] = [];
   for (const id of leavers) {
-    const history = await client.workflow
-      .getHandle(offboardingWorkflowId(String(id)))
-      .fetchHistory()
-      .catch(() => undefined);
+    const handle = client.workflow.getHandle(offboardingWorkflowId(String(id)));
+    const described = await handle.describe().catch(() => undefined);
+    if (described?.closeTime) durations.push(described.closeTime.getTime() - described.startTime.getTime());
+    const history = await handle.fetchHistory().catch(() => undefined);
     for (const e of history?.events ?? []) {
       activityRetries += Math.max(0, (e.activityTaskStartedEventAttributes?.attempt ?? 1) - 1);
       if (e.workflowTaskTimedOutEventAttributes) workflowTaskTimeouts += 1;
     }
   }
+  durations.sort((a, b) => a - b);
   const byOutcome = countBy(outcomes, (o) => o);
   const doubles = await doubleTransfers(models, leavers);
   const active = await leftActive(models, leavers);
@@ -314,6 +316,8 @@ async function workerKills(env: Env) {
     withLiveTokens: active.withLiveTokens,
     answers: countBy(answers, (a) => (a.status ? String(a.status) : a.connectionError)),
     activityRetries,
+    startToCloseP50S: Number(((durations[Math.floor(durations.length / 2)] ?? NaN) / 1000).toFixed(1)),
+    startToCloseMaxS: Number(((durations.at(-1) ?? NaN) / 1000).toFixed(1)),
     workflowTaskTimeouts,
     restartMedianS: Number(((restartMs.sort((a, b) => a - b)[Math.floor(restartMs.length / 2)] ?? NaN) / 1000).toFixed(1)),
     startsS: Number(((startsDone - began) / 1000).toFixed(1)),
@@ -329,6 +333,7 @@ async function workerKills(env: Env) {
       ['leavers left active', `${figures.leaversLeftActive} (not deactivated ${figures.notDeactivated}, live sessions ${figures.withLiveSessions}, live tokens ${figures.withLiveTokens})`],
       ['stalls (not settled in time)', figures.stalls],
       ['interrupted by the kills', `${activityRetries} activity attempts retried, ${workflowTaskTimeouts} workflow tasks timed out`],
+      ['start → closed', `p50 ${figures.startToCloseP50S} s, max ${figures.startToCloseMaxS} s`],
       ['API answers', fmtCounts(figures.answers)],
       ['worker restart (median)', `${figures.restartMedianS} s`],
       ['wall time', `${figures.wallS} s (starts and kills ${figures.startsS} s)`],
