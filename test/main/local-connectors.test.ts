@@ -116,6 +116,8 @@ describe('npm start with local connected systems', () => {
     const tail = () => `:\n${stderr.slice(-3000)}\n${stdout.slice(-3000)}`;
     let ports: number[] = [];
     let pids: number[] = [];
+    let failure: unknown;
+    let stopped: number | null | 'still running' = null;
     try {
       await waitFor('start-up summary', () => (stdout.includes('tenure is running') ? true : child.exitCode !== null ? false : undefined), 300_000, tail);
       expect(stdout, tail()).toContain('tenure is running');
@@ -201,13 +203,17 @@ describe('npm start with local connected systems', () => {
 
       ports = [port, ...[keycloak!.url, gitea!.url, stack.env.MONGODB_URI!, stack.env.REDIS_URL!].map((u) => Number(new URL(u).port)), Number(stack.env.TEMPORAL_ADDRESS!.split(':')[1])];
       for (const p of ports) expect(await listening(p)).toBe(true);
+    } catch (err) {
+      // What went wrong first is the failure; the stop below must not hide it.
+      failure = err;
     } finally {
       pids = descendants(child.pid!);
       child.kill('SIGTERM');
-      const stopped = await Promise.race([exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 60_000))]);
+      stopped = await Promise.race([exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 60_000))]);
       if (stopped === 'still running') descendants(child.pid!).forEach((pid) => process.kill(pid, 'SIGKILL'));
-      expect(stopped).toBe(0);
     }
+    if (failure) throw failure;
+    expect(stopped, tail()).toBe(0);
     // Everything it started is gone, Keycloak's java and Gitea included, and every port is closed.
     await waitFor('every process to be gone', () => (pids.some(alive) ? undefined : true), 15_000, () => `: ${pids.filter(alive).join(' ')}`);
     for (const p of ports) expect(await listening(p)).toBe(false);
