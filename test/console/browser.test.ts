@@ -10,22 +10,20 @@
 import type { Client } from '@temporalio/client';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findOrInstallChromium } from '../../src/devstack/binaries';
-import { freePort } from '../../src/devstack/ports';
 import type { App } from '../../src/http/app';
-import { createTestContext, type TestContext } from '../helpers/context';
-import { createTestApp } from '../helpers/http';
-import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
-import { createClient } from '../helpers/temporal';
+import type { TestContext } from '../helpers/context';
+import type { TestSmtpServer } from '../helpers/smtp';
 import { seedResource, seedUser, type SeededUser } from '../helpers/users';
+import { startConsoleInBrowser, type ConsoleInBrowser } from './browser-kit';
 import { linkFromMail } from './console-kit';
 
 const SCREENSHOTS = process.env.SCREENSHOTS ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : undefined;
 
 let ctx: TestContext;
 let client: Client;
+let served: ConsoleInBrowser;
 let app: App;
 let smtp: TestSmtpServer;
 let browser: Browser;
@@ -36,15 +34,8 @@ let owner: SeededUser;
 
 beforeAll(async () => {
   // Fails the file with one sentence naming what is missing when Chromium cannot be had.
-  const executablePath = findOrInstallChromium();
-  ctx = await createTestContext('consolebrowser');
-  client = await createClient(ctx);
-  smtp = await startSmtpServer();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  app = await createTestApp(ctx, client, { SMTP_URL: smtp.url, PUBLIC_BASE_URL: base });
-  await app.listen({ host: '127.0.0.1', port });
-  browser = await chromium.launch({ executablePath, headless: true });
+  served = await startConsoleInBrowser('consolebrowser');
+  ({ ctx, client, app, smtp, browser, base } = served);
 
   await ctx.models.OrgSettings.updateOne({ _id: 'org' }, { $set: { name: 'Acme' } }, { upsert: true });
   admin = await seedUser(ctx.models, { email: 'grace@acme.test', siteRole: 'Administrators', firstName: 'Grace', lastName: 'Hopper' });
@@ -63,11 +54,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await smtp?.close();
-  await client?.connection.close();
-  await ctx?.close();
+  await served?.close();
 });
 
 async function shot(page: Page, name: string): Promise<void> {

@@ -4,42 +4,32 @@
  * queues; the only thing the policy blocks is the web font Bull Board links from elsewhere.
  * `SCREENSHOTS=1` saves the page to docs/screenshots/console-queues.png (the README shows it).
  */
-import type { Client } from '@temporalio/client';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findOrInstallChromium } from '../../src/devstack/binaries';
-import { freePort } from '../../src/devstack/ports';
 import type { App } from '../../src/http/app';
 import { QUEUE_NAMES } from '../../src/jobs/queues';
-import { createTestContext, type TestContext } from '../helpers/context';
-import { createTestApp } from '../helpers/http';
-import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
-import { createClient } from '../helpers/temporal';
+import type { TestContext } from '../helpers/context';
+import type { TestSmtpServer } from '../helpers/smtp';
 import { seedUser } from '../helpers/users';
+import { startConsoleInBrowser, type ConsoleInBrowser } from './browser-kit';
 import { signIn } from './console-kit';
 
 const SCREENSHOTS = process.env.SCREENSHOTS ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url)) : undefined;
 
 let ctx: TestContext;
-let client: Client;
+let served: ConsoleInBrowser;
 let app: App;
 let smtp: TestSmtpServer;
 let browser: Browser;
 let base: string;
 
 beforeAll(async () => {
-  const executablePath = findOrInstallChromium();
-  ctx = await createTestContext('queueboardbrowser');
-  client = await createClient(ctx);
-  smtp = await startSmtpServer();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  app = await createTestApp(ctx, client, { SMTP_URL: smtp.url, PUBLIC_BASE_URL: base });
-  await app.listen({ host: '127.0.0.1', port });
-  browser = await chromium.launch({ executablePath, headless: true });
+  // Fails the file with one sentence naming what is missing when Chromium cannot be had.
+  served = await startConsoleInBrowser('queueboardbrowser');
+  ({ ctx, app, smtp, browser, base } = served);
   await seedUser(ctx.models, { email: 'ada@acme.test', siteRole: 'Administrators' });
   // Something to show: a few waiting HR events.
   const intake = new Queue(QUEUE_NAMES.hrIntake, ctx.queue);
@@ -48,11 +38,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await app?.close();
-  await smtp?.close();
-  await client?.connection.close();
-  await ctx?.close();
+  await served?.close();
 });
 
 describe('the queue dashboard in a browser', () => {

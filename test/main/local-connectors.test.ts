@@ -10,51 +10,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/devstack/ports';
+import { alive, cleanEnv, descendants, ROOT, runCommand } from '../helpers/npm-commands';
 import type { StackFile } from '../../src/devstack/stack-file';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'tenure-local-connectors-'));
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-/** Environment of a newcomer: no server addresses and no connector settings. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
-  for (const key of Object.keys(env)) if (/^(GITEA|KEYCLOAK)_/.test(key)) delete env[key];
-  for (const key of ['MONGODB_URI', 'REDIS_URL', 'TEMPORAL_ADDRESS', 'NODE_ENV', 'VITEST', 'VITEST_POOL_ID', 'VITEST_WORKER_ID']) delete env[key];
-  return env;
-}
-
-function descendants(rootPid: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  const found: number[] = [];
-  const walk = (pid: number) => {
-    for (const [child, parent] of parents) if (parent === pid) (found.push(child), walk(child));
-  };
-  walk(rootPid);
-  return found;
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -72,16 +35,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
     if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs / 1000}s${context()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('npm', args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, stdout, stderr };
 }
 
 describe('npm start with local connected systems', () => {

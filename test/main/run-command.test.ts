@@ -8,50 +8,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/devstack/ports';
+import { alive, cleanEnv, descendants, ROOT, runCommand } from '../helpers/npm-commands';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'tenure-run-'));
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
-
-/** Environment of a newcomer: no server addresses, so the run command starts its own. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = { ...process.env, ...extra };
-  for (const key of ['MONGODB_URI', 'REDIS_URL', 'TEMPORAL_ADDRESS', 'NODE_ENV', 'VITEST', 'VITEST_POOL_ID', 'VITEST_WORKER_ID']) delete env[key];
-  return env;
-}
-
-function descendants(rootPid: number): number[] {
-  const parents = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parents.set(Number(entry), Number(fields[1]));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  const found: number[] = [];
-  const walk = (pid: number) => {
-    for (const [child, parent] of parents) if (parent === pid) (found.push(child), walk(child));
-  };
-  walk(rootPid);
-  return found;
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 describe('npm start', () => {
   it('refuses a bad configuration with one clear line and starts nothing', async () => {
@@ -177,17 +140,6 @@ async function signInToConsole(api: string, email: string, run: { output(): stri
   const users = await fetch(`${api}/console/users`, { headers: { cookie: session } });
   expect(users.status).toBe(200);
   expect(await users.text()).toContain(email);
-}
-
-/** Runs `npm <args>` to its end. */
-async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('npm', args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, stdout, stderr };
 }
 
 /** One `npm start` in `runDir`: waits until it runs, calls `fn`, then SIGINT to npm and no process left. */
