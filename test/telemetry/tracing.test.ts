@@ -112,11 +112,14 @@ describe('tracing', () => {
       } finally {
         await queue.close();
       }
+      // The activity's own span ends when it finishes on the worker; the workflow's span for it
+      // ends only in the next workflow task, when the result comes back, and leaves the sandbox
+      // through the sink after that: wait for both before the workflow is terminated.
       await eventually(
-        'an activity span of the offboarding to reach the collector',
+        'the spans of an offboarding activity, run and scheduled, to reach the collector',
         async () => {
           await flushTracing();
-          return received.some((s) => s.name.startsWith('RunActivity:'));
+          return received.some((s) => s.name.startsWith('RunActivity:')) && received.some((s) => s.name.startsWith('StartActivity:'));
         },
         30_000,
       );
