@@ -28,7 +28,8 @@ function finalAttempt(final: number): boolean {
 function systemProblem(err: unknown, final: number): string {
   if (err instanceof ConnectorRefusedError) return `refused: ${err.message}`;
   if (err instanceof SystemUnavailableError) {
-    if (!finalAttempt(final)) throw ApplicationFailure.create({ type: SYSTEM_UNAVAILABLE, message: err.message, nonRetryable: false });
+    // A system's Retry-After sets the wait before Temporal's next attempt (else the activity's backoff).
+    if (!finalAttempt(final)) throw ApplicationFailure.create({ type: SYSTEM_UNAVAILABLE, message: err.message, nonRetryable: false, ...(err.retryAfterMs ? { nextRetryDelay: err.retryAfterMs } : {}) });
     return `unreachable: ${err.message}`;
   }
   throw err;

@@ -68,7 +68,7 @@ const envObject = z.object({
     SLACK_BOT_TOKEN: secret(),
     SLACK_SIGNING_SECRET: secret(),
     SLACK_APP_TOKEN: secret(),
-    /** Where the Slack Web API is reached; overridden only by tests. */
+    /** Where the Slack Web API is reached (by the bot and the Slack connector); overridden only by tests. */
     SLACK_API_URL: url(['http:', 'https:']).default('https://slack.com/api/'),
     /** How often Slack approval requests and progress messages are brought up to date. */
     SLACK_SYNC_INTERVAL: duration('5s'),
@@ -163,6 +163,14 @@ const envObject = z.object({
     KEYCLOAK_CLIENT_ID: z.string().min(1).max(255).optional(),
     KEYCLOAK_CLIENT_SECRET: secret(),
 
+    /**
+     * Slack connector: a Workspace or Org Owner's/Admin's user token with the admin (SCIM) and user-group
+     * scopes (see README, Connected systems → Slack); the Web API is reached at SLACK_API_URL.
+     */
+    SLACK_ADMIN_TOKEN: secret(),
+    /** Slack connector: the SCIM 2.0 API's base (unset: Slack's, https://api.slack.com/scim/v2/); needs SLACK_ADMIN_TOKEN. */
+    SLACK_SCIM_URL: url(['http:', 'https:']).optional(),
+
     /** Where `npm start` keeps the local servers' data (default: .tenure/data in the checkout). */
     TENURE_DATA_DIR: z.string().min(1).optional(),
     /** `npm start` only: the connected systems it runs locally and wires to the worker (comma list of keycloak, gitea). */
@@ -194,6 +202,7 @@ const envSchema = envObject.superRefine((env, ctx) => {
     if (!env.GITEA_URL && (env.GITEA_TOKEN || env.GITEA_FALLBACK_OWNER)) {
       ctx.addIssue({ code: 'custom', path: ['GITEA_URL'], message: `is required when ${env.GITEA_TOKEN ? 'GITEA_TOKEN' : 'GITEA_FALLBACK_OWNER'} is set` });
     }
+    if (env.SLACK_SCIM_URL && !env.SLACK_ADMIN_TOKEN) ctx.addIssue({ code: 'custom', path: ['SLACK_ADMIN_TOKEN'], message: 'is required when SLACK_SCIM_URL is set (the Slack connector\'s token)' });
     const keycloak = ['KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_CLIENT_ID', 'KEYCLOAK_CLIENT_SECRET'] as const;
     if (keycloak.some((key) => env[key] !== undefined)) {
       for (const key of keycloak) {

@@ -110,12 +110,16 @@ export interface Connector {
   undo(leaver: LeaverRef, outcome: ActionOutcome): Promise<UndoOutcome>;
 }
 
-/** The system could not be reached, timed out, or answered 5xx: worth retrying. */
+/**
+ * The system could not be reached, timed out, answered 5xx or asked to slow down: worth retrying.
+ * `retryAfterMs`: how long the system asked to be left alone (its Retry-After), when it said.
+ */
 export class SystemUnavailableError extends Error {
   override readonly name = 'SystemUnavailableError';
   constructor(
     readonly system: string,
     message: string,
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }

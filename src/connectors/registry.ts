@@ -7,6 +7,7 @@ import type { Logger } from '../logger';
 import { ConnectorRefusedError, type Connector } from './contract';
 import { createGiteaConnector } from './gitea';
 import { createKeycloakConnector } from './keycloak';
+import { createSlackConnector } from './slack';
 
 export function connectorsFromConfig(config: Config): Connector[] {
   const connectors: Connector[] = [];
@@ -14,6 +15,7 @@ export function connectorsFromConfig(config: Config): Connector[] {
     connectors.push(createKeycloakConnector({ url: config.KEYCLOAK_URL, realm: config.KEYCLOAK_REALM, clientId: config.KEYCLOAK_CLIENT_ID, clientSecret: config.KEYCLOAK_CLIENT_SECRET }));
   }
   if (config.GITEA_URL && config.GITEA_TOKEN) connectors.push(createGiteaConnector({ url: config.GITEA_URL, token: config.GITEA_TOKEN, fallbackOwner: config.GITEA_FALLBACK_OWNER }));
+  if (config.SLACK_ADMIN_TOKEN) connectors.push(createSlackConnector({ token: config.SLACK_ADMIN_TOKEN, apiUrl: config.SLACK_API_URL, scimUrl: config.SLACK_SCIM_URL }));
   return connectors;
 }
 

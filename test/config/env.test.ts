@@ -61,8 +61,17 @@ describe('configuration', () => {
     expect(loadConfig(base).GITEA_URL).toBeUndefined();
   });
 
+  it('takes the Slack connector\'s SCIM URL only with its token, and defaults it to Slack\'s', () => {
+    const token = 'xoxp-0123456789-0123456789-abcdef';
+    expect(problems({ ...base, SLACK_SCIM_URL: 'https://api.slack.com/scim/v2/' })).toEqual([expect.stringMatching(/^SLACK_ADMIN_TOKEN is required when SLACK_SCIM_URL is set/)]);
+    expect(problems({ ...base, SLACK_ADMIN_TOKEN: token, SLACK_SCIM_URL: 'api.slack.com/scim' })).toEqual([expect.stringMatching(/^SLACK_SCIM_URL must be a URL/)]);
+    expect(problems({ ...base, SLACK_ADMIN_TOKEN: 'xoxp-short' })).toEqual([expect.stringMatching(/^SLACK_ADMIN_TOKEN must be at least 16 characters/)]);
+    const config = loadConfig({ ...base, SLACK_ADMIN_TOKEN: token });
+    expect([config.SLACK_ADMIN_TOKEN, config.SLACK_SCIM_URL]).toEqual([token, undefined]);
+  });
+
   it('hardening #4: every secret has a minimum length, and the refusal names the variable without its value', () => {
-    const secrets = ['HR_GENERIC_SECRET', 'HR_BAMBOOHR_SECRET', 'HR_PERSONIO_TOKEN', 'SCIM_BEARER_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'METRICS_TOKEN', 'GITEA_TOKEN', 'KEYCLOAK_CLIENT_SECRET'];
+    const secrets = ['HR_GENERIC_SECRET', 'HR_BAMBOOHR_SECRET', 'HR_PERSONIO_TOKEN', 'SCIM_BEARER_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'METRICS_TOKEN', 'GITEA_TOKEN', 'KEYCLOAK_CLIENT_SECRET', 'SLACK_ADMIN_TOKEN'];
     // Every setting whose name says it holds a secret is in the list above.
     expect(CONFIG_KEYS.filter((k) => /SECRET|TOKEN|PASSWORD|(^|_)KEY(_|$)/.test(k)).sort()).toEqual([...secrets].sort());
     // Settings that come only with their companions (all or none).
