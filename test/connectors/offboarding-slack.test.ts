@@ -1,0 +1,140 @@
+/**
+ * An offboarding with Slack as a connected system, through the real API, Temporal worker and
+ * store; Slack itself is the local recorder of its Web and SCIM APIs (it cannot be reached from a
+ * test machine). The plan lists Slack's actions; after approval the recorder's workspace holds the
+ * leaver deactivated and out of their user group; a deactivation Slack refuses ends as access
+ * left behind naming Slack, and a retry once Slack accepts completes it.
+ */
+import type { Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSlackConnector } from '../../src/connectors/slack';
+import type { App } from '../../src/http/app';
+import { getOffboardingProgress } from '../../src/processes/offboarding';
+import type { OffboardingProgress } from '../../workflows/offboarding-messages';
+import { createTestContext, eventually, type TestContext } from '../helpers/context';
+import { createTestApp } from '../helpers/http';
+import { startSlackApiRecorder, type SlackApiRecorder } from '../helpers/slack-api';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
+import { createClient, withWorker, type WorkerOptions } from '../helpers/temporal';
+import { seedOrg, setPolicy, type Org } from '../offboarding/fixtures';
+
+let ctx: TestContext;
+let client: Client;
+let app: App;
+let smtp: TestSmtpServer;
+let slack: SlackApiRecorder;
+
+beforeAll(async () => {
+  ctx = await createTestContext('offboarding-slack');
+  client = await createClient(ctx);
+  app = await createTestApp(ctx, client);
+  smtp = await startSmtpServer();
+  slack = await startSlackApiRecorder();
+  slack.setEnterprise('E1');
+  await setPolicy(ctx.models, { approvalRequired: true, retentionMs: null });
+}, 120_000);
+
+afterAll(async () => {
+  await slack?.close();
+  await app?.close();
+  await smtp?.close();
+  await client?.connection.close();
+  await ctx?.close();
+});
+
+const worker = (): WorkerOptions => ({
+  smtpUrl: smtp.url,
+  deps: {
+    offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs: 500 },
+    connectors: [createSlackConnector({ token: 'xoxp-test-admin-token-0123456789', apiUrl: slack.apiUrl, scimUrl: slack.apiUrl.replace(/\/api\/$/, '/scim/v2/'), timeoutMs: 3_000 })],
+  },
+});
+
+/** The organization of the offboarding tests; the leaver and manager in Slack, both in one user group, the leaver signed in. */
+function seedSlack(org: Org) {
+  const tag = randomUUID().slice(0, 6).toUpperCase();
+  const leaverId = `U${tag}L`;
+  const managerId = `U${tag}M`;
+  slack.addUser({ id: leaverId, email: org.leaver.user.email, name: `leaver-${tag.toLowerCase()}`, sessions: 1 });
+  slack.addUser({ id: managerId, email: org.manager.user.email });
+  const groupId = `S${tag}`;
+  slack.addUserGroup({ id: groupId, handle: `eng-${tag.toLowerCase()}`, users: [leaverId, managerId] });
+  return { leaverId, managerId, groupId };
+}
+
+async function start(org: Org) {
+  const res = await app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user.email}/offboarding`, headers: org.manager.auth, payload: { reason: 'leaving the company' } });
+  expect(res.statusCode).toBe(202);
+}
+
+async function act(org: Org, action: string, payload: Record<string, unknown> = {}) {
+  return app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user._id}/offboarding/${action}`, headers: org.manager.auth, payload });
+}
+
+async function waitForStatus(org: Org, wanted: Array<OffboardingProgress['status']>, timeoutMs = 60_000): Promise<OffboardingProgress> {
+  let last: OffboardingProgress | undefined;
+  try {
+    return await eventually(`offboarding to be ${wanted.join('|')}`, async () => {
+      last = await getOffboardingProgress(client, String(org.leaver.user._id));
+      return wanted.includes(last.status) ? last : undefined;
+    }, timeoutMs);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last progress: ${JSON.stringify({ status: last?.status, steps: last?.steps, systems: last?.systems })}`);
+  }
+}
+
+describe('offboarding with Slack connected (against the local recorder of Slack\'s API)', () => {
+  it('lists Slack\'s actions in the plan, carries them out after approval (through a rate limit) and verifies clean', async () => {
+    const org = await seedOrg(ctx.models);
+    const s = seedSlack(org);
+    await withWorker(ctx, async () => {
+      await start(org);
+      const waiting = await waitForStatus(org, ['awaiting_approval']);
+      const planned = waiting.plan!.systems!.find((x) => x.system === 'slack')!;
+      expect(planned.account).toMatch(/^leaver-/);
+      expect(planned.error).toBeUndefined();
+      expect(planned.actions.map((a) => a.action)).toEqual(['remove_membership', 'end_sessions', 'deactivate_account']);
+      expect(planned.actions[0]!.summary).toContain('@eng-');
+
+      // Slack rate-limits the first deactivation: Temporal retries it after Retry-After, and it goes through.
+      slack.rateLimitNext('scim.DELETE', 1, 1);
+      expect((await act(org, 'approve', { planVersion: waiting.plan!.version })).statusCode).toBe(200);
+      const done = await waitForStatus(org, ['completed', 'completed_with_access_left_behind']);
+      expect(done.status).toBe('completed');
+      expect(slack.callsTo('scim.DELETE').filter((c) => c.args.id === s.leaverId)).toHaveLength(2);
+      expect(done.verification!.systems).toEqual([expect.objectContaining({ system: 'slack', clean: true, remaining: [] })]);
+      const sys = done.systems!.find((x) => x.system === 'slack')!;
+      // The retried round re-reads Slack: what the first attempt did is already_done, the deactivation done.
+      expect(sys.outcomes.map((o) => `${o.action}:${o.state}`)).toEqual(['end_sessions:already_done', 'deactivate_account:done']);
+    }, worker());
+    // Re-read from the recorder's workspace, not from tenure's account of it.
+    expect(slack.user(s.leaverId)).toMatchObject({ deleted: true, sessions: 0 });
+    expect(slack.userGroup(s.groupId)!.users).toEqual([s.managerId]);
+  });
+
+  it('a deactivation Slack refuses ends completed_with_access_left_behind naming Slack; a retry once it accepts completes', async () => {
+    const org = await seedOrg(ctx.models);
+    const s = seedSlack(org);
+    await withWorker(ctx, async () => {
+      await start(org);
+      const waiting = await waitForStatus(org, ['awaiting_approval']);
+      slack.failNext('scim.DELETE', { status: 400 }, 1_000);
+      try {
+        expect((await act(org, 'approve', { planVersion: waiting.plan!.version })).statusCode).toBe(200);
+        const left = await waitForStatus(org, ['completed', 'completed_with_access_left_behind']);
+        expect(left.status).toBe('completed_with_access_left_behind');
+        const check = left.verification!.systems!.find((x) => x.system === 'slack')!;
+        expect(check.clean).toBe(false);
+        expect(check.remaining.join('\n')).toMatch(/account leaver-.* \(active\)/);
+        expect(slack.user(s.leaverId)!.deleted).toBeFalsy();
+      } finally {
+        slack.failNext('scim.DELETE', { status: 400 }, 0);
+      }
+      const retried = await act(org, 'retry-systems');
+      expect(retried.statusCode).toBe(200);
+      expect(retried.json()).toMatchObject({ status: 'completed' });
+    }, worker());
+    expect(slack.user(s.leaverId)).toMatchObject({ deleted: true });
+  });
+});
