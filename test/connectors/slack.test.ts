@@ -127,7 +127,7 @@ describe('Slack connector (against the local recorder of Slack\'s API)', () => {
     expect((await slackConnector.verify(leaver)).clean).toBe(true);
   });
 
-  it('the only member of a user group cannot leave it (Slack keeps one member): the action fails saying so and verification names the group', async () => {
+  it('the only member of a user group is not taken out (Slack sets members only to a non-empty list): the action fails saying so and verification names the group', async () => {
     const s = seed();
     const t = tag();
     const solo = { id: `S${t}X`, handle: `solo-${t.toLowerCase()}`, users: [s.leaver.id] };

@@ -28,7 +28,7 @@ interface SlackDirectoryEntry {
   sessions?: number;
 }
 
-export interface SlackUserGroup {
+interface SlackUserGroup {
   id: string;
   handle: string;
   users: string[];

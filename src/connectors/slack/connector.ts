@@ -176,8 +176,8 @@ export function createSlackConnector(options: SlackConnectorOptions): Connector 
             if (!members.includes(user.id)) return actionOutcome(action, 'already_done', `not a member of ${action.target.name}`);
             const others = members.filter((id) => id !== user.id);
             if (others.length === 0) {
-              // usergroups.users.update takes the whole list and Slack refuses an empty one.
-              return actionOutcome(action, 'failed', `${user.name} is the only member of ${action.target.name} and Slack keeps at least one member in a user group: add someone or disable the group, then retry`);
+              // usergroups.users.update replaces the whole list and requires at least one member in it.
+              return actionOutcome(action, 'failed', `${user.name} is the only member of ${action.target.name}, and Slack sets a user group's members only to a list of at least one: add someone or disable the group, then retry`);
             }
             await setGroupMembers(api, groupId, others, 'leaving the user group');
             return actionOutcome(action, 'done', undefined, { userId: user.id, groupId });
