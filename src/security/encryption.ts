@@ -50,7 +50,7 @@ export function decodeEncryptionKey(text: string): Buffer | undefined {
 }
 
 /** The id stored beside each value a key sealed. */
-export function encryptionKeyId(key: Buffer): string {
+function encryptionKeyId(key: Buffer): string {
   return createHash('sha256').update('tenure-encryption-key-id\0').update(key).digest('base64url').slice(0, 16);
 }
 
@@ -63,7 +63,7 @@ export interface Keyring {
   open(sealed: SealedValue, context: string): string;
 }
 
-export class EncryptionKeyMissing extends Error {
+class EncryptionKeyMissing extends Error {
   override readonly name = 'EncryptionKeyMissing';
   constructor() {
     super('TENURE_ENCRYPTION_KEY is not set, so no secret can be stored.');
