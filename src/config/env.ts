@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { ConfigError } from '../errors';
 import { canonicalTimeZone, isTimeZone } from '../domain/time-zone';
 import { parseDuration } from './duration';
+import { parseReceiverAllowList } from '../domain/receiver-address';
+import { decodeEncryptionKey } from '../security/encryption';
 
 const duration = (fallback: string) =>
   z
@@ -27,6 +29,9 @@ const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).def
 const MIN_SECRET_LENGTH = 16;
 /** Every secret tenure reads goes through this one rule; the refusal names the variable, never the value. */
 const secret = () => z.string().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters long (use a random value, e.g. openssl rand -hex 32)`).optional();
+const ENCRYPTION_KEY_RULE = 'must be 32 random bytes in base64 (e.g. openssl rand -base64 32)';
+/** A data-encryption key: a secret, and exactly 32 bytes in base64. */
+const encryptionKey = () => secret().refine((value) => value === undefined || value.length < MIN_SECRET_LENGTH || decodeEncryptionKey(value) !== undefined, ENCRYPTION_KEY_RULE);
 const url = (protocols: string[]) =>
   z.string().refine((value) => {
     try {
@@ -102,6 +107,34 @@ const envObject = z.object({
     WEBHOOK_BACKOFF: duration('10s'),
     /** Outbound webhooks: how long one delivery waits for the receiver's answer. */
     WEBHOOK_TIMEOUT: duration('10s'),
+    /** Outbound webhooks: the private networks (CIDRs, addresses) and host names receivers may be on (comma list); unset: none in production, loopback elsewhere. */
+    WEBHOOK_ALLOWED_PRIVATE_NETWORKS: z
+      .string()
+      .transform((text, ctx) => {
+        const entries = text.split(',').map((entry) => entry.trim()).filter(Boolean);
+        try {
+          parseReceiverAllowList(entries);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+        return entries;
+      })
+      .optional(),
+    /** The key that seals secrets tenure must read back (webhook signing secrets): 32 bytes in base64. */
+    TENURE_ENCRYPTION_KEY: encryptionKey(),
+    /** Retired encryption keys (comma list), still opening what they sealed until the worker re-seals it. */
+    TENURE_ENCRYPTION_KEYS_PREVIOUS: z
+      .string()
+      .transform((text, ctx) => {
+        const keys = text.split(',').map((key) => key.trim()).filter(Boolean);
+        keys.forEach((key, index) => {
+          const checked = encryptionKey().safeParse(key);
+          if (!checked.success) ctx.addIssue({ code: 'custom', message: `entry ${index + 1} ${checked.error.issues[0]?.message ?? ENCRYPTION_KEY_RULE}` });
+        });
+        return keys;
+      })
+      .optional(),
     /** SCIM: the bearer token identity providers send (an Administrator's API token works too). */
     SCIM_BEARER_TOKEN: secret(),
 
@@ -203,6 +236,9 @@ const envSchema = envObject.superRefine((env, ctx) => {
       ctx.addIssue({ code: 'custom', path: ['GITEA_URL'], message: `is required when ${env.GITEA_TOKEN ? 'GITEA_TOKEN' : 'GITEA_FALLBACK_OWNER'} is set` });
     }
     if (env.SLACK_SCIM_URL && !env.SLACK_ADMIN_TOKEN) ctx.addIssue({ code: 'custom', path: ['SLACK_ADMIN_TOKEN'], message: 'is required when SLACK_SCIM_URL is set (the Slack connector\'s token)' });
+    if (env.TENURE_ENCRYPTION_KEYS_PREVIOUS?.length && !env.TENURE_ENCRYPTION_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['TENURE_ENCRYPTION_KEY'], message: 'is required when TENURE_ENCRYPTION_KEYS_PREVIOUS is set (the key that seals from now on)' });
+    }
     const keycloak = ['KEYCLOAK_URL', 'KEYCLOAK_REALM', 'KEYCLOAK_CLIENT_ID', 'KEYCLOAK_CLIENT_SECRET'] as const;
     if (keycloak.some((key) => env[key] !== undefined)) {
       for (const key of keycloak) {

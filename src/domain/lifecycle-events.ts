@@ -73,7 +73,8 @@ export function lifecycleEventOf(entry: LifecycleAuditEntry): LifecycleEvent | u
     case 'invitation.cancelled':
       return event('user.deactivated', { via: 'invitation_cancelled' });
     case 'user.deleted':
-      return event('user.deleted', {});
+      // `reason: onboarding_not_started`: the invitation's user was removed because its onboarding could not start.
+      return event('user.deleted', typeof details.reason === 'string' ? { reason: details.reason } : {});
     case 'offboarding.completed':
       return event('offboarding.completed', { outcome: 'completed', accessLeftBehind: false, systemsLeftBehind: [] });
     case 'offboarding.access_left_behind':

@@ -21,6 +21,9 @@ import type { WebhookDeadLetter } from '../db/models/webhook';
 import type { Logger } from '../logger';
 import { recordAudit, type Actor } from '../services/audit';
 import { claimReplay, keepDeadLetter, listDeadLettersOf, markReplayed } from '../services/dead-letters';
+import { signingSecretOf, type WebhookProtection } from '../services/webhook-subscriptions';
+import { UnsealError } from '../security/encryption';
+import { postWebhook, ReceiverRefused, ReceiverTimedOut } from './webhook-post';
 import { jobIdFor } from './queues';
 
 const WEBHOOK_OUTBOX_SCHEDULER_ID = 'webhook-outbox';
@@ -193,6 +196,8 @@ export function webhookOutboxProcessor(deps: OutboxDeps) {
 export interface DeliveryDeps {
   models: Models;
   settings: Pick<WebhookSettings, 'timeoutMs'>;
+  /** The keyring that opens signing secrets and the private networks receivers may be on. */
+  protection: WebhookProtection;
   logger: Logger;
 }
 
@@ -202,7 +207,12 @@ class DeliveryFailed extends Error {
   override readonly name = 'WebhookDeliveryFailed';
 }
 
-/** POSTs the event to the subscription, signed; 2xx is delivered, anything else is retried, the last failure dead-lettered. */
+/**
+ * POSTs the event to the subscription, signed; 2xx is delivered, anything else is retried, the last
+ * failure dead-lettered. A signing secret that does not open (wrong or missing key, altered value)
+ * or a receiver on a refused address is dead-lettered at once with the reason: retrying cannot mend
+ * either, and the job never crashes on it.
+ */
 export function webhookDeliveryProcessor(deps: DeliveryDeps) {
   const { models } = deps;
   return async (job: Job<WebhookDeliveryJob>): Promise<DeliveryOutcome> => {
@@ -210,7 +220,7 @@ export function webhookDeliveryProcessor(deps: DeliveryDeps) {
     const delivery = await models.WebhookDelivery.findById(deliveryId).lean();
     if (!delivery) return { outcome: 'skipped', reason: 'delivery_gone' };
     if (delivery.status !== 'pending') return { outcome: 'skipped', reason: `already_${delivery.status}` };
-    const subscription = await models.WebhookSubscription.findById(delivery.subscriptionId).select('+secret').lean();
+    const subscription = await models.WebhookSubscription.findById(delivery.subscriptionId).select('+secret +secretSealed').lean();
     if (!subscription || !subscription.enabled) {
       const reason = subscription ? 'subscription_disabled' : 'subscription_deleted';
       await models.WebhookDelivery.updateOne({ _id: deliveryId, status: 'pending' }, { $set: { status: 'cancelled', finishedReason: reason } });
@@ -220,30 +230,42 @@ export function webhookDeliveryProcessor(deps: DeliveryDeps) {
     if (!event) throw new UnrecoverableError(`webhook event ${String(delivery.eventId)} is missing`);
 
     const startedAt = new Date();
-    const signature = new Webhook(subscription.secret).sign(event.webhookId, startedAt, event.payload);
     let status: number | undefined;
     let error: string | undefined;
-    const signal = AbortSignal.timeout(deps.settings.timeoutMs);
+    // A failure no retry can mend (the secret does not open, the receiver's address is refused) is dead-lettered at once.
+    let final = false;
+    let secret: string | undefined;
     try {
-      const response = await fetch(subscription.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'tenure-webhooks',
-          'webhook-id': event.webhookId,
-          'webhook-timestamp': String(Math.floor(startedAt.getTime() / 1000)),
-          'webhook-signature': signature,
-        },
-        body: event.payload,
-        redirect: 'manual',
-        signal,
-      });
-      status = response.status;
-      await response.body?.cancel().catch(() => undefined);
-      if (status < 200 || status >= 300) error = `the receiver answered ${status}`;
+      secret = signingSecretOf(subscription, deps.protection.keyring);
     } catch (err) {
-      const e = err as Error & { cause?: { code?: string } };
-      error = signal.aborted ? `no answer within ${deps.settings.timeoutMs} ms` : `could not reach the receiver (${e.cause?.code ?? e.message})`;
+      error = `the signing secret could not be decrypted: ${err instanceof UnsealError ? err.message : (err as Error).message}`;
+      final = true;
+    }
+    if (secret !== undefined) {
+      try {
+        status = await postWebhook({
+          url: subscription.url,
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'tenure-webhooks',
+            'webhook-id': event.webhookId,
+            'webhook-timestamp': String(Math.floor(startedAt.getTime() / 1000)),
+            'webhook-signature': new Webhook(secret).sign(event.webhookId, startedAt, event.payload),
+          },
+          body: event.payload,
+          timeoutMs: deps.settings.timeoutMs,
+          receivers: deps.protection.receivers,
+        });
+        if (status < 200 || status >= 300) error = `the receiver answered ${status}`;
+      } catch (err) {
+        const e = err as Error & { code?: string };
+        if (err instanceof ReceiverRefused) {
+          error = `the receiver's address is refused: ${e.message}`;
+          final = true;
+        } else {
+          error = err instanceof ReceiverTimedOut ? e.message : `could not reach the receiver (${e.code ?? e.message})`;
+        }
+      }
     }
     const attempt = { at: startedAt, ...(status !== undefined ? { status } : {}), ...(error ? { error } : {}), durationMs: Date.now() - startedAt.getTime() };
     const delivered = !error;
@@ -257,7 +279,7 @@ export function webhookDeliveryProcessor(deps: DeliveryDeps) {
     );
     if (delivered) return { outcome: 'delivered', status: status! };
 
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const lastAttempt = final || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (lastAttempt) {
       await deadLetterDelivery(deps, { jobId: job.id!, delivery: { ...delivery, attempts: delivery.attempts + 1 }, url: subscription.url, status, error: error! });
       throw new UnrecoverableError(error);

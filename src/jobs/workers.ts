@@ -9,6 +9,7 @@ import { invitationSweepProcessor } from './processors/invitation-sweep';
 import { hrIntakeProcessor } from './processors/hr-intake';
 import { hrReconciliationProcessor } from './processors/hr-reconciliation';
 import { webhookDeliveryProcessor, webhookOutboxProcessor, type WebhookDeliveryJob, type WebhookSettings } from './webhooks';
+import type { WebhookProtection } from '../services/webhook-subscriptions';
 
 /** What the HR intake and reconciliation workers need to start processes (optional: without it they do not run). */
 export interface HrJobDeps {
@@ -26,8 +27,8 @@ function traced<T, R>(queue: string, processor: (job: Job<T>) => Promise<R>): (j
 
 /** Starts every BullMQ worker of the process; close them with `Promise.all(workers.map(w => w.close()))`. */
 export function startJobWorkers(deps: { models: Models; queue: QueueContext; logger: Logger; hr?: HrJobDeps; invitationSweep?: { temporal: import('@temporalio/client').Client; taskQueue: string };
-  /** Outbound webhooks: the outbox and the deliveries (the queue the outbox puts deliveries on). */
-  webhooks?: { settings: WebhookSettings; deliveryQueue: import('bullmq').Queue<WebhookDeliveryJob> };
+  /** Outbound webhooks: the outbox and the deliveries (the queue the outbox puts deliveries on; the keyring and receiver rule deliveries use). */
+  webhooks?: { settings: WebhookSettings; deliveryQueue: import('bullmq').Queue<WebhookDeliveryJob>; protection: WebhookProtection };
 }): Worker[] {
   const workers: Worker[] = [
     new Worker(QUEUE_NAMES.systemCheck, traced(QUEUE_NAMES.systemCheck, systemCheckProcessor(deps.models)), {
@@ -50,11 +51,11 @@ export function startJobWorkers(deps: { models: Models; queue: QueueContext; log
   }
   if (deps.webhooks) {
     const logger = deps.logger.child({ component: 'webhooks' });
-    const { settings, deliveryQueue } = deps.webhooks;
+    const { settings, deliveryQueue, protection } = deps.webhooks;
     // One outbox run at a time; deliveries in parallel.
     workers.push(
       new Worker(QUEUE_NAMES.webhookOutbox, webhookOutboxProcessor({ models: deps.models, deliveryQueue, settings, logger }), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 1 }),
-      new Worker(QUEUE_NAMES.webhookDelivery, webhookDeliveryProcessor({ models: deps.models, settings, logger }), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 8 }),
+      new Worker(QUEUE_NAMES.webhookDelivery, webhookDeliveryProcessor({ models: deps.models, settings, protection, logger }), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 8 }),
     );
   }
   for (const worker of workers) {

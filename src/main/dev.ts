@@ -18,6 +18,7 @@ import { startStack, terminate, type RunningStack } from '../devstack/stack';
 import { startMailCatcher, type CaughtMail } from '../devstack/mail-catcher';
 import { startLocalConnectors, type RunningLocalConnectors } from '../devstack/local-connectors';
 import { localDataDir, readStackFile, removeStackFile, writeStackFile } from '../devstack/stack-file';
+import { localEncryptionKey } from '../devstack/encryption-key';
 import { LocalStackError } from '../errors';
 import { exitOnStartupError } from './lifecycle';
 
@@ -70,6 +71,10 @@ async function main(): Promise<void> {
     ...(mail ? { SMTP_URL: mail.url } : {}),
     // Links in mail point at this API unless PUBLIC_BASE_URL says otherwise.
     PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL || localApiUrl(precheck),
+    // Webhook signing secrets are sealed with a key kept in the data directory, unless one is given.
+    TENURE_ENCRYPTION_KEY: process.env.TENURE_ENCRYPTION_KEY || localEncryptionKey(dataDir),
+    // Local receivers run on this machine.
+    WEBHOOK_ALLOWED_PRIVATE_NETWORKS: process.env.WEBHOOK_ALLOWED_PRIVATE_NETWORKS || '127.0.0.0/8,::1',
   };
   const config = loadConfig(env);
 

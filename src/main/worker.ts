@@ -9,6 +9,7 @@ import { startJobWorkers } from '../jobs/workers';
 import { keepHrReconciliationScheduled } from '../jobs/hr-reconciliation-schedule';
 import { keepInvitationSweepScheduled } from '../jobs/invitation-sweep';
 import { keepWebhookOutboxScheduled, type WebhookDeliveryJob } from '../jobs/webhooks';
+import { sealStoredSigningSecrets, webhookProtectionFrom } from '../services/webhook-subscriptions';
 import { createTemporalClient } from '../temporal/client';
 import { startTracing } from '../telemetry/tracing';
 import { createLogger } from '../logger';
@@ -51,13 +52,16 @@ async function main(): Promise<void> {
   const webhookOutboxQueue = createQueue(QUEUE_NAMES.webhookOutbox, queueContext);
   await keepWebhookOutboxScheduled(webhookOutboxQueue, config.WEBHOOK_OUTBOX_INTERVAL, redis, logger);
   const webhookDeliveryQueue = createQueue<WebhookDeliveryJob>(QUEUE_NAMES.webhookDelivery, queueContext);
+  // Signing secrets kept in clear, or sealed with a retired key, are sealed with the current key once, here.
+  const webhookProtection = webhookProtectionFrom(config);
+  await sealStoredSigningSecrets(models, webhookProtection.keyring, logger.child({ component: 'webhooks' }));
   const jobWorkers = startJobWorkers({
     models,
     queue: queueContext,
     logger,
     hr: { temporal: temporalClient, taskQueue: config.TEMPORAL_TASK_QUEUE, terminationLockout: config.HR_TERMINATION_LOCKOUT, timeZone: config.ORGANIZATION_TIME_ZONE },
     invitationSweep: { temporal: temporalClient, taskQueue: config.TEMPORAL_TASK_QUEUE },
-    webhooks: { settings: webhookSettings(config), deliveryQueue: webhookDeliveryQueue },
+    webhooks: { settings: webhookSettings(config), deliveryQueue: webhookDeliveryQueue, protection: webhookProtection },
   });
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM });
   const workflowBundle = config.TEMPORAL_WORKFLOW_BUNDLE ?? builtWorkflowBundle();

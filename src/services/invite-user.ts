@@ -2,7 +2,8 @@
  * Inviting someone, from any way in that can answer at once (API, Slack): the pending user is
  * created (or a deactivated one re-invited) synchronously so that plan, domain, group and
  * uniqueness errors come back to the caller, then `onboarding:<email>` is started. If the process
- * cannot be started the account change is undone: nothing is left half-done.
+ * cannot be started the account change is undone: nothing is left half-done (a user created for
+ * the invitation is deleted and audited `user.deleted`, after its `user.created`).
  */
 import type { Client } from '@temporalio/client';
 import type { Models } from '../db/models';
@@ -43,7 +44,19 @@ export async function inviteUser(
     undo = () => transition(models, user._id, 'deactivate', { deactivatedAt: existing.deactivatedAt ?? new Date() });
   } else {
     user = await createPendingUser(models, input, actor, onboardingWorkflowId(email));
-    undo = () => models.User.deleteOne({ _id: user._id, status: 'pending', 'invitation.sentAt': { $exists: false } });
+    // Its `user.created` is in the audit log (and so went to webhook subscribers): its removal is a
+    // `user.deleted` like any other, so no subscriber is left holding a user that does not exist.
+    undo = async () => {
+      const removed = await models.User.deleteOne({ _id: user._id, status: 'pending', 'invitation.sentAt': { $exists: false } });
+      if (removed.deletedCount !== 1) return;
+      await recordAudit(models, {
+        action: 'user.deleted',
+        actor,
+        target: { id: user._id, email },
+        processId: onboardingWorkflowId(email),
+        details: { reason: 'onboarding_not_started', groupsLeft: (user.groups ?? []).map(String) },
+      });
+    };
   }
   try {
     const { confirmDomainMismatch: _confirmed, ...fields } = input;

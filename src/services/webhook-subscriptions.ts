@@ -2,15 +2,96 @@
  * Webhook subscriptions of the platform's services (Administrators manage them through the API):
  * create (the `whsec_` signing secret is returned once), list, read, update, delete, rotate the
  * secret, and read a subscription's recent deliveries. Every change is audited; secrets are never
- * returned after creation or rotation, never audited, never logged.
+ * returned after creation or rotation, never audited, never logged, and stored sealed
+ * (AES-256-GCM under TENURE_ENCRYPTION_KEY, bound to their subscription). A receiver must be on a
+ * public address unless WEBHOOK_ALLOWED_PRIVATE_NETWORKS lists it: literal addresses and loopback
+ * names are checked here, every name again when a delivery connects (jobs/webhook-post.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Types } from 'mongoose';
+import type { Config } from '../config/env';
 import type { LifecycleEventType } from '../domain/lifecycle-events';
+import { isLoopbackName, literalAddress, LOCAL_DEVELOPMENT_NETWORKS, parseReceiverAllowList, receiverAddressRefusal, type ReceiverAllowList } from '../domain/receiver-address';
 import type { Models } from '../db/models';
-import { NotFoundError, ValidationError } from '../errors';
+import { NotFoundError, ServiceUnavailableError, UnprocessableError, ValidationError } from '../errors';
+import type { Logger } from '../logger';
+import { createKeyring, UnsealError, type Keyring, type SealedValue } from '../security/encryption';
 import { recordAudit, type Actor } from './audit';
+
+/** What guards webhooks: the keyring that seals signing secrets and the private networks receivers may be on. */
+export interface WebhookProtection {
+  keyring: Keyring;
+  receivers: ReceiverAllowList;
+}
+
+/** From the configuration: WEBHOOK_ALLOWED_PRIVATE_NETWORKS when set, else nothing in production and loopback elsewhere. */
+export function webhookProtectionFrom(config: Pick<Config, 'NODE_ENV' | 'WEBHOOK_ALLOWED_PRIVATE_NETWORKS' | 'TENURE_ENCRYPTION_KEY' | 'TENURE_ENCRYPTION_KEYS_PREVIOUS'>): WebhookProtection {
+  const allowed = config.WEBHOOK_ALLOWED_PRIVATE_NETWORKS ?? (config.NODE_ENV === 'production' ? [] : LOCAL_DEVELOPMENT_NETWORKS);
+  return {
+    keyring: createKeyring({ current: config.TENURE_ENCRYPTION_KEY, previous: config.TENURE_ENCRYPTION_KEYS_PREVIOUS }),
+    receivers: parseReceiverAllowList(allowed),
+  };
+}
+
+/** The associated data of a subscription's sealed secret: it opens only in its own document. */
+const secretContext = (id: Types.ObjectId | string) => `webhook-subscription:${String(id)}`;
+
+function sealSecret(keyring: Keyring, id: Types.ObjectId, secret: string): SealedValue {
+  if (!keyring.currentKeyId) {
+    throw new ServiceUnavailableError('Webhook signing secrets are stored encrypted and TENURE_ENCRYPTION_KEY is not set on this server; an operator must set it first.', 'encryption_key_missing');
+  }
+  return keyring.seal(secret, secretContext(id));
+}
+
+/** A subscription's signing secret as stored: sealed, or in clear from an earlier version. */
+export interface StoredSigningSecret {
+  _id: Types.ObjectId;
+  secretSealed?: SealedValue | null;
+  secret?: string | null;
+}
+
+/** The signing secret in clear; throws UnsealError when it cannot be opened, an Error when none is stored. */
+export function signingSecretOf(subscription: StoredSigningSecret, keyring: Keyring): string {
+  if (subscription.secretSealed) return keyring.open(subscription.secretSealed, secretContext(subscription._id));
+  if (subscription.secret) return subscription.secret;
+  throw new Error('the subscription has no signing secret');
+}
+
+/**
+ * The start-up migration (the worker runs it): every signing secret stored in clear, or sealed
+ * with a key other than the current one, is sealed with the current key. Each write is
+ * conditional on the value read, so two workers starting together, or a rotation meanwhile, never
+ * overwrite a newer secret. Without a key nothing is sealed, and the clear ones are counted.
+ */
+export async function sealStoredSigningSecrets(models: Models, keyring: Keyring, logger: Logger): Promise<{ sealed: number; resealed: number; unreadable: number; clear: number }> {
+  const result = { sealed: 0, resealed: 0, unreadable: 0, clear: 0 };
+  const current = keyring.currentKeyId;
+  const inClear = { secret: { $exists: true, $ne: null } };
+  const cursor = models.WebhookSubscription.find(current ? { $or: [inClear, { secretSealed: { $exists: true }, 'secretSealed.keyId': { $ne: current } }] } : inClear).select('+secret +secretSealed').lean<StoredSigningSecret[]>().cursor();
+  for await (const sub of cursor) {
+    if (!current) {
+      result.clear += 1;
+      continue;
+    }
+    let plain: string;
+    try {
+      plain = signingSecretOf(sub, keyring);
+    } catch (err) {
+      if (!(err instanceof UnsealError)) throw err;
+      result.unreadable += 1;
+      logger.error({ subscriptionId: String(sub._id), keyId: err.keyId }, `a webhook signing secret cannot be re-sealed: ${err.message}`);
+      continue;
+    }
+    const sealed = keyring.seal(plain, secretContext(sub._id));
+    const unchanged = sub.secretSealed ? { 'secretSealed.data': sub.secretSealed.data } : { secret: sub.secret };
+    const updated = await models.WebhookSubscription.updateOne({ _id: sub._id, ...unchanged }, { $set: { secretSealed: sealed }, $unset: { secret: '' } });
+    if (updated.modifiedCount === 1) result[sub.secretSealed ? 'resealed' : 'sealed'] += 1;
+  }
+  if (result.sealed || result.resealed) logger.info({ ...result, keyId: current }, 'webhook signing secrets sealed with the current encryption key');
+  if (result.clear) logger.warn({ clear: result.clear }, 'webhook signing secrets are stored in clear: set TENURE_ENCRYPTION_KEY so the worker seals them');
+  return result;
+}
 
 export interface SubscriptionInput {
   url: string;
@@ -65,9 +146,34 @@ function webhookUrlProblem(url: string, production: boolean): string | undefined
   return 'must use https';
 }
 
-function assertUrl(url: string, production: boolean): void {
-  const problem = webhookUrlProblem(url, production);
+/**
+ * Why the receiver's host is refused before any DNS: a literal address that is not public, or a
+ * loopback name, unless WEBHOOK_ALLOWED_PRIVATE_NETWORKS lists it. Other names are checked at
+ * each delivery, on the addresses the connection uses.
+ */
+function receiverHostRefusal(url: string, receivers: ReceiverAllowList): string | undefined {
+  const { hostname } = new URL(url);
+  const literal = literalAddress(hostname);
+  if (literal) return receiverAddressRefusal(literal, hostname, receivers);
+  if (isLoopbackName(hostname)) {
+    const refusals = ['127.0.0.1', '::1'].map((address) => receiverAddressRefusal(address, hostname, receivers));
+    return refusals.some((refusal) => refusal === undefined) ? undefined : `${hostname} is a loopback name and WEBHOOK_ALLOWED_PRIVATE_NETWORKS does not list it`;
+  }
+  return undefined;
+}
+
+function assertUrl(url: string, options: SubscriptionOptions): void {
+  const problem = webhookUrlProblem(url, options.production);
   if (problem) throw new ValidationError(`The webhook URL ${problem}.`, [{ path: 'url', message: problem }], 'invalid_webhook_url');
+  const refusal = receiverHostRefusal(url, options.protection.receivers);
+  if (refusal) {
+    throw new UnprocessableError(`The webhook receiver is refused: ${refusal}. Receivers must be on public addresses (private, loopback, link-local, unique-local, carrier-grade NAT and metadata addresses are refused).`, 'private_webhook_receiver', { url });
+  }
+}
+
+export interface SubscriptionOptions {
+  production: boolean;
+  protection: WebhookProtection;
 }
 
 function parseId(id: string): Types.ObjectId {
@@ -92,16 +198,19 @@ function view(s: StoredSubscription): SubscriptionView {
 
 const auditTarget = (s: StoredSubscription) => ({ subscriptionId: String(s._id), url: s.url, events: [...s.events], enabled: s.enabled });
 
-export async function createSubscription(models: Models, input: SubscriptionInput, actor: Actor, options: { production: boolean }): Promise<SubscriptionView & { secret: string }> {
-  assertUrl(input.url, options.production);
+export async function createSubscription(models: Models, input: SubscriptionInput, actor: Actor, options: SubscriptionOptions): Promise<SubscriptionView & { secret: string }> {
+  assertUrl(input.url, options);
   const secret = newSigningSecret();
+  const _id = new Types.ObjectId();
+  const secretSealed = sealSecret(options.protection.keyring, _id, secret);
   const now = new Date();
   const created = await models.WebhookSubscription.create({
+    _id,
     url: input.url,
     events: [...new Set(input.events)],
     description: input.description,
     enabled: input.enabled ?? true,
-    secret,
+    secretSealed,
     createdBy: actor.id ? new Types.ObjectId(String(actor.id)) : undefined,
     createdAt: now,
     updatedAt: now,
@@ -122,9 +231,9 @@ export async function getSubscription(models: Models, id: string): Promise<Subsc
   return view(found);
 }
 
-export async function updateSubscription(models: Models, id: string, input: Partial<SubscriptionInput>, actor: Actor, options: { production: boolean }): Promise<SubscriptionView> {
+export async function updateSubscription(models: Models, id: string, input: Partial<SubscriptionInput>, actor: Actor, options: SubscriptionOptions): Promise<SubscriptionView> {
   const _id = parseId(id);
-  if (input.url !== undefined) assertUrl(input.url, options.production);
+  if (input.url !== undefined) assertUrl(input.url, options);
   const set: Record<string, unknown> = { updatedAt: new Date() };
   if (input.url !== undefined) set.url = input.url;
   if (input.events !== undefined) set.events = [...new Set(input.events)];
@@ -145,11 +254,13 @@ export async function deleteSubscription(models: Models, id: string, actor: Acto
   await recordAudit(models, { action: 'webhook.subscription_deleted', actor, details: auditTarget(deleted) });
 }
 
-/** A new signing secret, returned once; deliveries from now on are signed with it. */
-export async function rotateSubscriptionSecret(models: Models, id: string, actor: Actor): Promise<SubscriptionView & { secret: string }> {
+/** A new signing secret, returned once and stored sealed (a secret kept in clear goes); deliveries from now on are signed with it. */
+export async function rotateSubscriptionSecret(models: Models, id: string, actor: Actor, protection: WebhookProtection): Promise<SubscriptionView & { secret: string }> {
+  const _id = parseId(id);
   const secret = newSigningSecret();
+  const secretSealed = sealSecret(protection.keyring, _id, secret);
   const now = new Date();
-  const updated = await models.WebhookSubscription.findOneAndUpdate({ _id: parseId(id) }, { $set: { secret, secretRotatedAt: now, updatedAt: now } }, { returnDocument: 'after' }).lean<StoredSubscription>();
+  const updated = await models.WebhookSubscription.findOneAndUpdate({ _id }, { $set: { secretSealed, secretRotatedAt: now, updatedAt: now }, $unset: { secret: '' } }, { returnDocument: 'after' }).lean<StoredSubscription>();
   if (!updated) throw new NotFoundError(`No webhook subscription with id ${id}.`, 'webhook_subscription_not_found');
   await recordAudit(models, { action: 'webhook.secret_rotated', actor, details: auditTarget(updated) });
   return { ...view(updated), secret };

@@ -73,7 +73,8 @@ describe('configuration', () => {
   it('hardening #4: every secret has a minimum length, and the refusal names the variable without its value', () => {
     const secrets = ['HR_GENERIC_SECRET', 'HR_BAMBOOHR_SECRET', 'HR_PERSONIO_TOKEN', 'SCIM_BEARER_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'METRICS_TOKEN', 'GITEA_TOKEN', 'KEYCLOAK_CLIENT_SECRET', 'SLACK_ADMIN_TOKEN'];
     // Every setting whose name says it holds a secret is in the list above.
-    expect(CONFIG_KEYS.filter((k) => /SECRET|TOKEN|PASSWORD|(^|_)KEY(_|$)/.test(k)).sort()).toEqual([...secrets].sort());
+    // (and the encryption key, a secret with a format of its own: its test is below)
+    expect(CONFIG_KEYS.filter((k) => /SECRET|TOKEN|PASSWORD|(^|_)KEY(_|$)/.test(k)).sort()).toEqual([...secrets, 'TENURE_ENCRYPTION_KEY'].sort());
     // Settings that come only with their companions (all or none).
     const companions: NodeJS.ProcessEnv = { KEYCLOAK_URL: 'http://127.0.0.1:8080', KEYCLOAK_REALM: 'acme', KEYCLOAK_CLIENT_ID: 'tenure', GITEA_URL: 'http://127.0.0.1:3000' };
     const full = { ...base, ...companions, KEYCLOAK_CLIENT_SECRET: 'a-strong-secret-0123456789', GITEA_TOKEN: 'a-strong-secret-0123456789' };
@@ -86,6 +87,32 @@ describe('configuration', () => {
       }
       const strong = 'a-strong-secret-0123456789';
       expect(loadConfig({ ...full, SLACK_BOT_TOKEN: SLACK_BOT, SLACK_SIGNING_SECRET: SLACK_SIGNING, [name]: strong })[name as keyof ReturnType<typeof loadConfig>]).toBe(strong);
+    }
+  });
+
+  it('takes the encryption key as a secret of exactly 32 bytes in base64, and retired keys only beside a current one', () => {
+    const key = Buffer.alloc(32, 1).toString('base64');
+    const retired = Buffer.alloc(32, 2).toString('base64url');
+    expect(loadConfig({ ...base, TENURE_ENCRYPTION_KEY: key }).TENURE_ENCRYPTION_KEY).toBe(key);
+    expect(loadConfig({ ...base, TENURE_ENCRYPTION_KEY: key, TENURE_ENCRYPTION_KEYS_PREVIOUS: ` ${retired} ,` }).TENURE_ENCRYPTION_KEYS_PREVIOUS).toEqual([retired]);
+    for (const weak of ['Q', 'W3ak-Secret-15c']) {
+      expect(problems({ ...base, TENURE_ENCRYPTION_KEY: weak })).toEqual([expect.stringMatching(/^TENURE_ENCRYPTION_KEY must be at least 16 characters/)]);
+    }
+    for (const wrong of ['a-strong-secret-0123456789', Buffer.alloc(31, 1).toString('base64'), Buffer.alloc(33, 1).toString('base64'), `${key}!`]) {
+      const found = problems({ ...base, TENURE_ENCRYPTION_KEY: wrong });
+      expect(found, wrong).toEqual([expect.stringMatching(/^TENURE_ENCRYPTION_KEY must be 32 random bytes in base64/)]);
+      expect(found[0]).not.toContain(wrong);
+    }
+    expect(problems({ ...base, TENURE_ENCRYPTION_KEY: key, TENURE_ENCRYPTION_KEYS_PREVIOUS: `${retired},short` })).toEqual([expect.stringMatching(/^TENURE_ENCRYPTION_KEYS_PREVIOUS entry 2 must be at least 16 characters/)]);
+    expect(problems({ ...base, TENURE_ENCRYPTION_KEYS_PREVIOUS: retired })).toEqual([expect.stringMatching(/^TENURE_ENCRYPTION_KEY is required when TENURE_ENCRYPTION_KEYS_PREVIOUS is set/)]);
+  });
+
+  it('takes the private networks webhook receivers may be on as CIDRs, addresses or host names, refusing anything else', () => {
+    expect(loadConfig(base).WEBHOOK_ALLOWED_PRIVATE_NETWORKS).toBeUndefined();
+    expect(loadConfig({ ...base, WEBHOOK_ALLOWED_PRIVATE_NETWORKS: '10.20.0.0/16, fd00::/8,192.168.1.7 ,hooks.corp.example' }).WEBHOOK_ALLOWED_PRIVATE_NETWORKS).toEqual(['10.20.0.0/16', 'fd00::/8', '192.168.1.7', 'hooks.corp.example']);
+    for (const bad of ['10.0.0.0/33', '10.0.0.0/x', 'fd00::/129', 'not a host', 'http://10.0.0.1/']) {
+      const found = problems({ ...base, WEBHOOK_ALLOWED_PRIVATE_NETWORKS: `127.0.0.0/8,${bad}` });
+      expect(found, bad).toEqual([expect.stringMatching(/^WEBHOOK_ALLOWED_PRIVATE_NETWORKS .* is neither a network/)]);
     }
   });
 

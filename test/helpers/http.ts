@@ -1,9 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { App } from '../../src/http/app';
 import { buildApiApp } from '../../src/main/api-app';
 import { loadConfig, type Config } from '../../src/config/env';
 import type { Logger } from '../../src/logger';
 import type { TestContext } from './context';
+
+/** The key that seals webhook signing secrets in this test run (the workers a test starts use it too). */
+export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');
+/** Tests deliver webhooks to receivers on loopback. */
+export const TEST_ALLOWED_PRIVATE_NETWORKS = '127.0.0.0/8,::1';
 
 /** The real fastify app on the file's database, Redis and Temporal (logging to `options.logger` when given, with `options.beforeReady`'s routes added); drive it with app.inject(). */
 export async function createTestApp(ctx: TestContext, temporal: Client, overrides: Partial<Config> = {}, options: { logger?: Logger; beforeReady?: (app: App) => void } = {}): Promise<App> {
@@ -25,6 +31,8 @@ export async function createTestApp(ctx: TestContext, temporal: Client, override
       RATE_LIMIT_SCIM: '1000000',
       RATE_LIMIT_AUTH_FAILURES: '1000000',
       HTTP_SHED_EVENT_LOOP_DELAY_MS: '60000',
+      TENURE_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      WEBHOOK_ALLOWED_PRIVATE_NETWORKS: TEST_ALLOWED_PRIVATE_NETWORKS,
     }),
     ...overrides,
   };

@@ -3,10 +3,12 @@
  * subscriber and verifies every signature with the standardwebhooks library. Lifecycle changes
  * are made through the services every way in uses, so the audit log is the outbox's only input.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import type { Queue, Worker } from 'bullmq';
+import { Types } from 'mongoose';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lifecycleEventOf } from '../../src/domain/lifecycle-events';
@@ -16,8 +18,11 @@ import { keepWebhookOutboxScheduled, runWebhookOutbox, type WebhookDeliveryJob }
 import { startJobWorkers } from '../../src/jobs/workers';
 import { recordAudit } from '../../src/services/audit';
 import { deactivateUser, reactivateUser } from '../../src/services/users';
+import { createSubscription, sealStoredSigningSecrets, signingSecretOf, webhookProtectionFrom, type StoredSigningSecret, type WebhookProtection } from '../../src/services/webhook-subscriptions';
+import { parseReceiverAllowList } from '../../src/domain/receiver-address';
+import { createKeyring } from '../../src/security/encryption';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
-import { createTestApp } from '../helpers/http';
+import { createTestApp, TEST_ALLOWED_PRIVATE_NETWORKS, TEST_ENCRYPTION_KEY } from '../helpers/http';
 import { createClient } from '../helpers/temporal';
 import { seedUser, type SeededUser } from '../helpers/users';
 
@@ -42,6 +47,13 @@ let admin: SeededUser;
 const received: Received[] = [];
 const modes = new Map<string, Mode>();
 const SETTINGS = { attempts: 4, backoffMs: 150, timeoutMs: 3000 };
+/** What the test app uses too: the run's encryption key, receivers on loopback allowed. */
+const PROTECTION: WebhookProtection = webhookProtectionFrom({
+  NODE_ENV: 'test',
+  TENURE_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+  TENURE_ENCRYPTION_KEYS_PREVIOUS: undefined,
+  WEBHOOK_ALLOWED_PRIVATE_NETWORKS: TEST_ALLOWED_PRIVATE_NETWORKS.split(','),
+});
 
 beforeAll(async () => {
   ctx = await createTestContext('webhooks');
@@ -62,7 +74,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
   deliveryQueue = createQueue<WebhookDeliveryJob>(QUEUE_NAMES.webhookDelivery, ctx.queue);
   outboxQueue = createQueue(QUEUE_NAMES.webhookOutbox, ctx.queue);
-  workers = startJobWorkers({ models: ctx.models, queue: ctx.queue, logger: ctx.logger, webhooks: { settings: SETTINGS, deliveryQueue } });
+  workers = startJobWorkers({ models: ctx.models, queue: ctx.queue, logger: ctx.logger, webhooks: { settings: SETTINGS, deliveryQueue, protection: PROTECTION } });
   stopScheduling = await keepWebhookOutboxScheduled(outboxQueue, 200, ctx.redis, ctx.logger);
   admin = await seedUser(ctx.models, { siteRole: 'Administrators' });
 });
@@ -300,5 +312,212 @@ describe('lifecycle events from audit entries', () => {
     expect(of('offboarding.access_left_behind', { systems: [{ system: 'gitea', clean: false, remaining: [] }, { system: 'keycloak', clean: true, remaining: [] }] })?.data).toMatchObject({ accessLeftBehind: true, systemsLeftBehind: ['gitea'] });
     expect(of('user.role_changed')).toBeUndefined();
     expect(of('webhook.subscription_created')).toBeUndefined();
+  });
+});
+
+const rawSubscriptions = () => ctx.conn.collection('webhook_subscriptions');
+const deadLetterOf = (models: TestContext['models'], subscriptionId: string) => models.WebhookDeadLetter.findOne({ subscriptionId: new Types.ObjectId(subscriptionId) }).lean();
+
+describe('signing secrets at rest', () => {
+  it('the stored subscription holds its secret sealed (key id, IV, tag), never in clear, before and after a rotation; the receiver verifies with the library', async () => {
+    const sub = await subscribe('/sealed', ['user.deactivated']);
+    const stored = await rawSubscriptions().findOne({ _id: new Types.ObjectId(sub.id) });
+    expect(stored).not.toHaveProperty('secret');
+    expect(stored!.secretSealed).toMatchObject({ keyId: PROTECTION.keyring.currentKeyId, iv: expect.any(String), tag: expect.any(String), data: expect.any(String) });
+    const key = sub.secret.slice('whsec_'.length);
+    for (const form of [sub.secret, key, Buffer.from(key, 'base64').toString('hex'), Buffer.from(sub.secret).toString('base64')]) expect(JSON.stringify(stored)).not.toContain(form);
+
+    await recordAudit(ctx.models, { action: 'user.deactivated', actor: { type: 'system' }, target: { email: 'sealed@example.com' } });
+    const [got] = await eventually('the delivery', async () => (acceptedAt('/sealed').length ? acceptedAt('/sealed') : undefined));
+    expect(verified(sub.secret, got!)).toMatchObject({ type: 'user.deactivated', data: { email: 'sealed@example.com' } });
+
+    const rotated = (await app.inject({ method: 'POST', url: `/v1/webhook-subscriptions/${sub.id}/rotate-secret`, headers: admin.auth })).json() as { secret: string };
+    const after = await rawSubscriptions().findOne({ _id: new Types.ObjectId(sub.id) });
+    expect(after).not.toHaveProperty('secret');
+    expect(after!.secretSealed.data).not.toBe(stored!.secretSealed.data);
+    expect(JSON.stringify(after)).not.toContain(rotated.secret.slice('whsec_'.length));
+    await recordAudit(ctx.models, { action: 'user.deactivated', actor: { type: 'system' }, target: { email: 'sealed.again@example.com' } });
+    const second = await eventually('the second delivery', async () => acceptedAt('/sealed').find((r) => r.body.includes('sealed.again@example.com')));
+    expect(verified(rotated.secret, second)).toMatchObject({ data: { email: 'sealed.again@example.com' } });
+    expect(() => verified(sub.secret, second)).toThrow();
+    await app.inject({ method: 'DELETE', url: `/v1/webhook-subscriptions/${sub.id}`, headers: admin.auth });
+  });
+
+  it('a tampered sealed secret, or one sealed with a key the worker does not hold, is dead-lettered at once with the reason; nothing is sent', async () => {
+    const tampered = await subscribe('/tampered', ['user.deleted']);
+    const foreign = await subscribe('/foreign', ['user.deleted']);
+    const doc = await rawSubscriptions().findOne({ _id: new Types.ObjectId(tampered.id) });
+    const bytes = Buffer.from(doc!.secretSealed.data as string, 'base64');
+    bytes[3] = bytes[3]! ^ 0x20;
+    await rawSubscriptions().updateOne({ _id: doc!._id }, { $set: { 'secretSealed.data': bytes.toString('base64') } });
+    const otherKeyring = createKeyring({ current: randomBytes(32).toString('base64') });
+    await rawSubscriptions().updateOne({ _id: new Types.ObjectId(foreign.id) }, { $set: { secretSealed: otherKeyring.seal(foreign.secret, `webhook-subscription:${foreign.id}`) } });
+
+    await recordAudit(ctx.models, { action: 'user.deleted', actor: { type: 'system' }, target: { email: 'tampered@example.com' } });
+    const [a, b] = await eventually('both dead letters', async () => {
+      const letters = await Promise.all([deadLetterOf(ctx.models, tampered.id), deadLetterOf(ctx.models, foreign.id)]);
+      return letters.every(Boolean) ? letters : undefined;
+    });
+    expect(a).toMatchObject({ attempts: 1, lastError: expect.stringMatching(/^the signing secret could not be decrypted: .*failed authentication under key /) });
+    expect(b).toMatchObject({ attempts: 1, lastError: `the signing secret could not be decrypted: it was sealed with key ${otherKeyring.currentKeyId}, which is neither TENURE_ENCRYPTION_KEY nor one of TENURE_ENCRYPTION_KEYS_PREVIOUS` });
+    expect(await ctx.models.WebhookDelivery.find({ subscriptionId: { $in: [tampered.id, foreign.id] } }).distinct('status')).toEqual(['dead_lettered']);
+    expect(attemptsAt('/tampered')).toHaveLength(0);
+    expect(attemptsAt('/foreign')).toHaveLength(0);
+    for (const s of [tampered, foreign]) await app.inject({ method: 'DELETE', url: `/v1/webhook-subscriptions/${s.id}`, headers: admin.auth });
+  });
+
+  it('a subscription whose secret an earlier version stored in clear still delivers; the start-up migration seals it, and re-seals it under a rotated key', async () => {
+    const clearSecret = `whsec_${randomBytes(32).toString('base64')}`;
+    const _id = new Types.ObjectId();
+    const now = new Date();
+    await rawSubscriptions().insertOne({ _id, url: `${base}/legacy`, events: ['user.activated'], enabled: true, secret: clearSecret, createdAt: new Date(now.getTime() - 1000), updatedAt: now });
+    await recordAudit(ctx.models, { action: 'user.reactivated', actor: { type: 'system' }, target: { email: 'legacy.one@example.com' } });
+    const first = await eventually('the delivery signed with the clear secret', async () => acceptedAt('/legacy').find((r) => r.body.includes('legacy.one@')));
+    expect(verified(clearSecret, first)).toMatchObject({ type: 'user.activated' });
+
+    const sealed = await sealStoredSigningSecrets(ctx.models, PROTECTION.keyring, ctx.logger);
+    expect(sealed.sealed).toBeGreaterThanOrEqual(1);
+    const stored = await rawSubscriptions().findOne({ _id });
+    expect(stored).not.toHaveProperty('secret');
+    expect(JSON.stringify(stored)).not.toContain(clearSecret.slice('whsec_'.length));
+    expect(stored!.secretSealed.keyId).toBe(PROTECTION.keyring.currentKeyId);
+    // Run again: nothing left to seal.
+    expect(await sealStoredSigningSecrets(ctx.models, PROTECTION.keyring, ctx.logger)).toMatchObject({ sealed: 0, resealed: 0 });
+
+    await recordAudit(ctx.models, { action: 'user.reactivated', actor: { type: 'system' }, target: { email: 'legacy.two@example.com' } });
+    const second = await eventually('the delivery signed with the sealed secret', async () => acceptedAt('/legacy').find((r) => r.body.includes('legacy.two@')));
+    expect(verified(clearSecret, second)).toMatchObject({ type: 'user.activated' });
+
+    // Key rotation: the new key seals, the retired one still opens until the migration re-seals.
+    const newKey = randomBytes(32).toString('base64');
+    const rotated = createKeyring({ current: newKey, previous: [TEST_ENCRYPTION_KEY] });
+    expect((await sealStoredSigningSecrets(ctx.models, rotated, ctx.logger)).resealed).toBeGreaterThanOrEqual(1);
+    const resealed = (await rawSubscriptions().findOne({ _id })) as unknown as StoredSigningSecret & { secretSealed: { keyId: string } };
+    expect(resealed.secretSealed.keyId).toBe(rotated.currentKeyId);
+    expect(signingSecretOf(resealed, rotated)).toBe(clearSecret);
+    expect(() => signingSecretOf(resealed, PROTECTION.keyring)).toThrow(/neither TENURE_ENCRYPTION_KEY/);
+    // And back, so the file's worker opens every secret again.
+    await sealStoredSigningSecrets(ctx.models, createKeyring({ current: TEST_ENCRYPTION_KEY, previous: [newKey] }), ctx.logger);
+    expect(signingSecretOf((await rawSubscriptions().findOne({ _id })) as unknown as StoredSigningSecret, PROTECTION.keyring)).toBe(clearSecret);
+    await app.inject({ method: 'DELETE', url: `/v1/webhook-subscriptions/${String(_id)}`, headers: admin.auth });
+  });
+
+  it('without TENURE_ENCRYPTION_KEY no secret is stored: subscribing and rotating answer 503 encryption_key_missing', async () => {
+    const keyless = await createTestApp(ctx, client, { TENURE_ENCRYPTION_KEY: undefined });
+    try {
+      const before = await ctx.models.WebhookSubscription.countDocuments({});
+      const created = await keyless.inject({ method: 'POST', url: '/v1/webhook-subscriptions', headers: admin.auth, payload: { url: `${base}/keyless`, events: ['user.created'] } });
+      expect(created.statusCode, created.body).toBe(503);
+      expect(created.json().error).toMatchObject({ code: 'encryption_key_missing', message: expect.stringContaining('TENURE_ENCRYPTION_KEY') });
+      expect(await ctx.models.WebhookSubscription.countDocuments({})).toBe(before);
+      const sub = await subscribe('/keyless-rotate', ['user.created']);
+      const rotate = await keyless.inject({ method: 'POST', url: `/v1/webhook-subscriptions/${sub.id}/rotate-secret`, headers: admin.auth });
+      expect(rotate.statusCode).toBe(503);
+      expect(signingSecretOf((await rawSubscriptions().findOne({ _id: new Types.ObjectId(sub.id) })) as unknown as StoredSigningSecret, PROTECTION.keyring)).toBe(sub.secret);
+      await app.inject({ method: 'DELETE', url: `/v1/webhook-subscriptions/${sub.id}`, headers: admin.auth });
+    } finally {
+      await keyless.close();
+    }
+  });
+});
+
+describe('receivers on private addresses', () => {
+  it('subscribing or moving a subscription to a private, loopback, link-local, unique-local, CGNAT or metadata address is a 422 with a code; an allowed network and a public address are accepted', async () => {
+    const strict = await createTestApp(ctx, client, { WEBHOOK_ALLOWED_PRIVATE_NETWORKS: ['10.9.0.0/16'] });
+    try {
+      const refused = [
+        'https://10.0.0.1/hook', 'https://127.0.0.1/', 'https://[::1]/', 'https://169.254.169.254/latest/meta-data/', 'https://172.16.0.5/hook',
+        'https://192.168.0.10/hook', 'https://100.64.1.1/hook', 'https://[fd00::1]/hook', 'https://[fe80::1]/hook', 'https://[::ffff:127.0.0.1]/hook',
+        'https://0x7f.1/hook', 'https://2130706433/hook', 'https://0.0.0.0/hook', 'https://localhost/hook', 'https://api.localhost/hook', `http://127.0.0.1:${new URL(base).port}/hook`,
+      ];
+      for (const url of refused) {
+        const res = await strict.inject({ method: 'POST', url: '/v1/webhook-subscriptions', headers: admin.auth, payload: { url, events: ['user.created'] } });
+        expect(res.statusCode, url).toBe(422);
+        expect(res.json().error, url).toMatchObject({ code: 'private_webhook_receiver', message: expect.stringMatching(/^The webhook receiver is refused: /) });
+      }
+      expect(await ctx.models.WebhookSubscription.countDocuments({ url: { $in: refused } })).toBe(0);
+
+      const accepted: string[] = [];
+      for (const url of ['https://10.9.1.2/hook', 'https://93.184.216.34/hook']) {
+        const res = await strict.inject({ method: 'POST', url: '/v1/webhook-subscriptions', headers: admin.auth, payload: { url, events: ['user.created'], enabled: false } });
+        expect(res.statusCode, `${url}: ${res.body}`).toBe(201);
+        accepted.push(res.json().id);
+      }
+      const moved = await strict.inject({ method: 'PATCH', url: `/v1/webhook-subscriptions/${accepted[0]}`, headers: admin.auth, payload: { url: 'https://169.254.169.254/' } });
+      expect(moved.statusCode).toBe(422);
+      expect(moved.json().error.code).toBe('private_webhook_receiver');
+      expect((await ctx.models.WebhookSubscription.findById(accepted[0]).lean())?.url).toBe('https://10.9.1.2/hook');
+      for (const id of accepted) await app.inject({ method: 'DELETE', url: `/v1/webhook-subscriptions/${id}`, headers: admin.auth });
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('a receiver named by a host name is reached on the addresses it resolves to when their network is allowed', async () => {
+    const sub = await subscribe(`/by-name`, ['user.deactivated'], { url: `http://localhost:${new URL(base).port}/by-name` });
+    await recordAudit(ctx.models, { action: 'user.deactivated', actor: { type: 'system' }, target: { email: 'by.name@example.com' } });
+    const [got] = await eventually('the delivery', async () => (acceptedAt('/by-name').length ? acceptedAt('/by-name') : undefined));
+    expect(verified(sub.secret, got!)).toMatchObject({ data: { email: 'by.name@example.com' } });
+    await app.inject({ method: 'DELETE', url: `/v1/webhook-subscriptions/${sub.id}`, headers: admin.auth });
+  });
+
+  it('at delivery, a host name that resolves to a refused address (or a literal one no longer allowed) is dead-lettered at once with the reason; nothing is sent', async () => {
+    // A worker whose setting allows no private network, on a database and queues of its own.
+    const strict = await createTestContext('webhooksstrict');
+    const strictQueue = createQueue<WebhookDeliveryJob>(QUEUE_NAMES.webhookDelivery, strict.queue);
+    const strictWorkers = startJobWorkers({
+      models: strict.models,
+      queue: strict.queue,
+      logger: strict.logger,
+      webhooks: { settings: SETTINGS, deliveryQueue: strictQueue, protection: { keyring: PROTECTION.keyring, receivers: parseReceiverAllowList([]) } },
+    });
+    try {
+      const port = new URL(base).port;
+      // Accepted when subscribed (as a name that then resolved to a public address would be).
+      const byName = await createSubscription(strict.models, { url: `http://localhost:${port}/strict-name`, events: ['user.deleted'] }, { type: 'system' }, { production: false, protection: PROTECTION });
+      const literal = await createSubscription(strict.models, { url: `http://127.0.0.1:${port}/strict-literal`, events: ['user.deleted'] }, { type: 'system' }, { production: false, protection: PROTECTION });
+      await recordAudit(strict.models, { action: 'user.deleted', actor: { type: 'system' }, target: { email: 'strict@example.com' } });
+      await runWebhookOutbox({ models: strict.models, deliveryQueue: strictQueue, settings: SETTINGS, logger: strict.logger });
+      const [named, literally] = await eventually('both dead letters', async () => {
+        const letters = await Promise.all([deadLetterOf(strict.models, byName.id), deadLetterOf(strict.models, literal.id)]);
+        return letters.every(Boolean) ? letters : undefined;
+      });
+      expect(named).toMatchObject({ attempts: 1, lastError: expect.stringMatching(/^the receiver's address is refused: localhost resolves to no acceptable address: 127\.0\.0\.1 is not a public address \(loopback\)/) });
+      expect(literally).toMatchObject({ attempts: 1, lastError: "the receiver's address is refused: 127.0.0.1 is not a public address (loopback) and WEBHOOK_ALLOWED_PRIVATE_NETWORKS does not list it" });
+      expect(attemptsAt('/strict-name')).toHaveLength(0);
+      expect(attemptsAt('/strict-literal')).toHaveLength(0);
+      expect(await strict.models.AuditEvent.countDocuments({ action: 'webhook.delivery_dead_lettered' })).toBe(2);
+    } finally {
+      await Promise.all(strictWorkers.map((w) => w.close()));
+      await strictQueue.close();
+      await strict.close();
+    }
+  });
+});
+
+describe('an invitation whose onboarding cannot start', () => {
+  it('deletes its pending user and tells subscribers: user.created is followed by user.deleted (reason onboarding_not_started)', async () => {
+    const sub = await subscribe('/rollback', ['user.created', 'user.deleted']);
+    const unreachable = await createClient(ctx);
+    await unreachable.connection.close();
+    const broken = await createTestApp(ctx, unreachable);
+    try {
+      const res = await broken.inject({ method: 'POST', url: '/v1/users', headers: admin.auth, payload: { email: 'rollback.hire@example.com' } });
+      expect(res.statusCode, res.body).toBe(503);
+      expect(res.json().error.code).toBe('process_unavailable');
+    } finally {
+      await broken.close();
+    }
+    expect(await ctx.models.User.exists({ email: 'rollback.hire@example.com' })).toBeNull();
+    const audit = await ctx.models.AuditEvent.find({ targetEmail: 'rollback.hire@example.com' }).sort({ at: 1, _id: 1 }).lean();
+    expect(audit.map((a) => a.action)).toEqual(['user.created', 'user.deleted']);
+    expect(String(audit[1]!.targetUserId)).toBe(String(audit[0]!.targetUserId));
+
+    const got = await eventually('both events', async () => (acceptedAt('/rollback').length >= 2 ? acceptedAt('/rollback') : undefined));
+    const events = got.map((r) => verified(sub.secret, r));
+    expect(events.map((e) => e.type).sort()).toEqual(['user.created', 'user.deleted']);
+    const deleted = events.find((e) => e.type === 'user.deleted')!;
+    expect(deleted.data).toMatchObject({ email: 'rollback.hire@example.com', userId: String(audit[0]!.targetUserId), reason: 'onboarding_not_started' });
+    await app.inject({ method: 'DELETE', url: `/v1/webhook-subscriptions/${sub.id}`, headers: admin.auth });
   });
 });

@@ -6,14 +6,30 @@ import { Schema, type Connection, type InferSchemaType, type Model } from 'mongo
  * deliveries that failed every attempt.
  */
 
+/** A value sealed by security/encryption.ts (base64 fields). */
+const sealedSchema = new Schema(
+  {
+    keyId: { type: String, required: true },
+    iv: { type: String, required: true },
+    tag: { type: String, required: true },
+    data: { type: String, required: true },
+  },
+  { _id: false },
+);
+
 const subscriptionSchema = new Schema(
   {
     url: { type: String, required: true },
     events: { type: [String], required: true },
     description: { type: String },
     enabled: { type: Boolean, required: true, default: true },
-    /** The signing secret (`whsec_…`): needed in clear to sign, so never selected unless asked for, never returned after creation or rotation. */
-    secret: { type: String, required: true, select: false },
+    /**
+     * The signing secret (`whsec_…`), sealed with AES-256-GCM under TENURE_ENCRYPTION_KEY (security/encryption.ts;
+     * the key's id beside it): never selected unless asked for, never returned after creation or rotation.
+     */
+    secretSealed: { type: sealedSchema, select: false },
+    /** A signing secret stored in clear by an earlier version: still read, sealed by the worker at its start. */
+    secret: { type: String, select: false },
     secretRotatedAt: { type: Date },
     createdBy: { type: Schema.Types.ObjectId },
     createdAt: { type: Date, required: true },

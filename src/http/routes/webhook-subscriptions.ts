@@ -19,6 +19,7 @@ import {
   listSubscriptions,
   rotateSubscriptionSecret,
   updateSubscription,
+  webhookProtectionFrom,
 } from '../../services/webhook-subscriptions';
 import { actorOf } from '../auth';
 import type { AppDeps } from '../deps';
@@ -27,7 +28,7 @@ import { createGuard } from './guards';
 
 const TAGS = ['webhooks'];
 const eventTypes = z.array(z.enum(LIFECYCLE_EVENT_TYPES)).min(1).max(LIFECYCLE_EVENT_TYPES.length).describe('The lifecycle events to receive');
-const url = z.string().min(8).max(2048).describe('Where events are POSTed: https (plain http only to a loopback host outside production)');
+const url = z.string().min(8).max(2048).describe('Where events are POSTed: https (plain http only to a loopback host outside production), on a public address unless WEBHOOK_ALLOWED_PRIVATE_NETWORKS lists it (422 `private_webhook_receiver`)');
 
 const subscriptionSchema = z.object({
   id: z.string(),
@@ -72,6 +73,7 @@ const deadLetterSchema = z.object({
 export function webhookSubscriptionRoutes(deps: AppDeps): FastifyPluginAsyncZod {
   const { models, config } = deps;
   const production = config.NODE_ENV === 'production';
+  const protection = webhookProtectionFrom(config);
   const settings = { attempts: config.WEBHOOK_ATTEMPTS, backoffMs: config.WEBHOOK_BACKOFF };
   return async (app) => {
     const guard = createGuard(deps);
@@ -88,12 +90,12 @@ export function webhookSubscriptionRoutes(deps: AppDeps): FastifyPluginAsyncZod 
           tags: TAGS,
           summary: 'Subscribe a platform service to lifecycle events; the signing secret is returned once',
           body: z.strictObject({ url, events: eventTypes, description: freeText(200).optional(), enabled: z.boolean().optional() }),
-          response: { 201: withSecret, ...errorResponses(...AUTH_ERRORS) },
+          response: { 201: withSecret, ...errorResponses(...AUTH_ERRORS, 422, 503) },
         },
       },
       async (request, reply) => {
         reply.status(201);
-        return createSubscription(models, request.body, actorOf(request), { production });
+        return createSubscription(models, request.body, actorOf(request), { production, protection });
       },
     );
 
@@ -120,10 +122,10 @@ export function webhookSubscriptionRoutes(deps: AppDeps): FastifyPluginAsyncZod 
           body: z
             .strictObject({ url: url.optional(), events: eventTypes.optional(), description: freeText(200).optional(), enabled: z.boolean().optional() })
             .refine((b) => Object.keys(b).length > 0, 'name at least one field to change'),
-          response: { 200: subscriptionSchema, ...errorResponses(...AUTH_ERRORS, 404) },
+          response: { 200: subscriptionSchema, ...errorResponses(...AUTH_ERRORS, 404, 422) },
         },
       },
-      async (request) => updateSubscription(models, request.params.id, request.body, actorOf(request), { production }),
+      async (request) => updateSubscription(models, request.params.id, request.body, actorOf(request), { production, protection }),
     );
 
     app.delete(
@@ -137,8 +139,8 @@ export function webhookSubscriptionRoutes(deps: AppDeps): FastifyPluginAsyncZod 
 
     app.post(
       '/v1/webhook-subscriptions/:id/rotate-secret',
-      { onRequest: manage, schema: { tags: TAGS, summary: 'A new signing secret, returned once; the old one stops signing at once', params: idParams, response: { 200: withSecret, ...errorResponses(...AUTH_ERRORS, 404) } } },
-      async (request) => rotateSubscriptionSecret(models, request.params.id, actorOf(request)),
+      { onRequest: manage, schema: { tags: TAGS, summary: 'A new signing secret, returned once; the old one stops signing at once', params: idParams, response: { 200: withSecret, ...errorResponses(...AUTH_ERRORS, 404, 503) } } },
+      async (request) => rotateSubscriptionSecret(models, request.params.id, actorOf(request), protection),
     );
 
     app.get(
