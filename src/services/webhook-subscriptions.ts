@@ -257,6 +257,8 @@ export async function deleteSubscription(models: Models, id: string, actor: Acto
 /** A new signing secret, returned once and stored sealed (a secret kept in clear goes); deliveries from now on are signed with it. */
 export async function rotateSubscriptionSecret(models: Models, id: string, actor: Actor, protection: WebhookProtection): Promise<SubscriptionView & { secret: string }> {
   const _id = parseId(id);
+  // An unknown subscription is a 404 whatever this server's key: looked up before sealing.
+  if (!(await models.WebhookSubscription.exists({ _id }))) throw new NotFoundError(`No webhook subscription with id ${id}.`, 'webhook_subscription_not_found');
   const secret = newSigningSecret();
   const secretSealed = sealSecret(protection.keyring, _id, secret);
   const now = new Date();

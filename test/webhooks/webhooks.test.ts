@@ -413,6 +413,10 @@ describe('signing secrets at rest', () => {
       const sub = await subscribe('/keyless-rotate', ['user.created']);
       const rotate = await keyless.inject({ method: 'POST', url: `/v1/webhook-subscriptions/${sub.id}/rotate-secret`, headers: admin.auth });
       expect(rotate.statusCode).toBe(503);
+      // An unknown subscription is still a 404, whatever the server's key.
+      const unknown = await keyless.inject({ method: 'POST', url: `/v1/webhook-subscriptions/${String(new Types.ObjectId())}/rotate-secret`, headers: admin.auth });
+      expect(unknown.statusCode, unknown.body).toBe(404);
+      expect(unknown.json().error.code).toBe('webhook_subscription_not_found');
       expect(signingSecretOf((await rawSubscriptions().findOne({ _id: new Types.ObjectId(sub.id) })) as unknown as StoredSigningSecret, PROTECTION.keyring)).toBe(sub.secret);
       await app.inject({ method: 'DELETE', url: `/v1/webhook-subscriptions/${sub.id}`, headers: admin.auth });
     } finally {
