@@ -7,7 +7,7 @@ import { ConfigError } from '../errors';
 import { canonicalTimeZone, isTimeZone } from '../domain/time-zone';
 import { parseDuration } from './duration';
 import { parseReceiverAllowList } from '../domain/receiver-address';
-import { decodeEncryptionKey } from '../security/encryption';
+import { decodeEncryptionKey } from '../domain/encryption-key';
 
 const duration = (fallback: string) =>
   z

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalStackError } from '../errors';
-import { decodeEncryptionKey } from '../security/encryption';
+import { decodeEncryptionKey } from '../domain/encryption-key';
 
 export function localEncryptionKey(dataDir: string): string {
   const path = join(dataDir, 'encryption.key');

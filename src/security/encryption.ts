@@ -8,9 +8,9 @@
  * to the document it belongs to, so a value copied into another document does not open.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { decodeEncryptionKey } from '../domain/encryption-key';
 
 const ALGORITHM = 'aes-256-gcm';
-const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -39,14 +39,6 @@ export class UnsealError extends Error {
           : `it failed authentication under key ${keyId} (altered, or sealed for another document)`,
     );
   }
-}
-
-/** The 32 bytes of a key given in base64, or undefined when it is not exactly that. */
-export function decodeEncryptionKey(text: string): Buffer | undefined {
-  const trimmed = text.trim();
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) return undefined;
-  const bytes = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  return bytes.length === KEY_BYTES ? bytes : undefined;
 }
 
 /** The id stored beside each value a key sealed. */
