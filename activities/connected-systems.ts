@@ -48,7 +48,7 @@ async function ownerOf(models: Models, userId: string | null | undefined): Promi
 }
 
 /** How long reading one system for the plan may take before it is reported unreadable (OFFBOARDING_SYSTEM_READ_TIMEOUT). */
-export const DEFAULT_SYSTEM_READ_TIMEOUT_MS = 30_000;
+const DEFAULT_SYSTEM_READ_TIMEOUT_MS = 30_000;
 
 /** Settles with the work's result, or with `undefined` once `ms` have passed (the work is then left to its own timeouts). */
 async function within<T>(ms: number, work: Promise<T>): Promise<{ value: T } | undefined> {
