@@ -361,23 +361,23 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
    */
   async function lockOutEverywhere(): Promise<void> {
     begin('lockout');
-    let own: { sessionsEnded: number; tokensRevoked: number };
+    let ownDetail = '';
     try {
-      own = await store.lockOutUser({ ...ref, ...hrReceipt });
+      const own = await store.lockOutUser({ ...ref, ...hrReceipt });
+      ownDetail = `${own.sessionsEnded} sessions ended, ${own.tokensRevoked} tokens revoked`;
+      note('lockout', ownDetail);
+      const systems = await store.listConnectedSystems();
+      s.lockouts = await Promise.all(systems.map((x) => systemCalls.lockOutInConnectedSystem({ ...ref, system: x.system, finalAttempt: SYSTEM_FINAL_ATTEMPT })));
     } catch (err) {
-      end('lockout', 'failed', failureMessage(err));
+      end('lockout', 'failed', [ownDetail, failureMessage(err)].filter(Boolean).join('; '));
       throw err;
     }
-    const ownDetail = `${own.sessionsEnded} sessions ended, ${own.tokensRevoked} tokens revoked`;
-    note('lockout', ownDetail);
-    const systems = await store.listConnectedSystems();
-    s.lockouts = await Promise.all(systems.map((x) => systemCalls.lockOutInConnectedSystem({ ...ref, system: x.system, finalAttempt: SYSTEM_FINAL_ATTEMPT })));
-    const notDone = s.lockouts.filter((r) => lockoutProblem(r) !== undefined);
     const lines = s.lockouts.map((r) => {
       const problem = lockoutProblem(r);
       return `${r.label}: ${problem ? `not done (${problem})` : `locked out (${r.outcomes.filter((o) => o.state === 'done').length} done, ${r.outcomes.filter((o) => o.state === 'already_done').length} already done)`}`;
     });
-    end('lockout', notDone.length ? 'failed' : 'done', [ownDetail, ...lines].join('; '));
+    const notDone = s.lockouts.some((r) => lockoutProblem(r) !== undefined);
+    end('lockout', notDone ? 'failed' : 'done', [ownDetail, ...lines].join('; '));
   }
 
   /** Why an immediate lockout is not done in a system (unreachable, refused, an action failed); undefined when it is. */
