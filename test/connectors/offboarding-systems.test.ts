@@ -14,6 +14,7 @@ import { createKeycloakConnector } from '../../src/connectors/keycloak';
 import type { App } from '../../src/http/app';
 import { getOffboardingProgress, offboardingWorkflowId } from '../../src/processes/offboarding';
 import type { OffboardingProgress } from '../../workflows/offboarding-messages';
+import { signIn } from '../console/console-kit';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { startTestGitea, type GiteaTestUser, type TestGitea } from '../helpers/gitea';
 import { createTestApp } from '../helpers/http';
@@ -33,8 +34,9 @@ let realm: KeycloakRealm;
 beforeAll(async () => {
   ctx = await createTestContext('offboarding-systems');
   client = await createClient(ctx);
-  app = await createTestApp(ctx, client);
   smtp = await startSmtpServer();
+  // The console's sign-in link is mailed: the app sends through the test SMTP server.
+  app = await createTestApp(ctx, client, { SMTP_URL: smtp.url, PUBLIC_BASE_URL: 'http://localhost:3000' });
   [gitea, keycloak] = await Promise.all([startTestGitea(), startTestKeycloak()]);
   realm = await keycloak.createRealm();
   await setPolicy(ctx.models, { approvalRequired: true, retentionMs: null });
@@ -264,6 +266,14 @@ describe('immediate lockout in the connected systems', () => {
       expect(planned.actions.map((a) => a.action)).toEqual(expect.arrayContaining(['transfer', 'remove_membership']));
       const audit = await ctx.models.AuditEvent.find({ processId: offboardingWorkflowId(String(org.leaver.user._id)), action: 'offboarding.system_locked_out' }).lean();
       expect(audit.map((a) => a.details?.system).sort()).toEqual(['gitea', 'keycloak']);
+      // The console's table of systems shows what the lockout did and, still, what waits for approval.
+      const browser = await signIn(app, smtp, org.admin.user.email);
+      const page = await app.inject({ method: 'GET', url: `/console/users/${org.leaver.user._id}`, headers: { cookie: browser.cookie } });
+      expect(page.statusCode).toBe(200);
+      const table = page.body.slice(page.body.indexOf('<table id="connected-systems">'));
+      expect(table).toMatch(/disable the Keycloak account [^<]*: done/);
+      expect(table).toMatch(/prohibit [^<]*from signing in to Gitea[^<]*: done/);
+      expect(table).toContain(`transfer repository ${repos[0]}`);
 
       // Someone who is not an approver may not reject; the manager may, and that lifts the lockout everywhere.
       expect((await app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user._id}/offboarding/reject`, headers: org.other.auth, payload: { reason: 'no' } })).statusCode).toBe(403);
