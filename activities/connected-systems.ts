@@ -9,7 +9,7 @@ import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Types } from 'mongoose';
 import { ConnectorRefusedError, SystemUnavailableError, type Connector, type LeaverRef, type NewOwnerRef } from '../src/connectors/contract';
-import { actInSystem, checkSystem, planInSystem, undoInSystem } from '../src/connectors/run';
+import { actInSystem, checkSystem, lockOutInSystem, planInSystem, undoInSystem } from '../src/connectors/run';
 import type { Models } from '../src/db/models';
 import { recordAudit, SYSTEM_ACTOR } from '../src/services/audit';
 import { ErrorType } from '../workflows/errors';
@@ -48,19 +48,54 @@ async function ownerOf(models: Models, userId: string | null | undefined): Promi
   return user ? { userId, email: user.email } : null;
 }
 
-/** What each connected system holds and what would be done there; a system that cannot be read says so. */
-export async function planInSystems(deps: Pick<ActivityDeps, 'models' | 'connectors'>, userId: string, newOwnerId: string | null | undefined): Promise<SystemPlan[]> {
+/** How long reading one system for the plan may take before it is reported unreadable (OFFBOARDING_SYSTEM_READ_TIMEOUT). */
+const DEFAULT_SYSTEM_READ_TIMEOUT_MS = 30_000;
+
+/** Settles with the work's result, or with `undefined` once `ms` have passed (the work is then left to its own timeouts). */
+async function within<T>(ms: number, work: Promise<T>): Promise<{ value: T } | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([work.then((value) => ({ value })), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * What each connected system holds and what would be done there; a system that cannot be read
+ * (down, refusing, or not answering within `readTimeoutMs`) says so instead of holding up the
+ * plan. `onRead` is called as each system's read ends (the activity heartbeats there).
+ */
+export async function planInSystems(
+  deps: Pick<ActivityDeps, 'models' | 'connectors' | 'offboarding'>,
+  userId: string,
+  newOwnerId: string | null | undefined,
+  onRead: () => void = () => {},
+): Promise<SystemPlan[]> {
   const connectors = deps.connectors ?? [];
   if (!connectors.length) return [];
+  const readTimeoutMs = deps.offboarding?.systemReadTimeoutMs ?? DEFAULT_SYSTEM_READ_TIMEOUT_MS;
   const [leaver, owner] = await Promise.all([leaverOf(deps.models, userId), ownerOf(deps.models, newOwnerId)]);
+  const unreadable = (connector: Connector, why: string): SystemPlan => ({
+    system: connector.id,
+    label: connector.label,
+    account: null,
+    actions: [],
+    error: `${why}; read again when the plan is carried out`,
+  });
   return Promise.all(
     connectors.map(async (connector) => {
       try {
-        return await planInSystem(connector, leaver, owner);
+        const read = await within(readTimeoutMs, planInSystem(connector, leaver, owner));
+        return read ? read.value : unreadable(connector, `could not be read: timed out after ${Math.round(readTimeoutMs / 1000)} s`);
       } catch (err) {
         if (!(err instanceof SystemUnavailableError || err instanceof ConnectorRefusedError)) throw err;
-        const why = err instanceof ConnectorRefusedError ? 'refused' : 'unreachable';
-        return { system: connector.id, label: connector.label, account: null, actions: [], error: `${why}: ${err.message}; read again when the plan is carried out` };
+        return unreadable(connector, `${err instanceof ConnectorRefusedError ? 'refused' : 'unreachable'}: ${err.message}`);
+      } finally {
+        onRead();
       }
     }),
   );
@@ -88,6 +123,63 @@ export function connectedSystemActivities(deps: ActivityDeps) {
         target: { id: input.userId, email: leaver.email },
         processId: input.workflowId,
         eventKey: `${input.workflowId}:${input.runId}:system:${input.system}:${input.round}`,
+        details: { system: input.system, error: result.error, outcomes: result.outcomes.map((o) => ({ summary: o.summary, state: o.state, detail: o.detail })) },
+      });
+      return result;
+    },
+
+    /**
+     * Reads every connected system for the plan, in an activity of its own: it heartbeats as each
+     * system's read ends (and while reads are under way), and each read is bounded, so a system
+     * that hangs is reported unreadable in the plan instead of stalling it.
+     */
+    async readConnectedSystems(input: RunRef & { newOwnerId: string | null }): Promise<SystemPlan[]> {
+      const ticker = setInterval(() => heartbeat(), 2_000);
+      let systems: SystemPlan[];
+      try {
+        systems = await planInSystems(deps, input.userId, input.newOwnerId, () => heartbeat());
+      } finally {
+        clearInterval(ticker);
+      }
+      if (systems.length) {
+        await recordAudit(deps.models, {
+          action: 'offboarding.systems_read',
+          actor: { ...SYSTEM_ACTOR, email: `process:${input.workflowId}` },
+          target: { id: input.userId },
+          processId: input.workflowId,
+          eventKey: `${input.workflowId}:${input.runId}:systems_read`,
+          details: { systems: systems.map((x) => ({ system: x.system, actions: x.actions.length, error: x.error })) },
+        });
+      }
+      return systems;
+    },
+
+    /** The connected systems this worker reaches (an immediate lockout acts in each). */
+    async listConnectedSystems(): Promise<Array<{ system: string; label: string }>> {
+      return [...byId.values()].map((c) => ({ system: c.id, label: c.label }));
+    },
+
+    /**
+     * An immediate lockout in one system: only its lockout-class actions (sign-in, sessions,
+     * tokens), before the plan is approved. Idempotent (each action re-reads the system); a
+     * system still down on the final attempt is reported, never thrown, so the process goes on.
+     */
+    async lockOutInConnectedSystem(input: RunRef & { system: string; finalAttempt: number }): Promise<SystemActResult> {
+      const connector = byId.get(input.system);
+      if (!connector) return { system: input.system, label: input.system, outcomes: [], error: notConfigured(input.system) };
+      const leaver = await leaverOf(deps.models, input.userId);
+      let result: SystemActResult;
+      try {
+        result = await lockOutInSystem(connector, leaver, () => heartbeat());
+      } catch (err) {
+        result = { system: connector.id, label: connector.label, outcomes: [], error: systemProblem(err, input.finalAttempt) };
+      }
+      await recordAudit(deps.models, {
+        action: 'offboarding.system_locked_out',
+        actor: { ...SYSTEM_ACTOR, email: `process:${input.workflowId}` },
+        target: { id: input.userId, email: leaver.email },
+        processId: input.workflowId,
+        eventKey: `${input.workflowId}:${input.runId}:lockout:${input.system}`,
         details: { system: input.system, error: result.error, outcomes: result.outcomes.map((o) => ({ summary: o.summary, state: o.state, detail: o.detail })) },
       });
       return result;

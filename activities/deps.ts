@@ -24,6 +24,8 @@ export interface OffboardingTimings {
   undoGraceMs: number;
   /** After access was left behind in a connected system: time between automatic retries. */
   systemRetryMs?: number;
+  /** How long reading one connected system for the plan may take before it is reported unreadable. */
+  systemReadTimeoutMs?: number;
 }
 
 /** One run of a process, as its activities name it (transfer ids and audit keys are built from it). */

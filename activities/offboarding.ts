@@ -126,12 +126,15 @@ export function offboardingActivities(deps: ActivityDeps) {
   }
 
   return {
-    /** Builds the plan and reads the policy that applies to this process. */
-    async planOffboarding(input: { userId: string; newOwnerId?: string; workflowId: string; runId?: string }): Promise<{ plan: OffboardingPlan; policy: OffboardingPolicy }> {
+    /**
+     * Builds the plan and reads the policy that applies to this process. `withoutSystems`: the
+     * connected systems are read by their own activity (readConnectedSystems) instead of here.
+     */
+    async planOffboarding(input: { userId: string; newOwnerId?: string; workflowId: string; runId?: string; withoutSystems?: boolean }): Promise<{ plan: OffboardingPlan; policy: OffboardingPolicy }> {
       const user = await leaverOrGone(input.userId);
       if (user.status === 'deactivated') throw permanent(ErrorType.InvalidState, `${user.email} is already deactivated.`);
       const plan = await buildOffboardingPlan(models, { userId: input.userId, newOwnerId: input.newOwnerId });
-      const systems = await planInSystems(deps, input.userId, plan.newOwner?.id);
+      const systems = input.withoutSystems ? [] : await planInSystems(deps, input.userId, plan.newOwner?.id);
       if (systems.length) plan.systems = systems;
       const settings = await getOrgSettings(models.OrgSettings);
       const policy: OffboardingPolicy = {

@@ -9,7 +9,9 @@
  * inside the one step it touches, keeping recorded histories
  * (test/replay/histories/offboarding-*.json) replayable. Patches: `owner-only-when-owning`,
  * `status-search-attribute` (the status as the TenureStatus search attribute), `connected-systems`
- * (acting in, verifying and undoing in the systems of src/connectors/ that the plan lists).
+ * (acting in, verifying and undoing in the systems of src/connectors/ that the plan lists),
+ * `connected-lockout` (an immediate lockout also locks the leaver out of every connected system),
+ * `systems-read-activity` (the plan reads the connected systems in an activity of its own).
  */
 import {
   ActivityFailure,
@@ -51,6 +53,7 @@ import {
   type StepName,
   type StepProgress,
   type SystemActionOutcome,
+  type SystemActResult,
   type SystemCheck,
   type SystemPlan,
   type SystemProgress,
@@ -73,6 +76,12 @@ const mail = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', re
  */
 const SYSTEM_FINAL_ATTEMPT = 4;
 const systemCalls = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry: { ...retry, maximumAttempts: 10 } });
+/**
+ * Reading the connected systems for the plan: each system's read is bounded by the worker
+ * (OFFBOARDING_SYSTEM_READ_TIMEOUT) and the activity heartbeats while it reads, so a worker lost
+ * mid-read is noticed in seconds and a hanging system is reported unreadable, not retried.
+ */
+const systemReads = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '30 seconds', retry: { ...retry, maximumAttempts: 5 } });
 /** Automatic retries of systems left behind before the process stops trying by itself. */
 const MAX_SYSTEM_RETRY_ROUNDS = 24;
 const DEFAULT_SYSTEM_RETRY_MS = 3_600_000;
@@ -125,6 +134,8 @@ class OffboardingState {
   escalatedAt: string | undefined;
   /** Each connected system the plan lists: what was planned, done and verified there. */
   systems: SystemProgress[] = [];
+  /** What an immediate lockout did in each connected system (its undo data is kept for a reject or cancel). */
+  lockouts: SystemActResult[] = [];
   /** Access was left behind in a connected system and a retry may be asked for. */
   retryOpen = false;
   retryRequested = false;
@@ -222,18 +233,21 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     // 1. Immediate lockout comes before anything else.
     if (input.immediateLockout) {
       s.status = 'locking_out';
-      await step('lockout', () => store.lockOutUser({ ...ref, ...hrReceipt }), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked`);
+      if (patched('connected-lockout')) await lockOutEverywhere();
+      else await step('lockout', () => store.lockOutUser({ ...ref, ...hrReceipt }), (r) => `${r.sessionsEnded} sessions ended, ${r.tokensRevoked} tokens revoked`);
     } else skip('lockout', 'not requested');
 
     // 2. Plan: what moves to whom, and the policy that applies.
     s.status = 'planning';
-    const { plan, policy } = await step('plan', () => store.planOffboarding({ userId: input.userId, newOwnerId: input.newOwnerId, workflowId: ref.workflowId, runId: ref.runId }), (r) => `${r.plan.resourcesTotal} resources`);
+    const readApart = patched('systems-read-activity');
+    const { plan, policy } = await step('plan', () => planAll(readApart), (r) => `${r.plan.resourcesTotal} resources`);
     s.plan = plan;
     s.managerId = plan.managerId;
     s.approversKnown = true;
     s.newOwner = plan.newOwner;
     s.setOwners(plan.newOwner?.id ?? null, {});
     s.systems = (plan.systems ?? []).map((sys) => ({ system: sys.system, label: sys.label, state: 'pending', planned: sys.actions.length, outcomes: [], ...(sys.error ? { error: sys.error } : {}) }));
+    showLockouts();
     // An owner is needed only for something to own (before this patch: always).
     const ownerOnlyWhenOwning = patched('owner-only-when-owning');
     s.ownerNeeded = !plan.newOwner && (plan.resourcesTotal > 0 || !ownerOnlyWhenOwning);
@@ -338,6 +352,59 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
   }
 
   // ---- The steps' helpers. ----
+
+  /**
+   * The immediate lockout: tenure's own sessions and tokens, then the lockout-class actions in
+   * every connected system at once (sign-in, sessions, tokens; never transfers or memberships,
+   * which wait for approval). A system that stays down does not hold the process up: the step
+   * names it as not done, and the plan's later act and verification still cover it.
+   */
+  async function lockOutEverywhere(): Promise<void> {
+    begin('lockout');
+    let ownDetail = '';
+    try {
+      const own = await store.lockOutUser({ ...ref, ...hrReceipt });
+      ownDetail = `${own.sessionsEnded} sessions ended, ${own.tokensRevoked} tokens revoked`;
+      note('lockout', ownDetail);
+      const systems = await store.listConnectedSystems();
+      s.lockouts = await Promise.all(systems.map((x) => systemCalls.lockOutInConnectedSystem({ ...ref, system: x.system, finalAttempt: SYSTEM_FINAL_ATTEMPT })));
+    } catch (err) {
+      end('lockout', 'failed', [ownDetail, failureMessage(err)].filter(Boolean).join('; '));
+      throw err;
+    }
+    const lines = s.lockouts.map((r) => {
+      const problem = lockoutProblem(r);
+      return `${r.label}: ${problem ? `not done (${problem})` : `locked out (${r.outcomes.filter((o) => o.state === 'done').length} done, ${r.outcomes.filter((o) => o.state === 'already_done').length} already done)`}`;
+    });
+    const notDone = s.lockouts.some((r) => lockoutProblem(r) !== undefined);
+    end('lockout', notDone ? 'failed' : 'done', [ownDetail, ...lines].join('; '));
+  }
+
+  /** Why an immediate lockout is not done in a system (unreachable, refused, an action failed); undefined when it is. */
+  function lockoutProblem(r: SystemActResult): string | undefined {
+    const failed = r.outcomes.filter((o) => o.state === 'failed');
+    return r.error ?? (failed.length ? failed.map((o) => `${o.summary}: ${o.detail ?? 'failed'}`).join('; ') : undefined);
+  }
+
+  /** The immediate lockout's outcome in each system the plan lists (its undo data goes with it to the act and undo). */
+  function showLockouts(): void {
+    for (const locked of s.lockouts) {
+      const sys = s.systems.find((x) => x.system === locked.system);
+      if (!sys) continue;
+      sys.outcomes = locked.outcomes.map((o) => ({ ...o }));
+      const problem = lockoutProblem(locked);
+      if (problem) sys.error = `access left behind at lockout: ${problem}`;
+    }
+  }
+
+  /** The plan; with `readApart`, the connected systems are read by an activity of their own (bounded, heartbeating). */
+  async function planAll(readApart: boolean): Promise<{ plan: OffboardingPlan; policy: OffboardingPolicy }> {
+    const planInput = { userId: input.userId, newOwnerId: input.newOwnerId, workflowId: ref.workflowId, runId: ref.runId };
+    if (!readApart) return store.planOffboarding(planInput);
+    const planned = await store.planOffboarding({ ...planInput, withoutSystems: true });
+    const systems = await systemReads.readConnectedSystems({ ...ref, newOwnerId: planned.plan.newOwner?.id ?? null });
+    return systems.length ? { ...planned, plan: { ...planned.plan, systems } } : planned;
+  }
 
   /**
    * Transfers everything the leaver owns, re-reading ownership each round so resources created
@@ -534,8 +601,20 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     return await finish(await settle('cancelled'));
   }
 
+  /** A rejected or cancelled offboarding gives back what the immediate lockout took: in tenure and in each connected system. */
   async function undoLockoutIfAny(): Promise<void> {
-    if (input.immediateLockout) await store.undoLockout(ref);
+    if (!input.immediateLockout) return;
+    await store.undoLockout(ref);
+    const parts: string[] = [];
+    for (const locked of s.lockouts) {
+      const outcomes = locked.outcomes.filter((o) => o.state === 'done');
+      if (!outcomes.length) continue;
+      const result = await systemCalls.undoInConnectedSystem({ ...ref, system: locked.system, outcomes, finalAttempt: SYSTEM_FINAL_ATTEMPT });
+      const sys = s.systems.find((x) => x.system === locked.system);
+      if (sys) sys.state = 'undone';
+      parts.push(`${locked.label}: ${result.undone} undone${result.failed.length ? `, not undone: ${result.failed.join('; ')}` : ''}`);
+    }
+    if (parts.length) note('lockout', `${s.step('lockout').detail ?? ''}; lockout lifted: ${parts.join('; ')}`);
   }
 
   /** The process has settled (the undo window and retention may follow): a bulk parent is told. */

@@ -146,6 +146,8 @@ const envObject = z.object({
     OFFBOARDING_UNDO_GRACE: duration('7d'),
     /** Offboarding: after access was left behind in a connected system, how often it is tried again (24 times at most). */
     OFFBOARDING_SYSTEM_RETRY: duration('1h'),
+    /** Offboarding: how long reading one connected system for the plan may take before the plan names it unreadable. */
+    OFFBOARDING_SYSTEM_READ_TIMEOUT: duration('30s'),
     /** Bulk offboarding: how many leavers are processed at once. */
     BULK_OFFBOARDING_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
 

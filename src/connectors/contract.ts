@@ -5,6 +5,8 @@
  *
  * The offboarding process drives every connector the same way:
  *   find → plan (shown to approvers) → act (each action idempotent) → verify (re-read) → undo.
+ * An immediate lockout runs only the plan's lockout-class actions (`PlannedAction.lockout`) at
+ * once, before approval; undo reverses them if the offboarding is rejected or cancelled.
  * Every method re-reads the system, so a retried call (Temporal retries activities) finds what
  * an earlier attempt already did and reports it `already_done` instead of doing it twice.
  *
@@ -58,6 +60,13 @@ export interface PlannedAction {
   to?: string;
   /** One line a person reads, e.g. "transfer repository alice/api to bob". */
   summary: string;
+  /**
+   * A lockout-class action: it only ends the leaver's ability to get in (sign-in, sessions,
+   * tokens) and hands nothing over, so an immediate lockout carries it out at once, before the
+   * plan is approved. Transfers and membership removals never set it: they wait for approval.
+   * Absent: the action waits for approval (a connector that marks none has no immediate lockout).
+   */
+  lockout?: true;
 }
 
 type ActionState = 'done' | 'already_done' | 'failed';

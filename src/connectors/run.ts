@@ -36,6 +36,23 @@ export async function actInSystem(connector: Connector, leaver: LeaverRef, newOw
   return { system: connector.id, label: connector.label, outcomes };
 }
 
+/**
+ * An immediate lockout in one system: only the plan's lockout-class actions (sign-in, sessions,
+ * tokens), carried out at once; transfers and membership removals wait for approval. Each
+ * action re-reads the system, so a retry reports what an earlier attempt did as `already_done`.
+ */
+export async function lockOutInSystem(connector: Connector, leaver: LeaverRef, onAction: () => void): Promise<SystemActResult> {
+  const holdings = await connector.find(leaver);
+  if (!holdings.account) return { system: connector.id, label: connector.label, outcomes: [] };
+  const outcomes: ActionOutcome[] = [];
+  for (const action of await connector.plan(holdings, null)) {
+    if (!action.lockout) continue;
+    outcomes.push(await connector.act(leaver, action));
+    onAction();
+  }
+  return { system: connector.id, label: connector.label, outcomes };
+}
+
 /** Re-reads the system: anything the leaver still holds there. */
 export async function checkSystem(connector: Connector, leaver: LeaverRef): Promise<SystemCheck> {
   const found = await connector.verify(leaver);

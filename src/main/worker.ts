@@ -127,6 +127,7 @@ function offboardingTimings(config: Config): OffboardingTimings {
     approvalEscalationMs: config.OFFBOARDING_APPROVAL_ESCALATION,
     undoGraceMs: config.OFFBOARDING_UNDO_GRACE,
     systemRetryMs: config.OFFBOARDING_SYSTEM_RETRY,
+    systemReadTimeoutMs: config.OFFBOARDING_SYSTEM_READ_TIMEOUT,
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connector } from '../../src/connectors/contract';
 import { createGiteaConnector } from '../../src/connectors/gitea';
@@ -13,6 +14,7 @@ import { createKeycloakConnector } from '../../src/connectors/keycloak';
 import type { App } from '../../src/http/app';
 import { getOffboardingProgress, offboardingWorkflowId } from '../../src/processes/offboarding';
 import type { OffboardingProgress } from '../../workflows/offboarding-messages';
+import { signIn } from '../console/console-kit';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { startTestGitea, type GiteaTestUser, type TestGitea } from '../helpers/gitea';
 import { createTestApp } from '../helpers/http';
@@ -32,8 +34,9 @@ let realm: KeycloakRealm;
 beforeAll(async () => {
   ctx = await createTestContext('offboarding-systems');
   client = await createClient(ctx);
-  app = await createTestApp(ctx, client);
   smtp = await startSmtpServer();
+  // The console's sign-in link is mailed: the app sends through the test SMTP server.
+  app = await createTestApp(ctx, client, { SMTP_URL: smtp.url, PUBLIC_BASE_URL: 'http://localhost:3000' });
   [gitea, keycloak] = await Promise.all([startTestGitea(), startTestKeycloak()]);
   realm = await keycloak.createRealm();
   await setPolicy(ctx.models, { approvalRequired: true, retentionMs: null });
@@ -224,5 +227,130 @@ describe('offboarding across connected systems', () => {
     expect(await giteaSees(leaverToken)).toBe(200);
     // The Keycloak account is enabled again (its old sessions stay ended): the leaver can sign in.
     expect((await keycloak.signIn(realm, org.leaver.user.email, TEST_PASSWORD)).ok).toBe(true);
+  });
+});
+
+describe('immediate lockout in the connected systems', () => {
+  async function startWithLockout(org: Org) {
+    const res = await app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user.email}/offboarding`, headers: org.manager.auth, payload: { reason: 'terminated', immediateLockout: true } });
+    expect(res.statusCode).toBe(202);
+  }
+
+  it('locks the leaver out of Keycloak and Gitea before approval, keeps their repositories theirs, and a rejection lets them in again', async () => {
+    const { org, leaver, repos, leaverToken, refreshToken } = await seedEverywhere();
+    const offline = await keycloak.signIn(realm, org.leaver.user.email, TEST_PASSWORD, { offline: true });
+    expect(offline.ok).toBe(true);
+    await withWorker(ctx, async () => {
+      await startWithLockout(org);
+      const waiting = await waitForStatus(org, ['awaiting_approval']);
+      // Shut out while nobody has approved anything yet.
+      expect(await keycloak.refresh(realm, refreshToken)).toMatchObject({ ok: false, error: 'invalid_grant' });
+      expect(await keycloak.refresh(realm, offline.refreshToken!)).toMatchObject({ ok: false, error: 'invalid_grant' });
+      expect((await keycloak.signIn(realm, org.leaver.user.email, TEST_PASSWORD)).ok).toBe(false);
+      expect([401, 403]).toContain(await giteaSees(leaverToken));
+      // Only lockout-class actions: the repositories and the organization are still the leaver's.
+      for (const repo of repos) expect(await repoOwner(repo)).toBe(leaver.username);
+      expect((await gitea.api<unknown[]>('GET', `/users/${leaver.username}/orgs`)).body).toHaveLength(1);
+
+      const lockout = waiting.steps.find((s) => s.name === 'lockout')!;
+      expect(lockout.state).toBe('done');
+      expect(lockout.detail).toMatch(/Keycloak[^;]*: locked out/);
+      expect(lockout.detail).toMatch(/Gitea[^;]*: locked out/);
+      const idp = waiting.systems!.find((s) => s.system === 'keycloak')!;
+      expect(idp.outcomes.filter((o) => o.state === 'done').map((o) => o.action).sort()).toEqual(['disable_account', 'end_sessions', 'revoke_offline_tokens']);
+      expect(idp.error).toBeUndefined();
+      const code = waiting.systems!.find((s) => s.system === 'gitea')!;
+      expect(code.outcomes.map((o) => [o.action, o.state])).toEqual([['prohibit_login', 'done']]);
+      // The plan still shows what waits for approval.
+      const planned = waiting.plan!.systems!.find((s) => s.system === 'gitea')!;
+      expect(planned.actions.map((a) => a.action)).toEqual(expect.arrayContaining(['transfer', 'remove_membership']));
+      const audit = await ctx.models.AuditEvent.find({ processId: offboardingWorkflowId(String(org.leaver.user._id)), action: 'offboarding.system_locked_out' }).lean();
+      expect(audit.map((a) => a.details?.system).sort()).toEqual(['gitea', 'keycloak']);
+      // The console's table of systems shows what the lockout did and, still, what waits for approval.
+      const browser = await signIn(app, smtp, org.admin.user.email);
+      const page = await app.inject({ method: 'GET', url: `/console/users/${org.leaver.user._id}`, headers: { cookie: browser.cookie } });
+      expect(page.statusCode).toBe(200);
+      const table = page.body.slice(page.body.indexOf('<table id="connected-systems">'));
+      expect(table).toMatch(/disable the Keycloak account [^<]*: done/);
+      expect(table).toMatch(/prohibit [^<]*from signing in to Gitea[^<]*: done/);
+      expect(table).toContain(`transfer repository ${repos[0]}`);
+
+      // Someone who is not an approver may not reject; the manager may, and that lifts the lockout everywhere.
+      expect((await app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user._id}/offboarding/reject`, headers: org.other.auth, payload: { reason: 'no' } })).statusCode).toBe(403);
+      expect((await act(org, 'reject', { reason: 'the termination was withdrawn' })).statusCode).toBe(200);
+      const rejected = await waitForStatus(org, ['rejected']);
+      expect(rejected.steps.find((s) => s.name === 'lockout')!.detail).toMatch(/lockout lifted: .*Keycloak[^;]*: 1 undone.*Gitea[^;]*: 1 undone/);
+    }, worker());
+    expect((await keycloak.signIn(realm, org.leaver.user.email, TEST_PASSWORD)).ok).toBe(true);
+    expect(await giteaSees(leaverToken)).toBe(200);
+    for (const repo of repos) expect(await repoOwner(repo)).toBe(leaver.username);
+  });
+
+  it('does not hold the process up when a system is down at lockout time: that system is reported not locked out, and the approved plan still covers it', async () => {
+    const { org, manager, repos, leaverToken, refreshToken } = await seedEverywhere();
+    await gitea.stop();
+    let waiting: OffboardingProgress;
+    try {
+      await withWorker(ctx, async () => {
+        await startWithLockout(org);
+        waiting = await waitForStatus(org, ['awaiting_approval']);
+      }, worker());
+    } finally {
+      await gitea.start();
+    }
+    const lockout = waiting!.steps.find((s) => s.name === 'lockout')!;
+    expect(lockout.state).toBe('failed');
+    expect(lockout.detail).toMatch(/Gitea[^;]*: not done \(unreachable/);
+    expect(lockout.detail).toMatch(/Keycloak[^;]*: locked out/);
+    expect(waiting!.systems!.find((s) => s.system === 'gitea')!.error).toMatch(/^access left behind at lockout: unreachable/);
+    expect(await keycloak.refresh(realm, refreshToken)).toMatchObject({ ok: false, error: 'invalid_grant' });
+    // Gitea was not reached: the leaver still gets in there until the plan is carried out.
+    expect(await giteaSees(leaverToken)).toBe(200);
+
+    await withWorker(ctx, async () => {
+      expect((await act(org, 'approve', { planVersion: waiting!.plan!.version })).statusCode).toBe(200);
+      const done = await waitForStatus(org, ['completed', 'completed_with_access_left_behind']);
+      expect(done.status).toBe('completed');
+      expect(done.systems!.find((s) => s.system === 'gitea')!.outcomes.find((o) => o.action === 'prohibit_login')!.state).toBe('done');
+    }, worker());
+    expect([401, 403]).toContain(await giteaSees(leaverToken));
+    for (const repo of repos) expect(await repoOwner(repo.replace(/^[^/]+/, manager.username))).toBe(manager.username);
+  });
+});
+
+describe('reading the connected systems for the plan', () => {
+  it('names a system that never answers as unreadable and plans the other one, instead of stalling the plan', async () => {
+    // A real socket that accepts connections and never answers them.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const hangingUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const { org } = await seedEverywhere();
+      const systems = [
+        createKeycloakConnector({ url: keycloak.url, realm: realm.realm, clientId: realm.clientId, clientSecret: realm.clientSecret, timeoutMs: 5_000 }),
+        // Its own per-request timeout is far longer than any plan may wait.
+        createGiteaConnector({ url: hangingUrl, token: 'never-checked', timeoutMs: 600_000 }),
+      ];
+      await withWorker(ctx, async () => {
+        await start(org);
+        const waiting = await waitForStatus(org, ['awaiting_approval']);
+        const hung = waiting.plan!.systems!.find((s) => s.system === 'gitea')!;
+        expect(hung.error).toMatch(/^could not be read: timed out/);
+        expect(hung.actions).toEqual([]);
+        const idp = waiting.plan!.systems!.find((s) => s.system === 'keycloak')!;
+        expect(idp.error).toBeUndefined();
+        expect(idp.actions.map((a) => a.action)).toEqual(expect.arrayContaining(['disable_account', 'end_sessions']));
+        expect(sockets.size).toBeGreaterThan(0);
+        expect((await act(org, 'cancel', { reason: 'test over' })).statusCode).toBe(200);
+        await waitForStatus(org, ['cancelled']);
+      }, { smtpUrl: smtp.url, deps: { offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs: 500, systemReadTimeoutMs: 2_000 }, connectors: systems } });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });

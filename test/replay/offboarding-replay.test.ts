@@ -3,7 +3,9 @@
  * code: an edit that would break offboardings already running (a non-deterministic change)
  * fails here. Re-record deliberately with `npx tsx scripts/record-history-offboarding.ts`. The
  * `-v2` histories were recorded with the `status-search-attribute` patch (TenureStatus upserts and
- * their markers); the others before it, so both kinds of running offboardings are covered.
+ * their markers); the `-v3` ones also with `connected-lockout` and `systems-read-activity` (an
+ * immediate lockout that asks for the connected systems, the plan reading them in an activity of
+ * its own); the others before all of these, so every kind of running offboarding is covered.
  */
 import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,12 +23,14 @@ describe('offboarding workflow replay', () => {
   it('has recorded histories of every ending', () => {
     expect(files).toEqual([
       'offboarding-approved-v2.json',
+      'offboarding-approved-v3.json',
       'offboarding-approved.json',
       'offboarding-cancelled.json',
       'offboarding-deleted-v2.json',
       'offboarding-deleted.json',
       'offboarding-reactivated.json',
       'offboarding-reactivation.json',
+      'offboarding-rejected-v3.json',
       'offboarding-rejected.json',
       'offboarding-undone-v2.json',
       'offboarding-undone.json',

@@ -8,6 +8,7 @@
  *          else GITEA_FALLBACK_OWNER; else planned with the reason it will fail), one
  *          `remove_membership` per organization, and `prohibit_login` (Gitea then refuses the
  *          account's access tokens too; an administrator cannot delete another user's tokens).
+ *          Only `prohibit_login` is lockout-class (done at once by an immediate lockout).
  * act      re-reads before each step; an effect already in place is `already_done`.
  * verify   no repository owned, no organization, sign-in prohibited.
  * undo     hands moved repositories back, restores team memberships, allows sign-in again.
@@ -181,6 +182,7 @@ export function createGiteaConnector(options: GiteaConnectorOptions): Connector 
         action: 'prohibit_login',
         target: { kind: 'account', id: account.id, name: account.name },
         summary: `prohibit ${account.name} from signing in to Gitea (their access tokens stop working too)`,
+        lockout: true,
       });
       return actions;
     },

@@ -5,7 +5,9 @@
  * find: the user whose email is exactly the leaver's; their sessions, the clients holding an
  *   offline token or a consent of theirs (Keycloak lists both under consents), their groups.
  * plan: disable the account, end every session, revoke each client's offline tokens and consent,
- *   remove each group membership (disabling first, so no new sign-in slips in between).
+ *   remove each group membership (disabling first, so no new sign-in slips in between). The
+ *   first three (disable, end sessions, revoke offline tokens) are lockout-class: an immediate
+ *   lockout does them before approval.
  * act: re-reads and does one of those; what is already in effect is `already_done`.
  * verify: nothing of the above remains (no account enabled, no session, no grant, no group).
  * undo: enables the account again and gives back the groups; sessions and tokens stay ended.
@@ -115,15 +117,16 @@ export function createKeycloakConnector(options: KeycloakConnectorOptions): Conn
       const key = (...parts: string[]) => [SYSTEM, account.id, ...parts].join(':');
       const actions: PlannedAction[] = [];
       if (account.enabled) {
-        actions.push({ system: SYSTEM, key: key('disable_account'), action: 'disable_account', target, summary: `disable the Keycloak account ${account.name}` });
+        actions.push({ system: SYSTEM, key: key('disable_account'), action: 'disable_account', target, summary: `disable the Keycloak account ${account.name}`, lockout: true });
       }
       // Planned even without a session found: one may start before the account is disabled.
-      actions.push({ system: SYSTEM, key: key('end_sessions'), action: 'end_sessions', target, summary: `sign ${account.name} out of every Keycloak session` });
+      actions.push({ system: SYSTEM, key: key('end_sessions'), action: 'end_sessions', target, summary: `sign ${account.name} out of every Keycloak session`, lockout: true });
       for (const item of holdings.items) {
         if (item.kind === 'offline_token' || item.kind === 'consent') {
           const action = item.kind === 'offline_token' ? 'revoke_offline_tokens' : 'revoke_consents';
           const what = item.kind === 'offline_token' ? 'offline tokens and consent' : 'consent';
-          actions.push({ system: SYSTEM, key: key(action, item.id), action, target: item, summary: `revoke the ${what} ${account.name} gave client ${item.name}` });
+          // An offline token is a way in (lockout-class); a bare consent grants nothing without a session.
+          actions.push({ system: SYSTEM, key: key(action, item.id), action, target: item, summary: `revoke the ${what} ${account.name} gave client ${item.name}`, ...(item.kind === 'offline_token' ? { lockout: true as const } : {}) });
         } else if (item.kind === 'group') {
           actions.push({ system: SYSTEM, key: key('remove_membership', item.id), action: 'remove_membership', target: item, summary: `remove ${account.name} from the Keycloak group ${item.name}` });
         }

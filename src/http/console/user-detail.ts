@@ -231,7 +231,10 @@ function systemsTable(off: OffboardingProgress): Html {
   if (!planned.length) return html``;
   const rows = planned.map((p) => {
     const sys = off.systems?.find((x) => x.system === p.system);
-    const did = sys?.outcomes.length ? html`<ul>${sys.outcomes.map((o) => html`<li>${o.summary}: ${o.state.replace('_', ' ')}${o.detail ? html` (${o.detail})` : ''}</li>`)}</ul>` : html`<span class="muted">${p.actions.length ? p.actions.map((a) => a.summary).join('; ') : p.error ?? 'no account there: nothing to do'}</span>`;
+    const outcomes = sys?.outcomes.length ? html`<ul>${sys.outcomes.map((o) => html`<li>${o.summary}: ${o.state.replace('_', ' ')}${o.detail ? html` (${o.detail})` : ''}</li>`)}</ul>` : undefined;
+    const plannedText = html`<span class="muted">${p.actions.length ? p.actions.map((a) => a.summary).join('; ') : p.error ?? 'no account there: nothing to do'}</span>`;
+    // Before the plan is carried out, outcomes are an immediate lockout's: the plan still shows, and a lockout not done says so.
+    const did = sys?.state === 'pending' ? html`${outcomes ?? ''}${plannedText}${sys.error && sys.error !== p.error ? html`<br><span class="problem">${sys.error}</span>` : ''}` : (outcomes ?? plannedText);
     const check = sys?.verification;
     const verdict = !check ? html`<span class="muted">not verified yet</span>` : check.clean ? html`<span class="badge">clean</span>` : html`<span class="problem">access left behind: ${check.error ?? check.remaining.join(', ')}</span>`;
     return html`<tr><td>${p.label}</td><td>${p.account ?? '—'}</td><td>${sys?.state ?? 'pending'}</td><td>${did}</td><td>${verdict}</td></tr>`;
