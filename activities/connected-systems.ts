@@ -8,8 +8,8 @@
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Types } from 'mongoose';
-import { ConnectorRefusedError, SystemUnavailableError, type Connector, type LeaverRef, type NewOwnerRef } from '../src/connectors/contract';
-import { actInSystem, checkSystem, lockOutInSystem, planInSystem, undoInSystem } from '../src/connectors/run';
+import { ConnectorRefusedError, SystemUnavailableError, type ActionOutcome, type Connector, type LeaverRef, type NewOwnerRef } from '../src/connectors/contract';
+import { actInSystem, checkSystem, planInSystem, undoInSystem, type RoundScope } from '../src/connectors/run';
 import type { Models } from '../src/db/models';
 import { recordAudit, SYSTEM_ACTOR } from '../src/services/audit';
 import { ErrorType } from '../workflows/errors';
@@ -33,6 +33,12 @@ function systemProblem(err: unknown, final: number): string {
     return `unreachable: ${err.message}`;
   }
   throw err;
+}
+
+/** What earlier attempts of this activity did, from their last heartbeat (none on a first attempt). */
+function earlierOutcomes(): ActionOutcome[] {
+  const details: unknown = Context.current().info.heartbeatDetails;
+  return Array.isArray(details) ? details.filter((o): o is ActionOutcome => typeof o === 'object' && o !== null && typeof (o as ActionOutcome).key === 'string' && typeof (o as ActionOutcome).state === 'string') : [];
 }
 
 /** The leaver and the new owner as every system looks them up (by email). */
@@ -105,27 +111,50 @@ export function connectedSystemActivities(deps: ActivityDeps) {
   const byId = new Map<string, Connector>((deps.connectors ?? []).map((c) => [c.id, c]));
   const notConfigured = (system: string) => `not configured on this worker: set its connector's settings (${system})`;
 
+  /**
+   * One round in one system (the approved plan, or an immediate lockout), audited once. Each
+   * action's outcome is heartbeated with everything done so far, so a retried attempt, or the
+   * final attempt that reports the system left behind, still carries what earlier attempts did
+   * and the undo data it needs.
+   */
+  async function runRound(
+    input: RunRef & { system: string; finalAttempt: number },
+    scope: RoundScope,
+    newOwnerId: string | null,
+    audit: { action: 'offboarding.system_acted' | 'offboarding.system_locked_out'; eventKey: string },
+  ): Promise<SystemActResult> {
+    const connector = byId.get(input.system);
+    if (!connector) return { system: input.system, label: input.system, outcomes: [], error: notConfigured(input.system) };
+    const leaver = await leaverOf(deps.models, input.userId);
+    let soFar = earlierOutcomes();
+    let result: SystemActResult;
+    try {
+      result = await actInSystem(connector, leaver, await ownerOf(deps.models, newOwnerId), {
+        scope,
+        earlier: soFar,
+        progress: (outcomes) => {
+          soFar = outcomes;
+          heartbeat(outcomes);
+        },
+      });
+    } catch (err) {
+      result = { system: connector.id, label: connector.label, outcomes: soFar, error: systemProblem(err, input.finalAttempt) };
+    }
+    await recordAudit(deps.models, {
+      action: audit.action,
+      actor: { ...SYSTEM_ACTOR, email: `process:${input.workflowId}` },
+      target: { id: input.userId, email: leaver.email },
+      processId: input.workflowId,
+      eventKey: audit.eventKey,
+      details: { system: input.system, error: result.error, outcomes: result.outcomes.map((o) => ({ summary: o.summary, state: o.state, detail: o.detail })) },
+    });
+    return result;
+  }
+
   return {
     /** Carries out the offboarding in one system; audited once per round. */
     async actInConnectedSystem(input: RunRef & { system: string; newOwnerId: string | null; round: number; finalAttempt: number }): Promise<SystemActResult> {
-      const connector = byId.get(input.system);
-      if (!connector) return { system: input.system, label: input.system, outcomes: [], error: notConfigured(input.system) };
-      const leaver = await leaverOf(deps.models, input.userId);
-      let result: SystemActResult;
-      try {
-        result = await actInSystem(connector, leaver, await ownerOf(deps.models, input.newOwnerId), () => heartbeat());
-      } catch (err) {
-        result = { system: connector.id, label: connector.label, outcomes: [], error: systemProblem(err, input.finalAttempt) };
-      }
-      await recordAudit(deps.models, {
-        action: 'offboarding.system_acted',
-        actor: { ...SYSTEM_ACTOR, email: `process:${input.workflowId}` },
-        target: { id: input.userId, email: leaver.email },
-        processId: input.workflowId,
-        eventKey: `${input.workflowId}:${input.runId}:system:${input.system}:${input.round}`,
-        details: { system: input.system, error: result.error, outcomes: result.outcomes.map((o) => ({ summary: o.summary, state: o.state, detail: o.detail })) },
-      });
-      return result;
+      return runRound(input, 'plan', input.newOwnerId, { action: 'offboarding.system_acted', eventKey: `${input.workflowId}:${input.runId}:system:${input.system}:${input.round}` });
     },
 
     /**
@@ -165,24 +194,7 @@ export function connectedSystemActivities(deps: ActivityDeps) {
      * system still down on the final attempt is reported, never thrown, so the process goes on.
      */
     async lockOutInConnectedSystem(input: RunRef & { system: string; finalAttempt: number }): Promise<SystemActResult> {
-      const connector = byId.get(input.system);
-      if (!connector) return { system: input.system, label: input.system, outcomes: [], error: notConfigured(input.system) };
-      const leaver = await leaverOf(deps.models, input.userId);
-      let result: SystemActResult;
-      try {
-        result = await lockOutInSystem(connector, leaver, () => heartbeat());
-      } catch (err) {
-        result = { system: connector.id, label: connector.label, outcomes: [], error: systemProblem(err, input.finalAttempt) };
-      }
-      await recordAudit(deps.models, {
-        action: 'offboarding.system_locked_out',
-        actor: { ...SYSTEM_ACTOR, email: `process:${input.workflowId}` },
-        target: { id: input.userId, email: leaver.email },
-        processId: input.workflowId,
-        eventKey: `${input.workflowId}:${input.runId}:lockout:${input.system}`,
-        details: { system: input.system, error: result.error, outcomes: result.outcomes.map((o) => ({ summary: o.summary, state: o.state, detail: o.detail })) },
-      });
-      return result;
+      return runRound(input, 'lockout', null, { action: 'offboarding.system_locked_out', eventKey: `${input.workflowId}:${input.runId}:lockout:${input.system}` });
     },
 
     /** Re-reads one system for the verification. */

@@ -80,11 +80,13 @@ export interface ActionOutcome {
   detail?: string;
   /** What undo needs to reverse it (e.g. the repository's previous owner); plain JSON. */
   undo?: Record<string, string>;
+  /** The action was lockout-class: undo gives the account back before anything else. */
+  lockout?: true;
 }
 
 /** The outcome of one planned action, as every connector reports it. */
 export function actionOutcome(action: PlannedAction, state: ActionState, detail?: string, undo?: Record<string, string>): ActionOutcome {
-  return { key: action.key, action: action.action, summary: action.summary, state, ...(detail ? { detail } : {}), ...(undo ? { undo } : {}) };
+  return { key: action.key, action: action.action, summary: action.summary, state, ...(detail ? { detail } : {}), ...(undo ? { undo } : {}), ...(action.lockout ? { lockout: true as const } : {}) };
 }
 
 /** What verification found still there (empty `remaining` and `clean: true`: nothing is left). */

@@ -43,10 +43,10 @@ afterAll(async () => {
   await ctx?.close();
 });
 
-const worker = (): WorkerOptions => ({
+const worker = (undoGraceMs = 500): WorkerOptions => ({
   smtpUrl: smtp.url,
   deps: {
-    offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs: 500 },
+    offboarding: { approvalReminderMs: 600_000, approvalEscalationMs: 1_200_000, undoGraceMs },
     connectors: [createSlackConnector({ token: 'xoxp-test-admin-token-0123456789', apiUrl: slack.apiUrl, scimUrl: slack.apiUrl.replace(/\/api\/$/, '/scim/v2/'), timeoutMs: 3_000 })],
   },
 });
@@ -85,7 +85,7 @@ async function waitForStatus(org: Org, wanted: Array<OffboardingProgress['status
 }
 
 describe('offboarding with Slack connected (against the local recorder of Slack\'s API)', () => {
-  it('lists Slack\'s actions in the plan, carries them out after approval (through a rate limit) and verifies clean', async () => {
+  it('lists Slack\'s actions in the plan, carries them out after approval (through a rate limit), verifies clean, and an undo gives back what the interrupted attempt did', async () => {
     const org = await seedOrg(ctx.models);
     const s = seedSlack(org);
     await withWorker(ctx, async () => {
@@ -105,12 +105,55 @@ describe('offboarding with Slack connected (against the local recorder of Slack\
       expect(slack.callsTo('scim.DELETE').filter((c) => c.args.id === s.leaverId)).toHaveLength(2);
       expect(done.verification!.systems).toEqual([expect.objectContaining({ system: 'slack', clean: true, remaining: [] })]);
       const sys = done.systems!.find((x) => x.system === 'slack')!;
-      // The retried round re-reads Slack: what the first attempt did is already_done, the deactivation done.
-      expect(sys.outcomes.map((o) => `${o.action}:${o.state}`)).toEqual(['end_sessions:already_done', 'deactivate_account:done']);
-    }, worker());
-    // Re-read from the recorder's workspace, not from tenure's account of it.
-    expect(slack.user(s.leaverId)).toMatchObject({ deleted: true, sessions: 0 });
-    expect(slack.userGroup(s.groupId)!.users).toEqual([s.managerId]);
+      // The retried attempt no longer finds the group membership the first attempt removed (and
+      // finds the sessions already ended): what the first attempt did is carried over from its
+      // heartbeat, with the undo data, and the deactivation is the retry's own.
+      expect(sys.outcomes.map((o) => `${o.action}:${o.state}`)).toEqual(['remove_membership:done', 'end_sessions:done', 'deactivate_account:done']);
+      expect(sys.outcomes[0]!.undo).toMatchObject({ userId: s.leaverId, groupId: s.groupId });
+      // Re-read from the recorder's workspace, not from tenure's account of it.
+      expect(slack.user(s.leaverId)).toMatchObject({ deleted: true, sessions: 0 });
+      expect(slack.userGroup(s.groupId)!.users).toEqual([s.managerId]);
+
+      const undo = await eventually('the undo to be accepted', async () => {
+        const res = await act(org, 'undo', { reason: 'rehired' });
+        return res.statusCode === 200 ? res : undefined;
+      });
+      expect(undo.statusCode).toBe(200);
+      const undone = await waitForStatus(org, ['undone']);
+      expect(undone.steps.find((x) => x.name === 'undo_window')!.detail).toMatch(/Slack[^;]*2 undone/);
+    }, worker(600_000));
+    // The account is active again and back in the group the interrupted attempt took it out of.
+    expect(slack.user(s.leaverId)).toMatchObject({ deleted: false });
+    expect([...slack.userGroup(s.groupId)!.users].sort()).toEqual([s.leaverId, s.managerId].sort());
+  });
+
+  it('an immediate lockout deactivates the Slack account before approval; an undo after completion gives the account back first, then the user group', async () => {
+    const org = await seedOrg(ctx.models);
+    const s = seedSlack(org);
+    await withWorker(ctx, async () => {
+      const res = await app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user.email}/offboarding`, headers: org.manager.auth, payload: { reason: 'terminated', immediateLockout: true } });
+      expect(res.statusCode).toBe(202);
+      const waiting = await waitForStatus(org, ['awaiting_approval']);
+      // Locked out of Slack while the approval is pending; the group membership waits for it.
+      expect(slack.user(s.leaverId)).toMatchObject({ deleted: true, sessions: 0 });
+      expect(slack.userGroup(s.groupId)!.users).toContain(s.leaverId);
+      expect(waiting.steps.find((x) => x.name === 'lockout')!.detail).toMatch(/Slack[^;]*locked out \(2 done/);
+
+      expect((await act(org, 'approve', { planVersion: waiting.plan!.version })).statusCode).toBe(200);
+      const done = await waitForStatus(org, ['completed', 'completed_with_access_left_behind']);
+      expect(done.status).toBe('completed');
+      expect(slack.userGroup(s.groupId)!.users).toEqual([s.managerId]);
+      const undo = await eventually('the undo to be accepted', async () => {
+        const r = await act(org, 'undo', { reason: 'rehired' });
+        return r.statusCode === 200 ? r : undefined;
+      });
+      expect(undo.statusCode).toBe(200);
+      const undone = await waitForStatus(org, ['undone']);
+      // Slack takes no deactivated member into a group: the reactivation has to come first.
+      expect(undone.steps.find((x) => x.name === 'undo_window')!.detail).not.toMatch(/failed|invalid_users/);
+    }, worker(600_000));
+    expect(slack.user(s.leaverId)).toMatchObject({ deleted: false });
+    expect([...slack.userGroup(s.groupId)!.users].sort()).toEqual([s.leaverId, s.managerId].sort());
   });
 
   it('a deactivation Slack refuses ends completed_with_access_left_behind naming Slack; a retry once it accepts completes', async () => {

@@ -8,7 +8,8 @@
  * plan: leave each user group, end every session (Grid), deactivate the account (SCIM 2.0
  *   DELETE /Users/{id}, which also signs them out everywhere). Groups come first: Slack takes no
  *   deactivated member into a group, so the undo can put them back only once they are active.
- * act: re-reads and does one of those; what is already in effect is `already_done`.
+ * act: re-reads and does one of those; what is already in effect is `already_done`. Ending the
+ *   sessions and deactivating are lockout-class: an immediate lockout does them before approval.
  * verify: the account is deactivated (users.info deleted: true) or gone, no session (Grid), no group.
  * undo: reactivates (SCIM PATCH active: true) and puts them back in the groups they left;
  *   sessions stay ended.
@@ -157,10 +158,10 @@ export function createSlackConnector(options: SlackConnectorOptions): Connector 
       }
       // On Grid, planned even without a session found: one may start before the account is deactivated.
       if (grid && (account.enabled || holdings.items.some((i) => i.kind === 'session'))) {
-        actions.push({ system: SYSTEM, key: key('end_sessions'), action: 'end_sessions', target, summary: `sign ${account.name} out of every Slack session` });
+        actions.push({ system: SYSTEM, key: key('end_sessions'), action: 'end_sessions', target, summary: `sign ${account.name} out of every Slack session`, lockout: true });
       }
       if (account.enabled) {
-        actions.push({ system: SYSTEM, key: key('deactivate_account'), action: 'deactivate_account', target, summary: `deactivate the Slack account ${account.name}${grid ? '' : ' (which signs them out everywhere)'}` });
+        actions.push({ system: SYSTEM, key: key('deactivate_account'), action: 'deactivate_account', target, summary: `deactivate the Slack account ${account.name}${grid ? '' : ' (which signs them out everywhere)'}`, lockout: true });
       }
       return actions;
     },

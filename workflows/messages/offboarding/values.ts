@@ -91,6 +91,8 @@ export interface SystemActionOutcome {
   detail?: string;
   /** What undo needs to reverse it; plain JSON. */
   undo?: Record<string, string>;
+  /** A lockout-class action (sign-in, sessions, tokens). */
+  lockout?: true;
 }
 
 /** The result of carrying out the plan in one connected system. */
