@@ -6,6 +6,11 @@
  *
  * One loop owns every side effect: signal and update handlers only queue a command and wait
  * for the loop to carry it out, so two actions never interleave.
+ *
+ * Versioning: a change of behaviour is wrapped in `patched('<change-id>')`, keeping recorded
+ * histories (test/replay/histories/onboarding-*.json) replayable. Patches:
+ * `onboarding-status-search-attribute` (each state is published as the TenureStatus search
+ * attribute; decided once per run, so a run started before it publishes none).
  */
 import {
   allHandlersFinished,
@@ -13,6 +18,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -35,9 +41,10 @@ import {
   type OnboardingInput,
   type OnboardingProgress,
   type OnboardingResult,
+  type OnboardingState,
   type OnboardingWorkflow,
 } from './onboarding-messages';
-import { TENURE_PROCESS, TENURE_SUBJECT } from './search-attributes';
+import { TENURE_PROCESS, TENURE_STATUS, TENURE_SUBJECT } from './search-attributes';
 
 export * from './onboarding-messages';
 
@@ -97,6 +104,15 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
     history: [],
   };
   const queue: Pending[] = [];
+  // Whether this run publishes its state as TenureStatus: asked once, before its first command.
+  const publishesState = patched('onboarding-status-search-attribute');
+  const stateAttribute = () => (publishesState ? [{ key: TENURE_STATUS, value: progress.state }] : []);
+  /** Moves to `state`, published as the TenureStatus search attribute (so a reader need not query to know it). */
+  const enter = (state: OnboardingState) => {
+    if (state === progress.state) return;
+    progress.state = state;
+    if (publishesState) upsertSearchAttributes(stateAttribute());
+  };
   /** How this run's first invitation went: what an update naming `input.firstTokenHash` answers. */
   let firstLink: { issued?: InvitationIssued; error?: ApplicationFailure } | undefined;
 
@@ -169,10 +185,13 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
     return result();
   };
 
+  // A continued run keeps its search attributes; one continued from a run that published none publishes its state now.
+  if (carry && publishesState) upsertSearchAttributes(stateAttribute());
   if (!carry) {
     upsertSearchAttributes([
       { key: TENURE_PROCESS, value: 'onboarding' },
       { key: TENURE_SUBJECT, value: progress.email },
+      ...stateAttribute(),
     ]);
     step('started', `${input.source} request`);
     try {
@@ -185,13 +204,13 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
       const failure = applicationFailureOf(err);
       if (!failure) throw err;
       const code = (failure.details?.[0] as { code?: string } | undefined)?.code ?? failure.type ?? 'refused';
-      progress.state = 'refused';
+      enter('refused');
       progress.refusal = { code, message: failure.message };
       step('refused', code);
       firstLink = { error: ApplicationFailure.create({ type: failure.type ?? ErrorType.Conflict, message: failure.message, details: failure.details ?? undefined, nonRetryable: true }) };
       return finish();
     }
-    progress.state = 'invited';
+    enter('invited');
     const first = input.firstTokenHash
       ? await issue({ kind: 'link', caller: { id: input.requestedBy.id ?? 'system', role: 'Administrators' }, tokenHash: input.firstTokenHash })
       : await issue({ kind: 'first' });
@@ -218,7 +237,7 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
   }
 
   async function accepted(): Promise<OnboardingResult> {
-    progress.state = 'accepted';
+    enter('accepted');
     step('accepted');
     await notify.notifyRequester({ ...ref, userId: progress.userId!, requestedBy: input.requestedBy, outcome: 'accepted', sends: progress.sends }).catch(ignoreNotificationFailure);
     return finish();
@@ -227,7 +246,7 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
   /** The user left "pending" outside this process: accepted meanwhile, or deactivated by someone. */
   async function endNotPending(status: string): Promise<OnboardingResult> {
     if (status === 'active') return accepted();
-    progress.state = 'cancelled';
+    enter('cancelled');
     step('cancelled', `the user became ${status} outside this process`);
     return finish();
   }
@@ -248,7 +267,7 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
         continue;
       }
       await store.markInvitationExpired({ ...ref, userId: progress.userId!, sends: progress.sends });
-      progress.state = 'expired';
+      enter('expired');
       step('expired', `no answer after ${progress.sends} send(s)`);
       await notify.notifyRequester({ ...ref, userId: progress.userId!, requestedBy: input.requestedBy, outcome: 'expired', sends: progress.sends }).catch(ignoreNotificationFailure);
       return finish();
@@ -278,7 +297,7 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
         case 'complete': {
           const { caller, siteRole, groups } = command.args;
           await store.completeRegistration({ ...ref, userId: progress.userId!, caller, siteRole, groups });
-          progress.state = 'completed';
+          enter('completed');
           step('completed', `by ${caller.email ?? caller.id} as ${siteRole}`);
           pending.result = result();
           pending.done = true;
@@ -287,14 +306,14 @@ export async function onboardingWorkflow(input: OnboardingInput, carry?: Onboard
         }
         case 'access-ended': {
           // The store withdrew the invitation when access ended; nothing is left to send.
-          progress.state = 'cancelled';
+          enter('cancelled');
           step('cancelled', `access ended (${command.reason})`);
           pending.done = true;
           return finish();
         }
         case 'cancel': {
           await store.cancelInvitation({ ...ref, userId: progress.userId!, caller: command.caller, reason: command.reason });
-          progress.state = 'cancelled';
+          enter('cancelled');
           step('cancelled', `by ${command.caller.email ?? command.caller.id}`);
           pending.result = result();
           pending.done = true;

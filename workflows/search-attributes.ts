@@ -17,5 +17,8 @@ export const SEARCH_ATTRIBUTES = {
 export const TENURE_PROCESS = defineSearchAttributeKey('TenureProcess', 'KEYWORD');
 /** Who the process is about: a user id or an email address. */
 export const TENURE_SUBJECT = defineSearchAttributeKey('TenureSubject', 'KEYWORD');
-/** Where an offboarding stands (its `status`), so that a list can pick those waiting for an approver. */
+/**
+ * Where the process stands: an offboarding's `status`, an onboarding's `state`. A list can pick the
+ * offboardings waiting for an approver, and a reader can tell that nothing changed without a query.
+ */
 export const TENURE_STATUS = defineSearchAttributeKey('TenureStatus', 'KEYWORD');
