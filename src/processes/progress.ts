@@ -56,7 +56,7 @@ export interface RunningProcess {
   kind: string;
   /** Who it is about: a user id or an email address. */
   subject?: string;
-  /** The status it published (offboardings), if any. */
+  /** The status it published (an offboarding's status, an onboarding's state), if any. */
   status?: string;
   startedAt: Date;
 }

@@ -9,13 +9,15 @@
  *
  * A pass queries only the processes that need a message: the offboardings whose `TenureStatus`
  * search attribute says they wait for an approver (or that have none: started before the
- * workflow published it), and the processes of the open messages in slack_messages. An
- * offboarding in its undo window or retention is left be until its status changes or its
+ * workflow published it), and the processes of the open messages in slack_messages whose
+ * published status moved since their message was written. An onboarding waiting for its invitee,
+ * or an offboarding in its undo window or retention, is left be until its status changes or its
  * process closes.
  */
 import type { WebClient } from '@slack/web-api';
 import { SETTLED_STATUSES, type OffboardingProgress, type OffboardingStatus } from '../../workflows/offboarding-messages';
 import { offboardingProgressOf, offboardingsAwaitingApproval } from '../processes/offboarding';
+import { processKindOf } from '../processes/ids';
 import { describeRun, queryProgress } from '../processes/progress';
 import { approversOf } from '../services/approvers';
 import type { StoredUser } from '../services/users';
@@ -153,9 +155,12 @@ async function nameOf(ctx: SlackContext, userId: string | undefined): Promise<st
 }
 
 /**
- * Brings each open progress message up to date. An offboarding that has settled and waits out its
- * undo window (its `TenureStatus` still the one last shown) is not asked again before the window
- * closes; the message is final once the process has closed, or has settled with no undo left.
+ * Brings each open progress message up to date. A running process whose published `TenureStatus`
+ * is still the one last shown, and that has nothing else to show while it stays (`idleUntil`), is
+ * not asked: an onboarding (its message shows only its state), an offboarding waiting out its undo
+ * window until the window closes. A process that publishes no status (started before it did so)
+ * is asked every pass. The message is final once the process has closed, or has settled with no
+ * undo left.
  */
 async function updateProgressMessages(ctx: SlackContext, client: WebClient): Promise<number> {
   let updated = 0;
@@ -164,7 +169,8 @@ async function updateProgressMessages(ctx: SlackContext, client: WebClient): Pro
     const run = await describeRun(ctx.temporal, message.workflowId);
     if (!run) continue;
     const running = run.status === 'RUNNING';
-    if (running && run.published && run.published === message.processStatus && message.idleUntil && message.idleUntil.getTime() > Date.now()) continue;
+    const unchanged = !!run.published && run.published === message.processStatus;
+    if (running && unchanged && (!message.idleUntil || message.idleUntil.getTime() > Date.now())) continue;
     const progress = (await queryProgress(ctx.temporal, message.workflowId)) as ProgressView | undefined;
     const status = progress?.status as OffboardingStatus | undefined;
     const undoUntil = typeof progress?.undoUntil === 'string' && Date.parse(progress.undoUntil) > Date.now() ? new Date(progress.undoUntil) : undefined;
@@ -176,8 +182,32 @@ async function updateProgressMessages(ctx: SlackContext, client: WebClient): Pro
       await ctx.throttle.run(message.channel, () => client.chat.update({ channel: message.channel!, ts: message.ts!, text: rendered.text, blocks: rendered.blocks }));
       updated += 1;
     }
-    const idle = settled && undoUntil ? { processStatus: status, idleUntil: undoUntil } : {};
-    await ctx.models.SlackMessage.updateOne({ key: message.key }, { $set: { rendered: rendered.hash, ...idle, ...(closed ? { finishedAt: new Date() } : {}) } });
+    const idle = idleWhile(message.workflowId, progress, settled ? undoUntil : undefined);
+    const stale = (['processStatus', 'idleUntil'] as const).filter((field) => !idle?.[field]);
+    await ctx.models.SlackMessage.updateOne(
+      { key: message.key },
+      {
+        $set: { rendered: rendered.hash, ...idle, ...(closed ? { finishedAt: new Date() } : {}) },
+        ...(stale.length ? { $unset: Object.fromEntries(stale.map((field) => [field, 1])) } : {}),
+      },
+    );
   }
   return updated;
+}
+
+/**
+ * What lets a progress message be left alone while the process's published status stays the one
+ * just shown: an onboarding's message shows its state alone (so for as long as that stays); an
+ * offboarding's shows its steps too, which move only once it has settled, and then until its undo
+ * window closes. Undefined when the process must be asked on every pass.
+ */
+function idleWhile(workflowId: string, progress: ProgressView | undefined, undoUntil: Date | undefined): { processStatus: string; idleUntil?: Date } | undefined {
+  switch (processKindOf(workflowId)) {
+    case 'onboarding':
+      return progress?.state ? { processStatus: progress.state } : undefined;
+    case 'offboarding':
+      return progress?.status && undoUntil ? { processStatus: progress.status, idleUntil: undoUntil } : undefined;
+    default:
+      return undefined;
+  }
 }
