@@ -9,10 +9,10 @@
  *
  * A pass queries only the processes that need a message: the offboardings whose `TenureStatus`
  * search attribute says they wait for an approver (or that have none: started before the
- * workflow published it), and the processes of the open messages in slack_messages whose
- * published status moved since their message was written. An onboarding waiting for its invitee,
- * or an offboarding in its undo window or retention, is left be until its status changes or its
- * process closes.
+ * workflow published it), and the processes of the open messages in slack_messages. A message
+ * that already shows its process's published status, and has nothing else to show while that
+ * stays, is left be until the status changes or the process closes: an onboarding waiting for its
+ * invitee, an offboarding in its undo window.
  */
 import type { WebClient } from '@slack/web-api';
 import { SETTLED_STATUSES, type OffboardingProgress, type OffboardingStatus } from '../../workflows/offboarding-messages';
