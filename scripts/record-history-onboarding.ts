@@ -1,7 +1,9 @@
 /**
  * Records histories of the onboarding workflow into test/replay/histories/, for the replay test
  * that fails when a later edit would break running onboardings. Run once after a deliberate,
- * versioned change to the workflow: `npx tsx scripts/record-history-onboarding.ts`.
+ * versioned change to the workflow: `npx tsx scripts/record-history-onboarding.ts [DIR]` (DIR:
+ * write there instead, to add histories of the new version beside the old ones rather than
+ * replace them).
  * Uses the servers of TEMPORAL_ADDRESS / REDIS_URL / MONGODB_URI, or starts local ones.
  */
 import type { WorkflowHandle } from '@temporalio/client';
@@ -23,7 +25,7 @@ import {
 } from '../workflows/onboarding-messages';
 import { startScratchSystem } from './lib/scratch-system';
 
-const OUT_DIR = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
+const OUT_DIR = process.argv[2] ?? fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
 
 async function main(): Promise<void> {
   const system = await startScratchSystem('record-onboarding');
