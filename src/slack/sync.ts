@@ -198,8 +198,8 @@ async function updateProgressMessages(ctx: SlackContext, client: WebClient): Pro
 /**
  * What lets a progress message be left alone while the process's published status stays the one
  * just shown: an onboarding's message shows its state alone (so for as long as that stays); an
- * offboarding's shows its steps too, which move only once it has settled, and then until its undo
- * window closes. Undefined when the process must be asked on every pass.
+ * offboarding's shows its steps too, which stop moving once it has settled, and then only until its
+ * undo window closes. Undefined when the process must be asked on every pass.
  */
 function idleWhile(workflowId: string, progress: ProgressView | undefined, undoUntil: Date | undefined): { processStatus: string; idleUntil?: Date } | undefined {
   switch (processKindOf(workflowId)) {

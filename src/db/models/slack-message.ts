@@ -21,7 +21,8 @@ const slackMessageSchema = new Schema(
     rendered: { type: String },
     /**
      * For progress: the process status last shown, and until when the process has nothing new to
-     * show while its status stays the same (an offboarding's undo window), so a pass leaves it be.
+     * show while its status stays the same (an offboarding's undo window; without it, for as long
+     * as the status stays, as an onboarding's), so a pass leaves it be.
      */
     processStatus: { type: String },
     idleUntil: { type: Date },
