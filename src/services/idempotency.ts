@@ -96,11 +96,13 @@ function expiredKeys(now: Date, ttlMs: number) {
   };
 }
 
+function firstUseOf(held: StoredKey): number {
+  return (held.createdAt ?? held._id.getTimestamp()).getTime();
+}
+
 function isExpired(held: StoredKey, now: Date, ttlMs: number): boolean {
-  const cutoff = now.getTime() - ttlMs;
-  const firstUsed = (held.createdAt ?? held._id.getTimestamp()).getTime();
   const atWork = !held.completedAt && held.claimedAt.getTime() > now.getTime() - CLAIM_STALE_MS;
-  return firstUsed <= cutoff && !atWork;
+  return firstUseOf(held) <= now.getTime() - ttlMs && !atWork;
 }
 
 function isDuplicateKey(err: unknown): boolean {
@@ -132,11 +134,14 @@ export async function runIdempotent<T>(
       if (!isDuplicateKey(err)) throw err;
     }
     // Someone holds the key: the same request answered or under way, another request, or an expired key.
+    // The first use of a claim this request has waited on: that work's answer is this request's
+    // answer, even if the key expires meanwhile.
+    let awaited: number | undefined;
     for (;;) {
       const held = await models.IdempotencyKey.findOne({ scope: idem.scope, key: idem.key }).lean();
       if (!held) break; // released after a refusal (or swept): claim it afresh
       const now = new Date();
-      if (isExpired(held, now, idem.ttlMs)) {
+      if (firstUseOf(held) !== awaited && isExpired(held, now, idem.ttlMs)) {
         // Forgotten: this request is new. The write re-checks the age, so it has one winner; the
         // others read again and find the winner's fresh claim.
         const fresh = subjectId ?? new Types.ObjectId();
@@ -161,6 +166,7 @@ export async function runIdempotent<T>(
       if (Date.now() > deadline) {
         throw new ConflictError('A request with this Idempotency-Key is still being processed; retry shortly.', 'idempotency_request_in_progress');
       }
+      awaited = firstUseOf(held);
       await sleep(POLL_MS);
     }
   }
