@@ -207,8 +207,8 @@ export interface IdempotencySweepResult {
  * call (the rest waits for the next run). Each delete re-checks the rule, so a key replaced by a
  * request in between is kept. Safe to run on several workers at once.
  */
-export async function deleteExpiredIdempotencyKeys(models: Models, ttlMs: number, options: { now?: Date; batchSize?: number; maxBatches?: number } = {}): Promise<IdempotencySweepResult> {
-  const now = options.now ?? new Date();
+export async function deleteExpiredIdempotencyKeys(models: Models, ttlMs: number, options: { batchSize?: number; maxBatches?: number } = {}): Promise<IdempotencySweepResult> {
+  const now = new Date();
   const batchSize = options.batchSize ?? 1000;
   const maxBatches = options.maxBatches ?? 100;
   const result: IdempotencySweepResult = { deleted: 0, batches: 0 };
