@@ -153,6 +153,10 @@ const envObject = z.object({
 
     /** How often the invitation-expiry sweep looks for expired invitations no onboarding process covers. */
     INVITATION_SWEEP_INTERVAL: duration('5m'),
+    /** How long an Idempotency-Key is remembered from its first use; a request with an older key is a new request. */
+    IDEMPOTENCY_KEY_TTL: duration('24h'),
+    /** How often the sweep deletes Idempotency-Key records older than IDEMPOTENCY_KEY_TTL. */
+    IDEMPOTENCY_SWEEP_INTERVAL: duration('1h'),
 
     /** Worker process: serve GET /healthz on this loopback port for container health checks (unset: off). */
     WORKER_HEALTH_PORT: z.coerce.number().int().min(1).max(65535).optional(),

@@ -6,6 +6,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 export const QUEUE_NAMES = {
   systemCheck: 'system-check',
   invitationSweep: 'invitation-sweep',
+  idempotencySweep: 'idempotency-sweep',
   slackSync: 'slack-sync',
   hrIntake: 'hr-intake',
   hrReconciliation: 'hr-reconciliation',

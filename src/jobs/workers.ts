@@ -8,6 +8,7 @@ import { systemCheckProcessor } from './processors/system-check';
 import { invitationSweepProcessor } from './processors/invitation-sweep';
 import { hrIntakeProcessor } from './processors/hr-intake';
 import { hrReconciliationProcessor } from './processors/hr-reconciliation';
+import { idempotencySweepProcessor } from './idempotency-sweep';
 import { webhookDeliveryProcessor, webhookOutboxProcessor, type WebhookDeliveryJob, type WebhookSettings } from './webhooks';
 import type { WebhookProtection } from '../services/webhook-subscriptions';
 
@@ -29,6 +30,8 @@ function traced<T, R>(queue: string, processor: (job: Job<T>) => Promise<R>): (j
 export function startJobWorkers(deps: { models: Models; queue: QueueContext; logger: Logger; hr?: HrJobDeps; invitationSweep?: { temporal: import('@temporalio/client').Client; taskQueue: string };
   /** Outbound webhooks: the outbox and the deliveries (the queue the outbox puts deliveries on; the keyring and receiver rule deliveries use). */
   webhooks?: { settings: WebhookSettings; deliveryQueue: import('bullmq').Queue<WebhookDeliveryJob>; protection: WebhookProtection };
+  /** The Idempotency-Key expiry sweep, with IDEMPOTENCY_KEY_TTL in milliseconds. */
+  idempotencySweep?: { ttlMs: number };
 }): Worker[] {
   const workers: Worker[] = [
     new Worker(QUEUE_NAMES.systemCheck, traced(QUEUE_NAMES.systemCheck, systemCheckProcessor(deps.models)), {
@@ -48,6 +51,10 @@ export function startJobWorkers(deps: { models: Models; queue: QueueContext; log
     const sweepDeps = { ...deps.invitationSweep, models: deps.models, logger: deps.logger.child({ component: 'invitation-sweep' }) };
     // One sweep at a time: a slow run is never overlapped by the next tick.
     workers.push(new Worker(QUEUE_NAMES.invitationSweep, traced(QUEUE_NAMES.invitationSweep, invitationSweepProcessor(sweepDeps)), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 1 }));
+  }
+  if (deps.idempotencySweep) {
+    const sweepDeps = { ...deps.idempotencySweep, models: deps.models, logger: deps.logger.child({ component: 'idempotency-sweep' }) };
+    workers.push(new Worker(QUEUE_NAMES.idempotencySweep, traced(QUEUE_NAMES.idempotencySweep, idempotencySweepProcessor(sweepDeps)), { connection: deps.queue.connection, prefix: deps.queue.prefix, concurrency: 1 }));
   }
   if (deps.webhooks) {
     const logger = deps.logger.child({ component: 'webhooks' });

@@ -8,6 +8,7 @@ import { createQueue, createRedisConnection, QUEUE_NAMES } from '../jobs/queues'
 import { startJobWorkers } from '../jobs/workers';
 import { keepHrReconciliationScheduled } from '../jobs/hr-reconciliation-schedule';
 import { keepInvitationSweepScheduled } from '../jobs/invitation-sweep';
+import { keepIdempotencySweepScheduled } from '../jobs/idempotency-sweep';
 import { keepWebhookOutboxScheduled, type WebhookDeliveryJob } from '../jobs/webhooks';
 import { sealStoredSigningSecrets, webhookProtectionFrom } from '../services/webhook-subscriptions';
 import { createTemporalClient } from '../temporal/client';
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
   await keepHrReconciliationScheduled(hrReconciliationQueue, config.RECONCILIATION_INTERVAL, redis, logger);
   const invitationSweepQueue = createQueue(QUEUE_NAMES.invitationSweep, queueContext);
   await keepInvitationSweepScheduled(invitationSweepQueue, config.INVITATION_SWEEP_INTERVAL, redis, logger);
+  const idempotencySweepQueue = createQueue(QUEUE_NAMES.idempotencySweep, queueContext);
+  await keepIdempotencySweepScheduled(idempotencySweepQueue, config.IDEMPOTENCY_SWEEP_INTERVAL, redis, logger);
   const webhookOutboxQueue = createQueue(QUEUE_NAMES.webhookOutbox, queueContext);
   await keepWebhookOutboxScheduled(webhookOutboxQueue, config.WEBHOOK_OUTBOX_INTERVAL, redis, logger);
   const webhookDeliveryQueue = createQueue<WebhookDeliveryJob>(QUEUE_NAMES.webhookDelivery, queueContext);
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
     logger,
     hr: { temporal: temporalClient, taskQueue: config.TEMPORAL_TASK_QUEUE, terminationLockout: config.HR_TERMINATION_LOCKOUT, timeZone: config.ORGANIZATION_TIME_ZONE },
     invitationSweep: { temporal: temporalClient, taskQueue: config.TEMPORAL_TASK_QUEUE },
+    idempotencySweep: { ttlMs: config.IDEMPOTENCY_KEY_TTL },
     webhooks: { settings: webhookSettings(config), deliveryQueue: webhookDeliveryQueue, protection: webhookProtection },
   });
   const mailer = createMailer({ smtpUrl: config.SMTP_URL, from: config.MAIL_FROM });
@@ -102,6 +106,7 @@ async function main(): Promise<void> {
     await Promise.all([...Object.values(queues), ...countedQueues].map((q) => q.close()));
     await hrReconciliationQueue.close();
     await invitationSweepQueue.close();
+    await idempotencySweepQueue.close();
     await webhookOutboxQueue.close();
     await webhookDeliveryQueue.close();
     redis.disconnect();

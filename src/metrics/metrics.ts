@@ -40,6 +40,12 @@ export const jobOutcomes = new Counter({
   registers,
 });
 
+export const idempotencyKeysExpired = new Counter({
+  name: 'tenure_idempotency_keys_expired_total',
+  help: 'Idempotency-Key records deleted by the expiry sweep (older than IDEMPOTENCY_KEY_TTL).',
+  registers,
+});
+
 export const offboardingOutcomes = new Counter({
   name: 'tenure_offboardings_total',
   help: 'Offboardings settled, by outcome.',

@@ -13,6 +13,11 @@
  * - Any other failure leaves the claim for the next retry to take over at once (same id).
  * - A claim whose holder died is taken over after CLAIM_STALE_MS; until then retries wait up to
  *   WAIT_MS and then get 409 `idempotency_request_in_progress`.
+ * - A key is remembered for IDEMPOTENCY_KEY_TTL from its first use. A request with an older key is
+ *   a new request (done again, whatever its body): the stored record is replaced by one
+ *   conditional write that re-checks the age, so of racing requests one wins and the others wait
+ *   for its answer. This is decided on read; the sweep (`deleteExpiredIdempotencyKeys`) only
+ *   keeps the collection small. A claim still at work is never expired under its holder.
  */
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
@@ -30,6 +35,8 @@ export interface IdempotentRequest {
   key: string;
   /** What was asked: method, route, target and the parsed body. */
   request: unknown;
+  /** How long a key is remembered from its first use (IDEMPOTENCY_KEY_TTL), in milliseconds. */
+  ttlMs: number;
 }
 
 export interface IdempotentResult<T> {
@@ -65,6 +72,39 @@ function fingerprintOf(request: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(request))).digest('hex');
 }
 
+/** The stored fields the expiry rule reads. */
+interface StoredKey {
+  _id: Types.ObjectId;
+  createdAt?: Date | null;
+  claimedAt: Date;
+  completedAt?: Date | null;
+}
+
+/**
+ * The expiry rule, as a query (for the conditional replacement and the sweep) and as a check on
+ * a record read (`isExpired`), side by side: a key is expired once its first use is `ttlMs` old
+ * (a key stored before keys expired counts from its `_id`'s time), unless a request is still at
+ * work on it (a claim neither completed nor left for CLAIM_STALE_MS).
+ */
+function expiredKeys(now: Date, ttlMs: number) {
+  const cutoff = new Date(now.getTime() - ttlMs);
+  return {
+    $and: [
+      { $or: [{ createdAt: { $lte: cutoff } }, { createdAt: null, _id: { $lt: Types.ObjectId.createFromTime(Math.floor(cutoff.getTime() / 1000) + 1) } }] },
+      { $or: [{ completedAt: { $ne: null } }, { claimedAt: { $lte: new Date(now.getTime() - CLAIM_STALE_MS) } }] },
+    ],
+  };
+}
+
+function firstUseOf(held: StoredKey): number {
+  return (held.createdAt ?? held._id.getTimestamp()).getTime();
+}
+
+function isExpired(held: StoredKey, now: Date, ttlMs: number): boolean {
+  const atWork = !held.completedAt && held.claimedAt.getTime() > now.getTime() - CLAIM_STALE_MS;
+  return firstUseOf(held) <= now.getTime() - ttlMs && !atWork;
+}
+
 function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: number }).code === 11000;
 }
@@ -88,15 +128,30 @@ export async function runIdempotent<T>(
     const claimedAt = new Date();
     const id = subjectId ?? new Types.ObjectId();
     try {
-      const claim = await models.IdempotencyKey.create({ scope: idem.scope, key: idem.key, fingerprint, subjectId: id, claimedAt });
+      const claim = await models.IdempotencyKey.create({ scope: idem.scope, key: idem.key, fingerprint, subjectId: id, claimedAt, createdAt: claimedAt });
       return await doWork(models, claim._id, claimedAt, id, work);
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }
-    // Someone holds the key: the same request answered or under way, or another request.
+    // Someone holds the key: the same request answered or under way, another request, or an expired key.
+    // The first use of a claim this request has waited on: that work's answer is this request's
+    // answer, even if the key expires meanwhile.
+    let awaited: number | undefined;
     for (;;) {
       const held = await models.IdempotencyKey.findOne({ scope: idem.scope, key: idem.key }).lean();
-      if (!held) break; // released after a refusal: claim it afresh
+      if (!held) break; // released after a refusal (or swept): claim it afresh
+      const now = new Date();
+      if (firstUseOf(held) !== awaited && isExpired(held, now, idem.ttlMs)) {
+        // Forgotten: this request is new. The write re-checks the age, so it has one winner; the
+        // others read again and find the winner's fresh claim.
+        const fresh = subjectId ?? new Types.ObjectId();
+        const replaced = await models.IdempotencyKey.updateOne(
+          { $and: [{ _id: held._id }, expiredKeys(now, idem.ttlMs)] },
+          { $set: { fingerprint, subjectId: fresh, claimedAt: now, createdAt: now }, $unset: { completedAt: '', status: '', body: '' } },
+        );
+        if (replaced.modifiedCount === 1) return await doWork(models, held._id, now, fresh, work);
+        continue;
+      }
       if (held.fingerprint !== fingerprint) {
         throw new UnprocessableError('This Idempotency-Key was used with a different request; use a new key for a new request.', 'idempotency_key_reused');
       }
@@ -111,6 +166,7 @@ export async function runIdempotent<T>(
       if (Date.now() > deadline) {
         throw new ConflictError('A request with this Idempotency-Key is still being processed; retry shortly.', 'idempotency_request_in_progress');
       }
+      awaited = firstUseOf(held);
       await sleep(POLL_MS);
     }
   }
@@ -139,4 +195,30 @@ async function doWork<T>(
   }
   await models.IdempotencyKey.updateOne({ _id: claimId, completedAt: null }, { $set: { completedAt: new Date(), status: result.status, body: JSON.stringify(result.body) } });
   return { ...result, replayed: false };
+}
+
+export interface IdempotencySweepResult {
+  deleted: number;
+  batches: number;
+}
+
+/**
+ * Deletes expired keys, oldest first, `batchSize` at a time and at most `maxBatches` batches per
+ * call (the rest waits for the next run). Each delete re-checks the rule, so a key replaced by a
+ * request in between is kept. Safe to run on several workers at once.
+ */
+export async function deleteExpiredIdempotencyKeys(models: Models, ttlMs: number, options: { batchSize?: number; maxBatches?: number } = {}): Promise<IdempotencySweepResult> {
+  const now = new Date();
+  const batchSize = options.batchSize ?? 1000;
+  const maxBatches = options.maxBatches ?? 100;
+  const result: IdempotencySweepResult = { deleted: 0, batches: 0 };
+  while (result.batches < maxBatches) {
+    const ids = (await models.IdempotencyKey.find(expiredKeys(now, ttlMs), { _id: 1 }).sort({ createdAt: 1 }).limit(batchSize).lean()).map((k) => k._id);
+    if (ids.length === 0) break;
+    result.batches += 1;
+    const deleted = await models.IdempotencyKey.deleteMany({ $and: [{ _id: { $in: ids } }, expiredKeys(now, ttlMs)] });
+    result.deleted += deleted.deletedCount;
+    if (ids.length < batchSize) break;
+  }
+  return result;
 }

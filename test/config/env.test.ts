@@ -73,8 +73,10 @@ describe('configuration', () => {
   it('hardening #4: every secret has a minimum length, and the refusal names the variable without its value', () => {
     const secrets = ['HR_GENERIC_SECRET', 'HR_BAMBOOHR_SECRET', 'HR_PERSONIO_TOKEN', 'SCIM_BEARER_TOKEN', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'METRICS_TOKEN', 'GITEA_TOKEN', 'KEYCLOAK_CLIENT_SECRET', 'SLACK_ADMIN_TOKEN'];
     // Every setting whose name says it holds a secret is in the list above.
-    // (and the encryption key, a secret with a format of its own: its test is below)
-    expect(CONFIG_KEYS.filter((k) => /SECRET|TOKEN|PASSWORD|(^|_)KEY(_|$)/.test(k)).sort()).toEqual([...secrets, 'TENURE_ENCRYPTION_KEY'].sort());
+    // (and the encryption key, a secret with a format of its own: its test is below; IDEMPOTENCY_KEY_TTL
+    // is a duration named after the Idempotency-Key header, not a secret)
+    const notSecrets = ['IDEMPOTENCY_KEY_TTL'];
+    expect(CONFIG_KEYS.filter((k) => /SECRET|TOKEN|PASSWORD|(^|_)KEY(_|$)/.test(k) && !notSecrets.includes(k)).sort()).toEqual([...secrets, 'TENURE_ENCRYPTION_KEY'].sort());
     // Settings that come only with their companions (all or none).
     const companions: NodeJS.ProcessEnv = { KEYCLOAK_URL: 'http://127.0.0.1:8080', KEYCLOAK_REALM: 'acme', KEYCLOAK_CLIENT_ID: 'tenure', GITEA_URL: 'http://127.0.0.1:3000' };
     const full = { ...base, ...companions, KEYCLOAK_CLIENT_SECRET: 'a-strong-secret-0123456789', GITEA_TOKEN: 'a-strong-secret-0123456789' };
@@ -135,6 +137,16 @@ describe('configuration', () => {
     const unknown = problems({ ...base, TENURE_LOCAL_CONNECTORS: 'keycloak,jira,okta' });
     expect(unknown).toHaveLength(1);
     expect(unknown[0]).toMatch(/^TENURE_LOCAL_CONNECTORS names "jira", "okta", which npm start cannot run; it runs keycloak and gitea/);
+  });
+
+  it('remembers Idempotency-Keys for 24 hours unless IDEMPOTENCY_KEY_TTL says otherwise, and refuses what is not a positive duration', () => {
+    expect(loadConfig(base).IDEMPOTENCY_KEY_TTL).toBe(86_400_000);
+    expect(loadConfig({ ...base, IDEMPOTENCY_KEY_TTL: '7d' }).IDEMPOTENCY_KEY_TTL).toBe(7 * 86_400_000);
+    expect(loadConfig(base).IDEMPOTENCY_SWEEP_INTERVAL).toBe(3_600_000);
+    for (const bad of ['forever', '0', '-1h', '24 hours']) {
+      expect(problems({ ...base, IDEMPOTENCY_KEY_TTL: bad })).toEqual([`IDEMPOTENCY_KEY_TTL "${bad}" is not a duration such as 30s, 15m, 12h or 7d`]);
+    }
+    expect(problems({ ...base, IDEMPOTENCY_SWEEP_INTERVAL: 'hourly' })).toEqual([expect.stringMatching(/^IDEMPOTENCY_SWEEP_INTERVAL /)]);
   });
 
   it('parses durations', () => {

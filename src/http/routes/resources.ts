@@ -39,12 +39,12 @@ function callerOf(request: FastifyRequest): ResourceCaller {
 }
 
 /** The request's Idempotency-Key with whose key it is and what was asked, or undefined without one. */
-function idempotencyOf(request: FastifyRequest, what: unknown): IdempotentRequest | undefined {
+function idempotencyOf(request: FastifyRequest, what: unknown, ttlMs: number): IdempotentRequest | undefined {
   const key = parseIdempotencyKey(request.headers['idempotency-key']);
   if (key === undefined) return undefined;
   const p = request.principal;
   const scope = p?.kind === 'service' ? `service:${p.credential.credentialId}` : `user:${String(p?.user._id)}`;
-  return { scope, key, request: what };
+  return { scope, key, request: what, ttlMs };
 }
 
 function answer<T>(reply: FastifyReply, result: IdempotentResult<T>): T {
@@ -55,6 +55,7 @@ function answer<T>(reply: FastifyReply, result: IdempotentResult<T>): T {
 
 export function resourceRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZod {
   const { models } = deps;
+  const keyTtlMs = deps.config.IDEMPOTENCY_KEY_TTL;
   return async (app) => {
     app.get(
       '/v1/resources',
@@ -91,7 +92,7 @@ export function resourceRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZ
       async (request, reply) => {
         const body = request.body;
         const caller = callerOf(request);
-        const idem = idempotencyOf(request, { op: 'create', body });
+        const idem = idempotencyOf(request, { op: 'create', body }, keyTtlMs);
         const result = await runIdempotent(models, idem, async (resourceId) => ({
           status: 201,
           body: await createResource(
@@ -144,7 +145,7 @@ export function resourceRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZ
       async (request, reply) => {
         const resourceId = new Types.ObjectId(request.params.id);
         const caller = callerOf(request);
-        const idem = idempotencyOf(request, { op: 'update', id: request.params.id, body: request.body });
+        const idem = idempotencyOf(request, { op: 'update', id: request.params.id, body: request.body }, keyTtlMs);
         const result = await runIdempotent(models, idem, async (id) => ({ status: 200, body: await updateResource(models, id, request.body, caller) }), resourceId);
         return answer(reply, result);
       },
@@ -166,7 +167,7 @@ export function resourceRoutes(deps: AppDeps, guard: Guard): FastifyPluginAsyncZ
       async (request, reply) => {
         const resourceId = new Types.ObjectId(request.params.id);
         const caller = callerOf(request);
-        const idem = idempotencyOf(request, { op: 'delete', id: request.params.id });
+        const idem = idempotencyOf(request, { op: 'delete', id: request.params.id }, keyTtlMs);
         const result = await runIdempotent(models, idem, async (id) => ({ status: 200, body: { message: 'Resource deleted.', resource: await deleteResource(models, id, caller) } }), resourceId);
         return answer(reply, result);
       },

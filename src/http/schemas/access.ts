@@ -166,7 +166,7 @@ export const idempotencyHeaders = z.looseObject({
   'idempotency-key': z
     .string()
     .optional()
-    .describe('1-255 visible ASCII characters (a UUID, say): a retry with the same key and request answers the first result (header Idempotent-Replayed: true); the same key with another request is 422 idempotency_key_reused'),
+    .describe('1-255 visible ASCII characters (a UUID, say): a retry with the same key and request answers the first result (header Idempotent-Replayed: true); the same key with another request is 422 idempotency_key_reused. Keys are per caller and remembered for the server setting IDEMPOTENCY_KEY_TTL (24 hours by default) from their first use; a request with an older key is a new request'),
 });
 
 export const deletedResourceSchema = z.object({ message: z.string(), resource: apiResourceSchema });
