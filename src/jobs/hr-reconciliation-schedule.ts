@@ -1,26 +1,17 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
+import { keepScheduled, scheduleRepeating, type RepeatingJob } from './schedules';
 
 export const HR_RECONCILIATION_SCHEDULER_ID = 'hr-reconciliation';
+const JOB: RepeatingJob = { id: HR_RECONCILIATION_SCHEDULER_ID, what: 'the HR reconciliation' };
 
 /** Creates or updates the repeating reconciliation job (one scheduler however many workers call this). */
-export async function scheduleHrReconciliation(queue: Queue, everyMs: number): Promise<void> {
-  await queue.upsertJobScheduler(HR_RECONCILIATION_SCHEDULER_ID, { every: everyMs }, { name: 'hr-reconciliation', data: {}, opts: { removeOnComplete: 50, removeOnFail: 50 } });
-}
+export const scheduleHrReconciliation = (queue: Queue, everyMs: number): Promise<void> => scheduleRepeating(queue, JOB, everyMs);
 
 /**
- * Schedules the sweep now and again on every reconnection to Redis: a Redis that restarted
- * without its data would otherwise lose the scheduler, and missed terminations would go unseen.
- * Returns a function that stops re-scheduling.
+ * Schedules the reconciliation now and again on every reconnection to Redis: a Redis that
+ * restarted without its data would otherwise lose the scheduler, and missed terminations would go
+ * unseen. Returns a function that stops re-scheduling.
  */
-export async function keepHrReconciliationScheduled(queue: Queue, everyMs: number, connection: Redis, logger: Logger): Promise<() => void> {
-  await scheduleHrReconciliation(queue, everyMs);
-  const reschedule = () => {
-    scheduleHrReconciliation(queue, everyMs).catch((err: unknown) => logger.warn({ err }, 'could not re-create the HR reconciliation scheduler'));
-  };
-  connection.on('ready', reschedule);
-  return () => {
-    connection.off('ready', reschedule);
-  };
-}
+export const keepHrReconciliationScheduled = (queue: Queue, everyMs: number, connection: Redis, logger: Logger): Promise<() => void> => keepScheduled(queue, JOB, everyMs, connection, logger);

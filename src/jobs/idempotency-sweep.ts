@@ -10,29 +10,17 @@ import type { Models } from '../db/models';
 import type { Logger } from '../logger';
 import { idempotencyKeysExpired } from '../metrics/metrics';
 import { deleteExpiredIdempotencyKeys, type IdempotencySweepResult } from '../services/idempotency';
+import { keepScheduled, scheduleRepeating, type RepeatingJob } from './schedules';
 
 export const IDEMPOTENCY_SWEEP_SCHEDULER_ID = 'idempotency-key-sweep';
 
-/** Creates or updates the repeating sweep job: one scheduler however many workers call this. */
-export async function scheduleIdempotencySweep(queue: Queue, everyMs: number): Promise<void> {
-  await queue.upsertJobScheduler(IDEMPOTENCY_SWEEP_SCHEDULER_ID, { every: everyMs }, { name: IDEMPOTENCY_SWEEP_SCHEDULER_ID, data: {}, opts: { removeOnComplete: 50, removeOnFail: 50 } });
-}
+const JOB: RepeatingJob = { id: IDEMPOTENCY_SWEEP_SCHEDULER_ID, what: 'the idempotency-key sweep' };
 
-/**
- * Schedules the sweep now and again whenever the Redis connection becomes ready after an outage
- * (a Redis restarted without persistence has lost its schedulers; the upsert is idempotent).
- * Returns a function that stops listening.
- */
-export async function keepIdempotencySweepScheduled(queue: Queue, everyMs: number, connection: Redis, logger: Logger): Promise<() => void> {
-  await scheduleIdempotencySweep(queue, everyMs);
-  const reschedule = () => {
-    scheduleIdempotencySweep(queue, everyMs).catch((err: unknown) => logger.warn({ err }, 'could not re-create the idempotency-key sweep scheduler'));
-  };
-  connection.on('ready', reschedule);
-  return () => {
-    connection.off('ready', reschedule);
-  };
-}
+/** Creates or updates the repeating sweep job: one scheduler however many workers call this. */
+export const scheduleIdempotencySweep = (queue: Queue, everyMs: number): Promise<void> => scheduleRepeating(queue, JOB, everyMs);
+
+/** Schedules the sweep now and again whenever Redis becomes ready; returns a function that stops listening. */
+export const keepIdempotencySweepScheduled = (queue: Queue, everyMs: number, connection: Redis, logger: Logger): Promise<() => void> => keepScheduled(queue, JOB, everyMs, connection, logger);
 
 export interface IdempotencySweepDeps {
   models: Models;

@@ -13,29 +13,17 @@ import { invitationPolicy, maxSends } from '../services/invitations';
 import { offboardingRunning } from '../processes/offboarding';
 import { onboardingRunning, startOnboarding } from '../processes/onboarding';
 import type { StoredUser } from '../services/users';
+import { keepScheduled, scheduleRepeating, type RepeatingJob } from './schedules';
 
 export const INVITATION_SWEEP_SCHEDULER_ID = 'invitation-expiry-sweep';
 
-/** Creates or updates the repeating sweep job: one scheduler however many workers call this. */
-export async function scheduleInvitationSweep(queue: Queue, everyMs: number): Promise<void> {
-  await queue.upsertJobScheduler(INVITATION_SWEEP_SCHEDULER_ID, { every: everyMs }, { name: INVITATION_SWEEP_SCHEDULER_ID, data: {}, opts: { removeOnComplete: 50, removeOnFail: 50 } });
-}
+const JOB: RepeatingJob = { id: INVITATION_SWEEP_SCHEDULER_ID, what: 'the invitation-expiry sweep' };
 
-/**
- * Schedules the sweep now and again whenever the Redis connection becomes ready after an outage:
- * a Redis restarted without persistence has lost its schedulers, and the upsert is idempotent.
- * Returns a function that stops listening.
- */
-export async function keepInvitationSweepScheduled(queue: Queue, everyMs: number, connection: Redis, logger: Logger): Promise<() => void> {
-  await scheduleInvitationSweep(queue, everyMs);
-  const reschedule = () => {
-    scheduleInvitationSweep(queue, everyMs).catch((err: unknown) => logger.warn({ err }, 'could not re-create the invitation-expiry sweep scheduler'));
-  };
-  connection.on('ready', reschedule);
-  return () => {
-    connection.off('ready', reschedule);
-  };
-}
+/** Creates or updates the repeating sweep job: one scheduler however many workers call this. */
+export const scheduleInvitationSweep = (queue: Queue, everyMs: number): Promise<void> => scheduleRepeating(queue, JOB, everyMs);
+
+/** Schedules the sweep now and again whenever Redis becomes ready; returns a function that stops listening. */
+export const keepInvitationSweepScheduled = (queue: Queue, everyMs: number, connection: Redis, logger: Logger): Promise<() => void> => keepScheduled(queue, JOB, everyMs, connection, logger);
 
 export interface InvitationSweepDeps {
   models: Models;

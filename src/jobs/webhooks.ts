@@ -25,6 +25,7 @@ import { signingSecretOf, type WebhookProtection } from '../services/webhook-sub
 import { UnsealError } from '../security/encryption';
 import { postWebhook, ReceiverRefused, ReceiverTimedOut } from './webhook-post';
 import { jobIdFor } from './queues';
+import { keepScheduled } from './schedules';
 
 const WEBHOOK_OUTBOX_SCHEDULER_ID = 'webhook-outbox';
 const CURSOR_ID = 'audit';
@@ -171,21 +172,9 @@ async function queueDelivery(deps: OutboxDeps, event: { _id: Types.ObjectId; web
   return true;
 }
 
-async function scheduleWebhookOutbox(queue: Queue, everyMs: number): Promise<void> {
-  await queue.upsertJobScheduler(WEBHOOK_OUTBOX_SCHEDULER_ID, { every: everyMs }, { name: WEBHOOK_OUTBOX_SCHEDULER_ID, data: {}, opts: { removeOnComplete: 50, removeOnFail: 50 } });
-}
-
 /** Schedules the outbox now and again whenever Redis becomes ready (a Redis without its data lost the scheduler). */
-export async function keepWebhookOutboxScheduled(queue: Queue, everyMs: number, connection: Redis, logger: Logger): Promise<() => void> {
-  await scheduleWebhookOutbox(queue, everyMs);
-  const reschedule = () => {
-    scheduleWebhookOutbox(queue, everyMs).catch((err: unknown) => logger.warn({ err }, 'could not re-create the webhook outbox scheduler'));
-  };
-  connection.on('ready', reschedule);
-  return () => {
-    connection.off('ready', reschedule);
-  };
-}
+export const keepWebhookOutboxScheduled = (queue: Queue, everyMs: number, connection: Redis, logger: Logger): Promise<() => void> =>
+  keepScheduled(queue, { id: WEBHOOK_OUTBOX_SCHEDULER_ID, what: 'the webhook outbox' }, everyMs, connection, logger);
 
 export function webhookOutboxProcessor(deps: OutboxDeps) {
   return async (): Promise<OutboxResult> => runWebhookOutbox(deps);
