@@ -10,14 +10,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSlackConnector } from '../../src/connectors/slack';
 import type { App } from '../../src/http/app';
-import { getOffboardingProgress } from '../../src/processes/offboarding';
-import type { OffboardingProgress } from '../../workflows/offboarding-messages';
 import { createTestContext, eventually, type TestContext } from '../helpers/context';
 import { createTestApp } from '../helpers/http';
 import { startSlackApiRecorder, type SlackApiRecorder } from '../helpers/slack-api';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { createClient, withWorker, type WorkerOptions } from '../helpers/temporal';
 import { seedOrg, setPolicy, type Org } from '../offboarding/fixtures';
+import { offboardingDriver } from './offboarding-driver';
 
 let ctx: TestContext;
 let client: Client;
@@ -63,26 +62,7 @@ function seedSlack(org: Org) {
   return { leaverId, managerId, groupId };
 }
 
-async function start(org: Org) {
-  const res = await app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user.email}/offboarding`, headers: org.manager.auth, payload: { reason: 'leaving the company' } });
-  expect(res.statusCode).toBe(202);
-}
-
-async function act(org: Org, action: string, payload: Record<string, unknown> = {}) {
-  return app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user._id}/offboarding/${action}`, headers: org.manager.auth, payload });
-}
-
-async function waitForStatus(org: Org, wanted: Array<OffboardingProgress['status']>, timeoutMs = 60_000): Promise<OffboardingProgress> {
-  let last: OffboardingProgress | undefined;
-  try {
-    return await eventually(`offboarding to be ${wanted.join('|')}`, async () => {
-      last = await getOffboardingProgress(client, String(org.leaver.user._id));
-      return wanted.includes(last.status) ? last : undefined;
-    }, timeoutMs);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; last progress: ${JSON.stringify({ status: last?.status, steps: last?.steps, systems: last?.systems })}`);
-  }
-}
+const { start, act, waitForStatus } = offboardingDriver(() => ({ app, client }));
 
 describe('offboarding with Slack connected (against the local recorder of Slack\'s API)', () => {
   it('lists Slack\'s actions in the plan, carries them out after approval (through a rate limit), verifies clean, and an undo gives back what the interrupted attempt did', async () => {

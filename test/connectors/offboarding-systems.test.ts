@@ -22,6 +22,7 @@ import { startTestKeycloak, TEST_PASSWORD, type KeycloakRealm, type TestKeycloak
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { createClient, withWorker, type WorkerOptions } from '../helpers/temporal';
 import { seedOrg, setPolicy, type Org } from '../offboarding/fixtures';
+import { offboardingDriver } from './offboarding-driver';
 
 let ctx: TestContext;
 let client: Client;
@@ -86,26 +87,7 @@ async function seedEverywhere(): Promise<{ org: Org; leaver: GiteaTestUser; mana
   return { org, leaver, manager, repos, leaverToken, refreshToken: signedIn.refreshToken! };
 }
 
-async function start(org: Org) {
-  const res = await app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user.email}/offboarding`, headers: org.manager.auth, payload: { reason: 'leaving the company' } });
-  expect(res.statusCode).toBe(202);
-}
-
-async function act(org: Org, action: string, payload: Record<string, unknown> = {}) {
-  return app.inject({ method: 'POST', url: `/v1/users/${org.leaver.user._id}/offboarding/${action}`, headers: org.manager.auth, payload });
-}
-
-async function waitForStatus(org: Org, wanted: Array<OffboardingProgress['status']>, timeoutMs = 60_000): Promise<OffboardingProgress> {
-  let last: OffboardingProgress | undefined;
-  try {
-    return await eventually(`offboarding to be ${wanted.join('|')}`, async () => {
-      last = await getOffboardingProgress(client, String(org.leaver.user._id));
-      return wanted.includes(last.status) ? last : undefined;
-    }, timeoutMs);
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; last progress: ${JSON.stringify({ status: last?.status, steps: last?.steps, systems: last?.systems })}`);
-  }
-}
+const { start, act, waitForStatus } = offboardingDriver(() => ({ app, client }));
 
 async function repoOwner(fullName: string): Promise<string> {
   const res = await gitea.api<{ owner: { login: string } }>('GET', `/repos/${fullName}`);
