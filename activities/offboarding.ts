@@ -128,9 +128,10 @@ export function offboardingActivities(deps: ActivityDeps) {
   return {
     /**
      * Builds the plan and reads the policy that applies to this process. `withoutSystems`: the
-     * connected systems are read by their own activity (readConnectedSystems) instead of here.
+     * connected systems are read by their own activity (readConnectedSystems) instead of here, and
+     * `connectedSystems` says how many this worker reaches (none: that activity is not needed).
      */
-    async planOffboarding(input: { userId: string; newOwnerId?: string; workflowId: string; runId?: string; withoutSystems?: boolean }): Promise<{ plan: OffboardingPlan; policy: OffboardingPolicy }> {
+    async planOffboarding(input: { userId: string; newOwnerId?: string; workflowId: string; runId?: string; withoutSystems?: boolean }): Promise<{ plan: OffboardingPlan; policy: OffboardingPolicy; connectedSystems: number }> {
       const user = await leaverOrGone(input.userId);
       if (user.status === 'deactivated') throw permanent(ErrorType.InvalidState, `${user.email} is already deactivated.`);
       const plan = await buildOffboardingPlan(models, { userId: input.userId, newOwnerId: input.newOwnerId });
@@ -153,7 +154,7 @@ export function offboardingActivities(deps: ActivityDeps) {
         eventKey: `${input.workflowId}:${input.runId ?? '-'}:planned`,
         details: { resources: plan.resourcesTotal, newOwner: plan.newOwner, tokens: plan.tokens.length, sessions: plan.sessions.active, systems: systems.map((s) => ({ system: s.system, actions: s.actions.length, error: s.error })) },
       });
-      return { plan, policy };
+      return { plan, policy, connectedSystems: deps.connectors?.length ?? 0 };
     },
 
     /**

@@ -11,7 +11,8 @@
  * `status-search-attribute` (the status as the TenureStatus search attribute), `connected-systems`
  * (acting in, verifying and undoing in the systems of src/connectors/ that the plan lists),
  * `connected-lockout` (an immediate lockout also locks the leaver out of every connected system),
- * `systems-read-activity` (the plan reads the connected systems in an activity of its own).
+ * `systems-read-activity` (the plan reads the connected systems in an activity of its own),
+ * `systems-read-when-configured` (and only when the worker reaches at least one).
  */
 import {
   ActivityFailure,
@@ -402,6 +403,9 @@ export async function offboardingWorkflow(input: OffboardingInput): Promise<Offb
     const planInput = { userId: input.userId, newOwnerId: input.newOwnerId, workflowId: ref.workflowId, runId: ref.runId };
     if (!readApart) return store.planOffboarding(planInput);
     const planned = await store.planOffboarding({ ...planInput, withoutSystems: true });
+    // No connected system on the worker: no activity to read none (runs planned before the plan
+    // said how many, and histories recorded before this patch, read them as before).
+    if (planned.connectedSystems === 0 && patched('systems-read-when-configured')) return planned;
     const systems = await systemReads.readConnectedSystems({ ...ref, newOwnerId: planned.plan.newOwner?.id ?? null });
     return systems.length ? { ...planned, plan: { ...planned.plan, systems } } : planned;
   }

@@ -5,7 +5,9 @@
  * `-v2` histories were recorded with the `status-search-attribute` patch (TenureStatus upserts and
  * their markers); the `-v3` ones also with `connected-lockout` and `systems-read-activity` (an
  * immediate lockout that asks for the connected systems, the plan reading them in an activity of
- * its own); the others before all of these, so every kind of running offboarding is covered.
+ * its own); the `-v4` ones also with `systems-read-when-configured` (no connected system on the
+ * worker, so no activity reads them); the others before all of these, so every kind of running
+ * offboarding is covered.
  */
 import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -24,6 +26,7 @@ describe('offboarding workflow replay', () => {
     expect(files).toEqual([
       'offboarding-approved-v2.json',
       'offboarding-approved-v3.json',
+      'offboarding-approved-v4.json',
       'offboarding-approved.json',
       'offboarding-cancelled.json',
       'offboarding-deleted-v2.json',
@@ -31,6 +34,7 @@ describe('offboarding workflow replay', () => {
       'offboarding-reactivated.json',
       'offboarding-reactivation.json',
       'offboarding-rejected-v3.json',
+      'offboarding-rejected-v4.json',
       'offboarding-rejected.json',
       'offboarding-undone-v2.json',
       'offboarding-undone.json',
