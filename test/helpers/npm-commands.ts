@@ -17,9 +17,40 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
+type Finished = { code: number | null; stdout: string; stderr: string };
+
 /** `npm <args>` to its end: exit code and output. */
-export async function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('npm', args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function runCommand(args: string[], env: NodeJS.ProcessEnv): Promise<Finished> {
+  return runToEnd('npm', args, env);
+}
+
+/** What `npm start` runs (src/main/dev.ts) to its end, for a start that is refused: exit code and output. */
+export function runRefusedStart(env: NodeJS.ProcessEnv): Promise<Finished> {
+  return runToEnd(process.execPath, ['--import', 'tsx', 'src/main/dev.ts'], env);
+}
+
+/** `npm start` left running: the child, its output so far (read as it grows) and its exit. */
+export function startNpmStart(env: NodeJS.ProcessEnv) {
+  const child = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return {
+    child,
+    exited,
+    get stdout() {
+      return stdout;
+    },
+    get stderr() {
+      return stderr;
+    },
+  };
+}
+
+async function runToEnd(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Finished> {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));

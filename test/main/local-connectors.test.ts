@@ -5,14 +5,13 @@
  * tenure, Keycloak and Gitea under one email gets an offboarding plan listing both systems; and a
  * SIGTERM stops everything, the two systems included.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/devstack/ports';
-import { alive, cleanEnv, descendants, ROOT, runCommand } from '../helpers/npm-commands';
+import { alive, cleanEnv, descendants, runCommand, runRefusedStart, startNpmStart } from '../helpers/npm-commands';
 import type { StackFile } from '../../src/devstack/stack-file';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tenure-local-connectors-'));
@@ -39,14 +38,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
 
 describe('npm start with local connected systems', () => {
   it('refuses a connected system it cannot run, with one sentence, and starts nothing', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/dev.ts'], {
-      cwd: ROOT,
-      env: cleanEnv({ TENURE_LOCAL_CONNECTORS: 'gitea,jira', TENURE_DATA_DIR: join(dataDir, 'refused') }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, stderr } = await runRefusedStart(cleanEnv({ TENURE_LOCAL_CONNECTORS: 'gitea,jira', TENURE_DATA_DIR: join(dataDir, 'refused') }));
     expect(code).toBe(1);
     expect(stderr).toMatch(/TENURE_LOCAL_CONNECTORS names "jira", which npm start cannot run; it runs keycloak and gitea/);
     expect(stderr).not.toMatch(/at .*\.ts:\d+/);
@@ -56,33 +48,25 @@ describe('npm start with local connected systems', () => {
     const port = await freePort();
     const runDir = join(dataDir, 'run');
     const api = `http://127.0.0.1:${port}`;
-    const child = spawn('npm', ['start'], {
-      cwd: ROOT,
-      env: cleanEnv({ HTTP_PORT: String(port), TENURE_DATA_DIR: runDir, LOG_LEVEL: 'info', TENURE_LOCAL_CONNECTORS: 'gitea,keycloak' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const tail = () => `:\n${stderr.slice(-3000)}\n${stdout.slice(-3000)}`;
+    const run = startNpmStart(cleanEnv({ HTTP_PORT: String(port), TENURE_DATA_DIR: runDir, LOG_LEVEL: 'info', TENURE_LOCAL_CONNECTORS: 'gitea,keycloak' }));
+    const { child, exited } = run;
+    const tail = () => `:\n${run.stderr.slice(-3000)}\n${run.stdout.slice(-3000)}`;
     let ports: number[] = [];
     let pids: number[] = [];
     let failure: unknown;
     let stopped: number | null | 'still running' = null;
     try {
-      await waitFor('start-up summary', () => (stdout.includes('tenure is running') ? true : child.exitCode !== null ? false : undefined), 300_000, tail);
-      expect(stdout, tail()).toContain('tenure is running');
+      await waitFor('start-up summary', () => (run.stdout.includes('tenure is running') ? true : child.exitCode !== null ? false : undefined), 300_000, tail);
+      expect(run.stdout, tail()).toContain('tenure is running');
 
       const stack = JSON.parse(readFileSync(join(runDir, 'stack.json'), 'utf8')) as StackFile;
       const { keycloak, gitea } = stack.connectedSystems ?? {};
       expect(keycloak).toMatchObject({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), realm: 'tenure', admin: { username: expect.any(String), password: expect.any(String) } });
       expect(gitea).toMatchObject({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), admin: { username: 'tenure-admin', password: expect.any(String), token: expect.stringMatching(/^[0-9a-f]{40}$/) } });
       // The summary names both, with where their administrators sign in.
-      expect(stdout).toContain(`Keycloak     ${keycloak!.url}`);
-      expect(stdout).toContain(`admin console ${keycloak!.adminConsoleUrl}   user ${keycloak!.admin.username}, password ${keycloak!.admin.password}`);
-      expect(stdout).toContain(`Gitea        ${gitea!.url}   site administrator tenure-admin, password ${gitea!.admin.password}`);
+      expect(run.stdout).toContain(`Keycloak     ${keycloak!.url}`);
+      expect(run.stdout).toContain(`admin console ${keycloak!.adminConsoleUrl}   user ${keycloak!.admin.username}, password ${keycloak!.admin.password}`);
+      expect(run.stdout).toContain(`Gitea        ${gitea!.url}   site administrator tenure-admin, password ${gitea!.admin.password}`);
       // The data lives under the data directory.
       expect(readdirSync(join(runDir, 'keycloak'))).toContain('h2');
       expect(readdirSync(join(runDir, 'gitea'))).toContain('app.ini');
@@ -97,7 +81,7 @@ describe('npm start with local connected systems', () => {
 
       // The worker was handed both systems' settings and reached them.
       const reachable = (system: string) =>
-        stdout.split('\n').some((line) => {
+        run.stdout.split('\n').some((line) => {
           try {
             const entry = JSON.parse(line) as { msg?: string; system?: string };
             return entry.msg === 'connected system reachable' && entry.system === system;
@@ -115,7 +99,7 @@ describe('npm start with local connected systems', () => {
       const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
       const leaver = `ann-${Date.now()}@example.com`;
       expect((await fetch(`${api}/v1/users`, { method: 'POST', headers: auth, body: JSON.stringify({ email: leaver, firstName: 'Ann' }) })).status).toBe(201);
-      const link = await waitFor('invitation link', () => new RegExp(`mail to ${leaver.replace(/[.]/g, '\\.')}: [^\\n]*\\n  (http\\S+/invitations/\\S+/accept)`).exec(stdout)?.[1], 30_000, tail);
+      const link = await waitFor('invitation link', () => new RegExp(`mail to ${leaver.replace(/[.]/g, '\\.')}: [^\\n]*\\n  (http\\S+/invitations/\\S+/accept)`).exec(run.stdout)?.[1], 30_000, tail);
       expect((await fetch(link, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'firstName=Ann&lastName=Leaver' })).status).toBe(200);
 
       const kcToken = await fetch(`${keycloak!.url}/realms/master/protocol/openid-connect/token`, {

@@ -4,13 +4,12 @@
  * which finds the servers through the data directory), leaves no process behind after a SIGINT to
  * npm, and finds its data again on the next start.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/devstack/ports';
-import { alive, cleanEnv, descendants, ROOT, runCommand } from '../helpers/npm-commands';
+import { alive, cleanEnv, descendants, runCommand, runRefusedStart, startNpmStart } from '../helpers/npm-commands';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'tenure-run-'));
 
@@ -18,14 +17,7 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('npm start', () => {
   it('refuses a bad configuration with one clear line and starts nothing', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/dev.ts'], {
-      cwd: ROOT,
-      env: cleanEnv({ HTTP_PORT: 'eighty', TENURE_DATA_DIR: join(dataDir, 'refused') }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const { code, stderr } = await runRefusedStart(cleanEnv({ HTTP_PORT: 'eighty', TENURE_DATA_DIR: join(dataDir, 'refused') }));
     expect(code).toBe(1);
     expect(stderr).toMatch(/Invalid configuration:\n\s+- HTTP_PORT /);
     expect(stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
@@ -144,24 +136,16 @@ async function signInToConsole(api: string, email: string, run: { output(): stri
 
 /** One `npm start` in `runDir`: waits until it runs, calls `fn`, then SIGINT to npm and no process left. */
 async function runOnce(port: number, runDir: string, fn: (run: { stdout: string; output(): string }) => Promise<void>): Promise<void> {
-  const child = spawn('npm', ['start'], {
-    cwd: ROOT,
-    env: cleanEnv({ HTTP_PORT: String(port), TENURE_DATA_DIR: runDir, LOG_LEVEL: 'warn' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const run = startNpmStart(cleanEnv({ HTTP_PORT: String(port), TENURE_DATA_DIR: runDir, LOG_LEVEL: 'warn' }));
+  const { child, exited } = run;
   try {
     const deadline = Date.now() + 150_000;
-    while (!stdout.includes('tenure is running')) {
-      if (child.exitCode !== null) throw new Error(`npm start exited early:\n${stderr}`);
-      if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${stderr}`);
+    while (!run.stdout.includes('tenure is running')) {
+      if (child.exitCode !== null) throw new Error(`npm start exited early:\n${run.stderr}`);
+      if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${run.stderr}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    await fn({ stdout, output: () => stdout });
+    await fn({ stdout: run.stdout, output: () => run.stdout });
   } finally {
     const pids = descendants(child.pid!);
     // api, worker, temporal, redis and the MongoDB-wire server at least
